@@ -1,0 +1,131 @@
+package dev.sandbox.examples;
+
+import dev.sandbox.Sandbox;
+import dev.sandbox.SandboxException;
+import dev.sandbox.SandboxedProcess;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * {@code sandbox-run}: run one command in a sandbox from the shell, bubblewrap-style.
+ *
+ * <pre>
+ * java -jar examples/target/sandbox-run.jar --pid --net --ro-root --tmpfs /tmp -- sh -c 'ps; ip link'
+ * </pre>
+ *
+ * Exits with the command's exit status (128+n when signal n killed it), 124 on timeout like
+ * coreutils' timeout, 125 when the sandbox could not be set up, 2 on a usage error.
+ */
+public final class SandboxRun {
+
+    private static final String USAGE = """
+            usage: sandbox-run [options] [--] command [args...]
+              --user            new user namespace (caller's ids mapped to themselves)
+              --map-root        new user namespace, caller mapped to root inside
+              --pid --mount --uts --ipc --net --cgroup --time
+                                new namespace of that type
+              --hostname NAME   hostname inside (implies --uts)
+              --ro-root         read-only view of the host's root
+              --empty-root      empty root: only declared mounts
+              --bind SRC DST    read-write bind mount
+              --ro-bind SRC DST read-only bind mount
+              --tmpfs DST       fresh tmpfs
+              --chdir DIR       working directory inside
+              --setenv NAME VAL set an environment variable
+              --clearenv        start from an empty environment
+              --timeout SECONDS wall-clock limit (then SIGTERM, SIGKILL after the grace period)
+              --describe        print the spec the helper would get, do not run
+              --probe           print what this host supports and exit
+            """;
+
+    private SandboxRun() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        System.exit(run(args));
+    }
+
+    static int run(String[] args) throws Exception {
+        Sandbox.Builder b = Sandbox.builder().inheritIO();
+        boolean describe = false;
+        int i = 0;
+        try {
+            for (; i < args.length; i++) {
+                String a = args[i];
+                if (a.equals("--")) {
+                    i++;
+                    break;
+                }
+                if (!a.startsWith("--")) {
+                    break;
+                }
+                switch (a) {
+                    case "--user" -> b.userNs();
+                    case "--map-root" -> b.mapRootUser();
+                    case "--pid" -> b.pidNs();
+                    case "--mount" -> b.mountNs();
+                    case "--uts" -> b.utsNs();
+                    case "--ipc" -> b.ipcNs();
+                    case "--net" -> b.netNs();
+                    case "--cgroup" -> b.cgroupNs();
+                    case "--time" -> b.timeNs();
+                    case "--hostname" -> b.hostname(value(args, ++i, a));
+                    case "--ro-root" -> b.readOnlyRoot();
+                    case "--empty-root" -> b.emptyRoot();
+                    case "--bind" -> b.bind(Path.of(value(args, ++i, a)), value(args, ++i, a));
+                    case "--ro-bind" -> b.readOnlyBind(Path.of(value(args, ++i, a)), value(args, ++i, a));
+                    case "--tmpfs" -> b.tmpfs(value(args, ++i, a));
+                    case "--chdir" -> b.workingDirectory(value(args, ++i, a));
+                    case "--setenv" -> b.env(value(args, ++i, a), value(args, ++i, a));
+                    case "--clearenv" -> b.clearEnv();
+                    case "--timeout" -> b.timeout(Duration.ofMillis((long) (Double.parseDouble(value(args, ++i, a)) * 1000)));
+                    case "--describe" -> describe = true;
+                    case "--probe" -> {
+                        System.out.print(Sandbox.probe().report());
+                        return 0;
+                    }
+                    case "--help" -> {
+                        System.out.print(USAGE);
+                        return 0;
+                    }
+                    default -> throw new IllegalArgumentException("unknown option " + a);
+                }
+            }
+            if (i >= args.length) {
+                throw new IllegalArgumentException("no command given");
+            }
+            List<String> command = new ArrayList<>(Arrays.asList(args).subList(i, args.length));
+            Sandbox sandbox = b.build();
+            if (describe) {
+                System.out.print(sandbox.describe(command.toArray(String[]::new)));
+                return 0;
+            }
+            try (SandboxedProcess p = sandbox.start(command)) {
+                int code = p.waitFor();
+                if (p.failure().isPresent()) {
+                    System.err.println("sandbox-run: " + p.failure().get().getMessage());
+                    return 125;
+                }
+                return p.timedOut() ? 124 : code;
+            }
+        } catch (IllegalArgumentException e) {
+            System.err.println("sandbox-run: " + e.getMessage());
+            System.err.print(USAGE);
+            return 2;
+        } catch (SandboxException e) {
+            System.err.println("sandbox-run: " + e.getMessage());
+            return 125;
+        }
+    }
+
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return args[i];
+    }
+}

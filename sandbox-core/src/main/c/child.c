@@ -1,0 +1,106 @@
+#include "child.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "exec.h"
+#include "frames.h"
+#include "init.h"
+#include "mounts.h"
+#include "protocol.h"
+
+/* Keep only our ends: the control socket and the helper's ends must not stay open in here. */
+static void close_helper_fds(const struct sbx_pipes *p)
+{
+    close(SBX_CONTROL_FD);
+    close(p->sync_wr);
+    close(p->err_rd);
+    if (p->status_rd >= 0)
+        close(p->status_rd);
+    close(p->sigfd);
+}
+
+/* Block until the helper has written our id maps; EOF means the helper died. */
+static int wait_for_go(int fd)
+{
+    char c;
+    ssize_t n;
+    do
+        n = read(fd, &c, 1);
+    while (n < 0 && errno == EINTR);
+    close(fd);
+    return n == 1 ? 0 : -1;
+}
+
+static int set_hostname(const char *name)
+{
+    if (sethostname(name, strlen(name)) < 0)
+        return fail_errno("sethostname", name);
+    return 0;
+}
+
+static int bring_up_loopback(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return fail_errno("loopback", "lo");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+    if (rc == 0 && !(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP;
+        rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    int saved = errno;
+    close(s);
+    if (rc < 0)
+        return fail("loopback", saved, "lo");
+    return 0;
+}
+
+static int change_dir(const char *cwd)
+{
+    if (chdir(cwd) < 0)
+        return fail_errno("chdir", cwd);
+    return 0;
+}
+
+/* Everything between the id maps and exec, in the order the kernel needs it. */
+static int setup_sandbox(const struct sbx_spec *spec)
+{
+    if (spec->hostname && set_hostname(spec->hostname) < 0)
+        return -1;
+    /* mounts_build also enters "/" of a newly built root. */
+    if ((spec->namespaces & CLONE_NEWNS) && mounts_build(spec) < 0)
+        return -1;
+    if ((spec->features & SBX_FEATURE_LOOPBACK) && bring_up_loopback() < 0)
+        return -1;
+    if (spec->cwd && change_dir(spec->cwd) < 0)
+        return -1;
+    return 0;
+}
+
+void child_main(const struct sbx_spec *spec, const struct sbx_pipes *p)
+{
+    /* Die with the helper; the go pipe covers the window before this call. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close_helper_fds(p);
+    if (wait_for_go(p->sync_rd) < 0)
+        _exit(127);
+    if (setup_sandbox(spec) < 0)
+        error_exit_to_pipe(p->err_wr);
+    if (spec->namespaces & CLONE_NEWPID)
+        init_main(spec, p->err_wr, p->status_wr);
+    /* Our own process group, so the helper can signal everything the command starts. */
+    setpgid(0, 0);
+    exec_command(spec, p->err_wr);
+}

@@ -1,0 +1,17 @@
+/* The cloned child: waits for its id maps, sets up the sandbox from inside, then execs (or runs init). */
+#ifndef SBX_CHILD_H
+#define SBX_CHILD_H
+
+#include "spec.h"
+
+/* The pipes between helper and child; -1 where absent. */
+struct sbx_pipes {
+    int sync_rd, sync_wr;     /* helper -> child: one "go" byte once the id maps are written */
+    int err_rd, err_wr;       /* child -> helper: a failure record; EOF alone = exec'd (O_CLOEXEC) */
+    int status_rd, status_wr; /* PID 1 -> helper: the command's raw wait status (pid ns only) */
+    int sigfd;                /* the helper's signalfd */
+};
+
+__attribute__((noreturn)) void child_main(const struct sbx_spec *spec, const struct sbx_pipes *p);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * Syscall numbers and constants that older libc headers may lack. The helper is built on the
+ * host that runs it, but that host's headers can be older than its kernel.
+ */
+#ifndef SBX_COMPAT_H
+#define SBX_COMPAT_H
+
+#include <stdint.h>
+#include <sys/syscall.h>
+
+/* x86_64 and aarch64 share these numbers (clone3 and later use the unified table). */
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* Our own copies: <linux/mount.h> and <linux/sched.h> clash with older <sys/mount.h>/<sched.h>. */
+struct sbx_mount_attr {
+    uint64_t attr_set;
+    uint64_t attr_clr;
+    uint64_t propagation;
+    uint64_t userns_fd;
+};
+#define SBX_MOUNT_ATTR_RDONLY 0x00000001ULL
+
+struct sbx_clone_args {
+    uint64_t flags;
+    uint64_t pidfd;
+    uint64_t child_tid;
+    uint64_t parent_tid;
+    uint64_t exit_signal;
+    uint64_t stack;
+    uint64_t stack_size;
+    uint64_t tls;
+};
+
+#endif

@@ -1,0 +1,99 @@
+#include "init.h"
+
+#include <errno.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "exec.h"
+#include "io.h"
+
+static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+void init_forwarded_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+        sigaddset(set, forwarded[i]);
+}
+
+static int exit_code_of(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return 1;
+}
+
+/* Reap every child that has ended (orphans re-parent to us); returns 1 once the command has. */
+static int reap_children(pid_t command, int *command_status)
+{
+    int status, done = 0;
+    pid_t p;
+    while ((p = waitpid(-1, &status, WNOHANG)) != 0) {
+        if (p < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (p == command) {
+            *command_status = status;
+            done = 1;
+        }
+    }
+    return done;
+}
+
+void init_main(const struct sbx_spec *spec, int err_fd, int status_fd)
+{
+    /* Blocked signals stay pending for the signalfd; a SIG_DFL init would simply drop them. */
+    sigset_t set;
+    init_forwarded_signals(&set);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    if (sfd < 0) {
+        fail_errno("init", "signalfd");
+        error_exit_to_pipe(err_fd);
+    }
+
+    pid_t command = fork();
+    if (command < 0) {
+        fail_errno("fork", "");
+        error_exit_to_pipe(err_fd);
+    }
+    if (command == 0) {
+        close(sfd);
+        close(status_fd);
+        exec_command(spec, err_fd);
+    }
+    /* From now on only the command holds the error pipe: EOF there means it exec'd. */
+    close(err_fd);
+    /* Nor does init keep the command's stdio open. */
+    close(0);
+    close(1);
+    close(2);
+
+    int status = 0, done = 0;
+    while (!done) {
+        struct signalfd_siginfo si;
+        ssize_t n = read(sfd, &si, sizeof si);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != (ssize_t)sizeof si) {
+            /* Cannot happen with a valid signalfd; fall back to waiting for the command itself. */
+            while (waitpid(command, &status, 0) < 0 && errno == EINTR)
+                ;
+            break;
+        }
+        if (si.ssi_signo == SIGCHLD)
+            done = reap_children(command, &status);
+        else
+            kill(command, (int)si.ssi_signo);
+    }
+    int32_t raw = status;
+    write_full(status_fd, &raw, sizeof raw);
+    _exit(exit_code_of(status));
+}

@@ -1,0 +1,292 @@
+/*
+ * sandbox-helper: started by the JVM with the command's stdio on fds 0-2 and the control socket
+ * on fd 3. Reads the spec, clones the sandbox's first process into its namespaces, writes its id
+ * maps, relays "started" or the failure, then monitors it (monitor.c). See DESIGN.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "compat.h"
+#include "error.h"
+#include "frames.h"
+#include "hygiene.h"
+#include "idmap.h"
+#include "init.h"
+#include "io.h"
+#include "monitor.h"
+#include "probe.h"
+#include "protocol.h"
+#include "spec.h"
+
+/* Report the failure in sbx_failure to the JVM, after killing and reaping anything started. */
+__attribute__((noreturn)) static void abort_start(const struct sbx_monitor *m)
+{
+    if (m && m->child > 0) {
+        kill_tree(m);
+        reap_leftovers(m);
+    }
+    frame_send_error(SBX_CONTROL_FD, &sbx_failure);
+    exit(1);
+}
+
+/* Read and validate the spec from fd 3. */
+static void receive_spec(struct sbx_spec *spec)
+{
+    unsigned char *body;
+    size_t len;
+    char reason[SBX_REASON_MAX];
+    int rc = spec_read(SBX_CONTROL_FD, &body, &len, reason, sizeof reason);
+    if (rc == -2) {
+        fail_errno("spec", "");
+        abort_start(NULL);
+    }
+    if (rc == 0)
+        rc = spec_decode(body, len, spec, reason, sizeof reason);
+    if (rc < 0) {
+        fail("spec", EINVAL, reason);
+        abort_start(NULL);
+    }
+}
+
+static pid_t clone_child(uint32_t ns)
+{
+    /* clone3 is the only way to ask for CLONE_NEWTIME (in clone() it collides with the exit signal). */
+    struct sbx_clone_args args = {.flags = ns, .exit_signal = SIGCHLD};
+    pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+    if (pid >= 0 || errno != ENOSYS)
+        return pid;
+    if (ns & CLONE_NEWTIME) {
+        /* Old kernel or seccomp without clone3: a time ns unshared here is entered by our next child. */
+        if (unshare(CLONE_NEWTIME) < 0) {
+            if (errno == EPERM)
+                errno = ENOSYS; /* unprivileged: only clone3 could have made it inside the user ns */
+            return -1;
+        }
+        ns &= ~(uint32_t)CLONE_NEWTIME;
+    }
+    /* Fork-like raw clone: we are single-threaded, so no libc fork handlers are needed. */
+    return (pid_t)syscall(SYS_clone, (unsigned long)ns | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+static int make_pipes(struct sbx_pipes *p, int pidns)
+{
+    int a[2], b[2], c[2] = {-1, -1};
+    if (pipe2(a, O_CLOEXEC) < 0 || pipe2(b, O_CLOEXEC) < 0 || (pidns && pipe2(c, O_CLOEXEC | O_NONBLOCK) < 0))
+        return fail_errno("pipe", "");
+    *p = (struct sbx_pipes){.sync_rd = a[0], .sync_wr = a[1], .err_rd = b[0], .err_wr = b[1],
+                            .status_rd = c[0], .status_wr = c[1], .sigfd = -1};
+    return 0;
+}
+
+/*
+ * Wait until the child has exec'd the command (EOF on the error pipe) or reported a failure.
+ * Watches the control socket (hang-up kills the sandbox) and the wall-clock deadline meanwhile.
+ * Returns 0 on exec; otherwise does not return.
+ */
+static int wait_for_exec(const struct sbx_monitor *m, int err_rd)
+{
+    for (;;) {
+        int timeout = -1;
+        if (m->timeout_at_ms) {
+            int64_t d = m->timeout_at_ms - now_ms();
+            timeout = d < 0 ? 0 : d > 86400000 ? 86400000 : (int)d;
+        }
+        struct pollfd pfd[2] = {{.fd = err_rd, .events = POLLIN}, {.fd = SBX_CONTROL_FD, .events = POLLRDHUP}};
+        int r = poll(pfd, 2, timeout);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            fail_errno("poll", "");
+            abort_start(m);
+        }
+        if (r == 0) {
+            fail("timeout", ETIMEDOUT, "");
+            abort_start(m);
+        }
+        if (pfd[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+            kill_tree(m);
+            reap_leftovers(m);
+            exit(1);
+        }
+        if (pfd[0].revents)
+            break;
+    }
+    unsigned char buf[SBX_ERROR_WIRE_MAX + 1];
+    ssize_t n = read_full(err_rd, buf, sizeof buf);
+    if (n == 0)
+        return 0;
+    if (n < 0)
+        fail_errno("child", "error pipe");
+    else if (error_decode(buf, (size_t)n, &sbx_failure) < 0)
+        fail("child", EIO, "malformed failure record");
+    abort_start(m);
+}
+
+/* Whether pid's innermost pid (the last NSpid field) is `inner`. */
+static int has_inner_pid(long pid, long inner)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    int found = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "NSpid:", 6) == 0) {
+            char *last = strrchr(line, '\t');
+            found = last && strtol(last + 1, NULL, 10) == inner;
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/*
+ * The command's host pid: PID 1's only child right after the exec. 0 if the command already ended
+ * (and was reaped) before we looked.
+ */
+static pid_t find_command(pid_t init)
+{
+    char path[64];
+    long pids[16];
+    int n = 0;
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    while (n < 16 && fscanf(f, "%ld", &pids[n]) == 1)
+        n++;
+    fclose(f);
+    if (n == 1)
+        return (pid_t)pids[0];
+    /* The command may already have ended and left orphans to PID 1: pick pid 2 of the namespace. */
+    for (int i = 0; i < n; i++)
+        if (has_inner_pid(pids[i], 2))
+            return (pid_t)pids[i];
+    return 0;
+}
+
+static int run_helper(void)
+{
+    reset_signals();
+    ensure_stdio_open();
+    close_fds_from(SBX_CONTROL_FD + 1); /* the JVM leaks fds without CLOEXEC into us */
+    /* A vanished reader must give us EPIPE, not kill us before we clean up. */
+    signal(SIGPIPE, SIG_IGN);
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+        fail_errno("prctl", "PR_SET_CHILD_SUBREAPER");
+        abort_start(NULL);
+    }
+
+    struct sbx_spec spec;
+    receive_spec(&spec);
+    struct sbx_monitor m = {.pidns = !!(spec.namespaces & CLONE_NEWPID), .status_rd = -1, .grace_ms = spec.grace_ms};
+    if (spec.timeout_ms)
+        m.timeout_at_ms = now_ms() + (int64_t)(spec.timeout_ms > INT64_MAX / 4 ? INT64_MAX / 4 : spec.timeout_ms);
+
+    /* SIGCHLD is read from a signalfd; the forwarded set stays blocked across clone so that PID 1
+       (which blocks it for its own signalfd) cannot lose one that arrives during setup. */
+    sigset_t chld, startup, saved;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    init_forwarded_signals(&startup);
+    sigaddset(&startup, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &startup, &saved);
+    struct sbx_pipes p;
+    if (make_pipes(&p, m.pidns) < 0)
+        abort_start(NULL);
+    if ((p.sigfd = m.sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+        fail_errno("signalfd", "");
+        abort_start(NULL);
+    }
+
+    pid_t pid = clone_child(spec.namespaces);
+    if (pid < 0) {
+        fail_errno("clone", "");
+        abort_start(NULL);
+    }
+    if (pid == 0)
+        child_main(&spec, &p);
+
+    m.child = pid;
+    m.status_rd = p.status_rd;
+    sigaddset(&saved, SIGCHLD);
+    sigprocmask(SIG_SETMASK, &saved, NULL);
+    close(p.sync_rd);
+    close(p.err_wr);
+    if (p.status_wr >= 0)
+        close(p.status_wr);
+    /* The command owns its stdio now; we must not keep its pipes open. */
+    close(0);
+    close(1);
+    close(2);
+
+    if ((spec.namespaces & CLONE_NEWUSER) && idmap_write(pid, &spec) < 0)
+        abort_start(&m);
+    if (write_full(p.sync_wr, "g", 1) < 0) {
+        fail_errno("sync", "");
+        abort_start(&m);
+    }
+    close(p.sync_wr);
+    wait_for_exec(&m, p.err_rd);
+    close(p.err_rd);
+
+    m.command = m.pidns ? find_command(pid) : pid;
+    if (frame_send_started(SBX_CONTROL_FD, m.child, m.command) < 0) {
+        kill_tree(&m);
+        reap_leftovers(&m);
+        return 1;
+    }
+    monitor_run(&m);
+}
+
+static int describe_spec(void)
+{
+    unsigned char *body;
+    size_t len;
+    char reason[SBX_REASON_MAX];
+    struct sbx_spec spec;
+    int rc = spec_read(0, &body, &len, reason, sizeof reason);
+    if (rc == -2) {
+        fprintf(stderr, "sandbox-helper: cannot read spec: %s\n", strerror(errno));
+        return 2;
+    }
+    if (rc == 0) {
+        char extra;
+        ssize_t n = read_full(0, &extra, 1);
+        if (n > 0)
+            rc = -1, snprintf(reason, sizeof reason, "trailing bytes after the spec body");
+    }
+    if (rc == 0)
+        rc = spec_decode(body, len, &spec, reason, sizeof reason);
+    if (rc < 0) {
+        fprintf(stderr, "sandbox-helper: invalid spec: %s\n", reason);
+        return 2;
+    }
+    spec_describe(&spec, stdout);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 1)
+        return run_helper();
+    if (argc == 2 && strcmp(argv[1], "--describe-spec") == 0)
+        return describe_spec();
+    if (argc == 2 && strcmp(argv[1], "--probe") == 0)
+        return probe_main();
+    fprintf(stderr, "usage: sandbox-helper [--describe-spec | --probe]  (normal mode: spec on fd 3)\n");
+    return 2;
+}

@@ -1,0 +1,29 @@
+/* The helper after STARTED: watches the command, the control socket and the clock. */
+#ifndef SBX_MONITOR_H
+#define SBX_MONITOR_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct sbx_monitor {
+    pid_t child;      /* our direct child: PID 1 with a pid ns, else the command itself */
+    pid_t command;    /* the command's host pid (0 if it was gone before we could see it) */
+    int pidns;
+    int status_rd;    /* PID 1's status pipe, -1 without a pid ns */
+    int sigfd;        /* signalfd for SIGCHLD */
+    int64_t timeout_at_ms; /* CLOCK_MONOTONIC deadline, 0 = none */
+    uint64_t grace_ms;
+};
+
+/* Monotonic milliseconds. */
+int64_t now_ms(void);
+
+/* SIGKILL everything we started (does not reap). */
+void kill_tree(const struct sbx_monitor *m);
+/* After the direct child is gone or killed: kill and reap whatever is left until we have no children. */
+void reap_leftovers(const struct sbx_monitor *m);
+
+/* Never returns: sends EXIT and exits 0 when the command has ended, or exits 1 on hang-up. */
+__attribute__((noreturn)) void monitor_run(struct sbx_monitor *m);
+
+#endif

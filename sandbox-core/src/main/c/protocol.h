@@ -1,0 +1,99 @@
+/*
+ * The wire protocol between the JVM (dev.sandbox.internal.SpecEncoder / HelperChannel) and
+ * sandbox-helper. Both ends run on the same machine, so every integer is in host byte order.
+ * Any change to the layout bumps SBX_SPEC_VERSION; the Java side keeps the same numbers in
+ * dev.sandbox.internal.Protocol.
+ *
+ * Transport: fd 3 of the helper is one end of an AF_UNIX SOCK_STREAM socketpair.
+ *
+ * 1. JVM -> helper, once: the spec.
+ *      u32 magic SBX_SPEC_MAGIC, u32 version SBX_SPEC_VERSION, u32 body_length,
+ *      then body_length bytes of records: u16 tag, u16 zero, u32 length, payload.
+ *    Strings are raw bytes (no terminator, no NUL allowed inside).
+ *
+ * 2. helper -> JVM: frames  u32 type, u32 length, payload.
+ *      SBX_FRAME_STARTED  i32 child_pid, i32 command_pid   (host pids; equal without a pid ns)
+ *                         (command_pid is 0 if, with a pid ns, the command had already ended
+ *                          and been reaped by PID 1 before the helper could look it up)
+ *      SBX_FRAME_ERROR    i32 errno, u32 n, step[n], u32 m, path[m]
+ *      SBX_FRAME_EXIT     i32 wait_status (of the command, waitpid(2) encoding),
+ *                         u32 flags (SBX_EXIT_*), i64 utime_us, i64 stime_us, i64 maxrss_kib
+ *    Exactly one of STARTED or ERROR comes first. After ERROR the helper exits. After STARTED,
+ *    EXIT comes when the command has ended and the whole tree is gone; then the helper exits.
+ *
+ * 3. JVM -> helper after the spec: frames u32 type, u32 length, payload.
+ *      SBX_CMD_SIGNAL     i32 signo: deliver to the command (via PID 1 with a pid ns)
+ *                         (PID 1 forwards TERM INT HUP QUIT USR1 USR2; any other signal goes
+ *                          from the helper straight to the command's host pid)
+ *      SBX_CMD_TERMINATE  (empty): SIGTERM to the command, SIGKILL to the tree after grace_ms
+ *      SBX_CMD_KILL       (empty): SIGKILL to the whole tree now
+ *    End of file on fd 3 (the JVM died or closed the sandbox) kills the whole tree.
+ *    With grace_ms 0, SBX_CMD_TERMINATE and the timeout SIGKILL the tree right after SIGTERM.
+ *
+ * Failures before the command runs arrive as ERROR {errno, step, path}; steps used by the helper:
+ *   spec (errno EINVAL, path = the reason), prctl, pipe, signalfd, clone, setgroups, uid_map,
+ *   gid_map (path = the /proc file), sync, poll, timeout (ETIMEDOUT: deadline passed in setup),
+ *   child (malformed record), sethostname, mount-private, tmpfs, bind (path = source), ro-bind,
+ *   proc, dev, mkdir, pivot_root, umount, remount-ro, chdir, loopback, init, fork, execve.
+ */
+#ifndef SANDBOX_PROTOCOL_H
+#define SANDBOX_PROTOCOL_H
+
+#define SBX_SPEC_MAGIC 0x53425853u /* arbitrary; rejects a stray writer on fd 3 */
+#define SBX_SPEC_VERSION 1u
+#define SBX_SPEC_MAX_BODY (64u * 1024u * 1024u)
+
+/* Spec record tags. */
+enum sbx_tag {
+    SBX_T_NAMESPACES = 1,     /* u32: CLONE_NEW* bits; exactly once */
+    SBX_T_UID_MAP = 2,        /* u32 inside, u32 outside, u32 count; repeatable */
+    SBX_T_GID_MAP = 3,        /* same */
+    SBX_T_SETGROUPS_DENY = 4, /* empty: write "deny" to /proc/<pid>/setgroups */
+    SBX_T_HOSTNAME = 5,       /* string */
+    SBX_T_ROOT = 6,           /* u32 SBX_ROOT_* ; at most once, default HOST */
+    SBX_T_MOUNT = 7,          /* u32 SBX_MOUNT_*, u32 n, source[n], u32 m, target[m]; repeatable, in order */
+    SBX_T_FEATURES = 8,       /* u32 SBX_FEATURE_* bits; at most once */
+    SBX_T_CWD = 9,            /* string */
+    SBX_T_PATH = 10,          /* string: the PATH searched when argv[0] has no '/' */
+    SBX_T_TIMEOUT_MS = 11,    /* u64: wall-clock limit, 0 = none */
+    SBX_T_GRACE_MS = 12,      /* u64: SIGTERM -> SIGKILL grace period */
+    SBX_T_ARG = 13,           /* string; repeatable, in order; at least one */
+    SBX_T_ENV = 14,           /* string "NAME=value"; repeatable, in order */
+};
+
+enum sbx_root {
+    SBX_ROOT_HOST = 0,      /* the host's root, as it is */
+    SBX_ROOT_READ_ONLY = 1, /* a view of the host's root, read-only */
+    SBX_ROOT_EMPTY = 2,     /* an empty read-only tmpfs holding only declared mounts */
+};
+
+enum sbx_mount_kind {
+    SBX_MOUNT_BIND = 1,
+    SBX_MOUNT_RO_BIND = 2,
+    SBX_MOUNT_TMPFS = 3, /* source is empty */
+};
+
+enum sbx_feature {
+    SBX_FEATURE_PROC = 1u << 0,     /* a fresh procfs on /proc */
+    SBX_FEATURE_DEV = 1u << 1,      /* a minimal /dev */
+    SBX_FEATURE_LOOPBACK = 1u << 2, /* bring lo up (new net ns) */
+};
+
+enum sbx_frame {
+    SBX_FRAME_STARTED = 1,
+    SBX_FRAME_ERROR = 2,
+    SBX_FRAME_EXIT = 3,
+};
+
+enum sbx_exit_flag {
+    SBX_EXIT_TIMED_OUT = 1u << 0, /* the wall-clock limit ended it */
+    SBX_EXIT_KILLED = 1u << 1,    /* the JVM asked for termination */
+};
+
+enum sbx_command {
+    SBX_CMD_SIGNAL = 1,
+    SBX_CMD_TERMINATE = 2,
+    SBX_CMD_KILL = 3,
+};
+
+#endif

@@ -1,0 +1,429 @@
+#include "spec.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+#include "io.h"
+#include "protocol.h"
+
+#define ALL_NAMESPACES                                                                        \
+    ((uint32_t)(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS |    \
+                CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWTIME))
+#define ALL_FEATURES ((uint32_t)(SBX_FEATURE_PROC | SBX_FEATURE_DEV | SBX_FEATURE_LOOPBACK))
+
+static const struct {
+    uint32_t bit;
+    const char *name;
+} ns_names[] = {
+    {CLONE_NEWUSER, "user"}, {CLONE_NEWNS, "mount"},     {CLONE_NEWPID, "pid"},
+    {CLONE_NEWNET, "net"},   {CLONE_NEWUTS, "uts"},      {CLONE_NEWIPC, "ipc"},
+    {CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWTIME, "time"},
+};
+
+static const struct {
+    uint32_t bit;
+    const char *name;
+} feature_names[] = {
+    {SBX_FEATURE_PROC, "proc"},
+    {SBX_FEATURE_DEV, "dev"},
+    {SBX_FEATURE_LOOPBACK, "loopback"},
+};
+
+static const char *tag_name(unsigned tag)
+{
+    static const char *names[] = {NULL,       "NAMESPACES", "UID_MAP", "GID_MAP", "SETGROUPS_DENY",
+                                  "HOSTNAME", "ROOT",       "MOUNT",   "FEATURES", "CWD",
+                                  "PATH",     "TIMEOUT_MS", "GRACE_MS", "ARG",    "ENV"};
+    return tag < sizeof names / sizeof names[0] && names[tag] ? names[tag] : "?";
+}
+
+static int reject(char *reason, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, cap, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int spec_read(int fd, unsigned char **body, size_t *body_len, char *reason, size_t reason_cap)
+{
+    uint32_t hdr[3];
+    ssize_t n = read_full(fd, hdr, sizeof hdr);
+    if (n < 0)
+        return -2;
+    if ((size_t)n < sizeof hdr)
+        return reject(reason, reason_cap, "truncated header (%zd of 12 bytes)", n);
+    if (hdr[0] != SBX_SPEC_MAGIC)
+        return reject(reason, reason_cap, "bad magic 0x%08x", hdr[0]);
+    if (hdr[1] != SBX_SPEC_VERSION)
+        return reject(reason, reason_cap, "unsupported version %u", hdr[1]);
+    if (hdr[2] > SBX_SPEC_MAX_BODY)
+        return reject(reason, reason_cap, "body length %u exceeds %u", hdr[2], SBX_SPEC_MAX_BODY);
+    unsigned char *buf = malloc(hdr[2] ? hdr[2] : 1);
+    if (!buf) {
+        errno = ENOMEM;
+        return -2;
+    }
+    n = read_full(fd, buf, hdr[2]);
+    if (n < 0) {
+        free(buf);
+        return -2;
+    }
+    if ((size_t)n < hdr[2]) {
+        free(buf);
+        return reject(reason, reason_cap, "truncated body (%zd of %u bytes)", n, hdr[2]);
+    }
+    *body = buf;
+    *body_len = hdr[2];
+    return 0;
+}
+
+/* A string payload as a NUL-terminated copy; strings may not contain NUL. */
+static char *take_string(const unsigned char *p, uint32_t len)
+{
+    char *s = malloc((size_t)len + 1);
+    if (s) {
+        memcpy(s, p, len);
+        s[len] = '\0';
+    }
+    return s;
+}
+
+/* Append to a NULL-terminated vector, doubling its capacity (kept in *cap) as needed. */
+static int push_string(char ***vec, size_t *count, size_t *cap, char *s)
+{
+    if (*count + 2 > *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        char **nv = realloc(*vec, ncap * sizeof *nv);
+        if (!nv)
+            return -1;
+        *vec = nv;
+        *cap = ncap;
+    }
+    (*vec)[(*count)++] = s;
+    (*vec)[*count] = NULL;
+    return 0;
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* The MOUNT payload: u32 kind, u32 n, source[n], u32 m, target[m]. */
+static int decode_mount(const unsigned char *p, uint32_t len, struct sbx_spec *s, char *reason, size_t cap)
+{
+    if (len < 12)
+        return reject(reason, cap, "MOUNT payload too short (%u bytes)", len);
+    uint32_t kind = get_u32(p), n = get_u32(p + 4);
+    if (n > len - 12)
+        return reject(reason, cap, "MOUNT source length %u overruns the record", n);
+    uint32_t m = get_u32(p + 8 + n);
+    if ((uint64_t)12 + n + m != len)
+        return reject(reason, cap, "MOUNT lengths (%u, %u) do not match the record length %u", n, m, len);
+    const unsigned char *src = p + 8, *dst = p + 12 + n;
+    if (kind != SBX_MOUNT_BIND && kind != SBX_MOUNT_RO_BIND && kind != SBX_MOUNT_TMPFS)
+        return reject(reason, cap, "unknown mount kind %u", kind);
+    if (memchr(src, 0, n) || memchr(dst, 0, m))
+        return reject(reason, cap, "NUL byte in MOUNT string");
+    if (kind == SBX_MOUNT_TMPFS && n != 0)
+        return reject(reason, cap, "tmpfs mount with a source");
+    if (kind != SBX_MOUNT_TMPFS && n == 0)
+        return reject(reason, cap, "bind mount with an empty source");
+    if (m == 0 || dst[0] != '/')
+        return reject(reason, cap, "mount target not absolute");
+    if (s->n_mounts >= SBX_MAX_MOUNTS)
+        return reject(reason, cap, "more than %d mounts", SBX_MAX_MOUNTS);
+    if (s->n_mounts % 16 == 0) {
+        struct sbx_mount *nm = realloc(s->mounts, (s->n_mounts + 16) * sizeof *nm);
+        if (!nm)
+            return reject(reason, cap, "out of memory");
+        s->mounts = nm;
+    }
+    struct sbx_mount *mt = &s->mounts[s->n_mounts];
+    mt->kind = kind;
+    mt->source = take_string(src, n);
+    mt->target = take_string(dst, m);
+    if (!mt->source || !mt->target)
+        return reject(reason, cap, "out of memory");
+    s->n_mounts++;
+    return 0;
+}
+
+static int add_map(struct sbx_idmap *map, size_t *n, const unsigned char *p, const char *what, char *reason,
+                   size_t cap)
+{
+    if (*n >= SBX_MAX_MAP_LINES)
+        return reject(reason, cap, "more than %d %s lines", SBX_MAX_MAP_LINES, what);
+    struct sbx_idmap m = {get_u32(p), get_u32(p + 4), get_u32(p + 8)};
+    if (m.count == 0)
+        return reject(reason, cap, "%s line with count 0", what);
+    map[(*n)++] = m;
+    return 0;
+}
+
+/* Cross-record rules, checked once every record is in. */
+static int check_whole(const struct sbx_spec *s, unsigned seen_ns, char *reason, size_t cap)
+{
+    if (!seen_ns)
+        return reject(reason, cap, "missing NAMESPACES");
+    if (s->argc == 0)
+        return reject(reason, cap, "no ARG");
+    if (s->n_mounts && !(s->namespaces & CLONE_NEWNS))
+        return reject(reason, cap, "mounts without CLONE_NEWNS");
+    if (s->hostname && !(s->namespaces & CLONE_NEWUTS))
+        return reject(reason, cap, "hostname without CLONE_NEWUTS");
+    /* These would change the host itself, not a view of it. */
+    if (s->root != SBX_ROOT_HOST && !(s->namespaces & CLONE_NEWNS))
+        return reject(reason, cap, "root other than host without CLONE_NEWNS");
+    if ((s->features & (SBX_FEATURE_PROC | SBX_FEATURE_DEV)) && !(s->namespaces & CLONE_NEWNS))
+        return reject(reason, cap, "proc/dev feature without CLONE_NEWNS");
+    if ((s->features & SBX_FEATURE_DEV) && s->root == SBX_ROOT_HOST)
+        return reject(reason, cap, "dev feature with root host");
+    if ((s->features & SBX_FEATURE_LOOPBACK) && !(s->namespaces & CLONE_NEWNET))
+        return reject(reason, cap, "loopback feature without CLONE_NEWNET");
+    return 0;
+}
+
+int spec_decode(const unsigned char *body, size_t len, struct sbx_spec *s, char *reason, size_t cap)
+{
+    unsigned seen[SBX_T_ENV + 1] = {0};
+    size_t argv_cap = 0, envp_cap = 0;
+    memset(s, 0, sizeof *s);
+    s->root = SBX_ROOT_HOST;
+
+    size_t off = 0;
+    while (off < len) {
+        if (len - off < 8)
+            return reject(reason, cap, "truncated record header at offset %zu", off);
+        uint16_t tag, zero;
+        memcpy(&tag, body + off, 2);
+        memcpy(&zero, body + off + 2, 2);
+        uint32_t plen = get_u32(body + off + 4);
+        if (zero != 0)
+            return reject(reason, cap, "non-zero reserved field in record at offset %zu", off);
+        if (plen > len - off - 8)
+            return reject(reason, cap, "truncated record (tag %u, length %u) at offset %zu", tag, plen, off);
+        const unsigned char *p = body + off + 8;
+        off += 8 + (size_t)plen;
+
+        if (tag < SBX_T_NAMESPACES || tag > SBX_T_ENV)
+            return reject(reason, cap, "unknown tag %u", tag);
+        seen[tag]++;
+        switch (tag) {
+        case SBX_T_NAMESPACES:
+        case SBX_T_ROOT:
+        case SBX_T_FEATURES:
+        case SBX_T_HOSTNAME:
+        case SBX_T_CWD:
+        case SBX_T_PATH:
+        case SBX_T_TIMEOUT_MS:
+        case SBX_T_GRACE_MS:
+            if (seen[tag] > 1)
+                return reject(reason, cap, "repeated %s", tag_name(tag));
+            break;
+        }
+
+        /* Fixed payload sizes. */
+        uint32_t want = UINT32_MAX;
+        switch (tag) {
+        case SBX_T_NAMESPACES:
+        case SBX_T_ROOT:
+        case SBX_T_FEATURES:
+            want = 4;
+            break;
+        case SBX_T_UID_MAP:
+        case SBX_T_GID_MAP:
+            want = 12;
+            break;
+        case SBX_T_SETGROUPS_DENY:
+            want = 0;
+            break;
+        case SBX_T_TIMEOUT_MS:
+        case SBX_T_GRACE_MS:
+            want = 8;
+            break;
+        }
+        if (want != UINT32_MAX && plen != want)
+            return reject(reason, cap, "%s payload is %u bytes, expected %u", tag_name(tag), plen, want);
+
+        /* String payloads. */
+        char *str = NULL;
+        switch (tag) {
+        case SBX_T_HOSTNAME:
+        case SBX_T_CWD:
+        case SBX_T_PATH:
+        case SBX_T_ARG:
+        case SBX_T_ENV:
+            if (memchr(p, 0, plen))
+                return reject(reason, cap, "NUL byte in %s", tag_name(tag));
+            if (!(str = take_string(p, plen)))
+                return reject(reason, cap, "out of memory");
+            break;
+        }
+
+        switch (tag) {
+        case SBX_T_NAMESPACES:
+            s->namespaces = get_u32(p);
+            if (s->namespaces & ~ALL_NAMESPACES)
+                return reject(reason, cap, "unknown namespace bits 0x%x", s->namespaces & ~ALL_NAMESPACES);
+            break;
+        case SBX_T_UID_MAP:
+            if (add_map(s->uid_map, &s->n_uid_map, p, "uid_map", reason, cap))
+                return -1;
+            break;
+        case SBX_T_GID_MAP:
+            if (add_map(s->gid_map, &s->n_gid_map, p, "gid_map", reason, cap))
+                return -1;
+            break;
+        case SBX_T_SETGROUPS_DENY:
+            s->setgroups_deny = 1;
+            break;
+        case SBX_T_HOSTNAME:
+            s->hostname = str;
+            break;
+        case SBX_T_ROOT:
+            s->root = get_u32(p);
+            if (s->root != SBX_ROOT_HOST && s->root != SBX_ROOT_READ_ONLY && s->root != SBX_ROOT_EMPTY)
+                return reject(reason, cap, "unknown root %u", s->root);
+            break;
+        case SBX_T_MOUNT:
+            if (decode_mount(p, plen, s, reason, cap))
+                return -1;
+            break;
+        case SBX_T_FEATURES:
+            s->features = get_u32(p);
+            if (s->features & ~ALL_FEATURES)
+                return reject(reason, cap, "unknown feature bits 0x%x", s->features & ~ALL_FEATURES);
+            break;
+        case SBX_T_CWD:
+            if (str[0] != '/')
+                return reject(reason, cap, "cwd not absolute");
+            s->cwd = str;
+            break;
+        case SBX_T_PATH:
+            s->path = str;
+            break;
+        case SBX_T_TIMEOUT_MS:
+            s->timeout_ms = get_u64(p);
+            break;
+        case SBX_T_GRACE_MS:
+            s->grace_ms = get_u64(p);
+            break;
+        case SBX_T_ARG:
+            if (push_string(&s->argv, &s->argc, &argv_cap, str))
+                return reject(reason, cap, "out of memory");
+            break;
+        case SBX_T_ENV:
+            if (push_string(&s->envp, &s->envc, &envp_cap, str))
+                return reject(reason, cap, "out of memory");
+            break;
+        }
+    }
+    if (check_whole(s, seen[SBX_T_NAMESPACES], reason, cap))
+        return -1;
+    if (!s->envp) { /* execve wants a vector even when empty */
+        s->envp = calloc(1, sizeof *s->envp);
+        if (!s->envp)
+            return reject(reason, cap, "out of memory");
+    }
+    return 0;
+}
+
+/* "..." with printable ASCII as is, \" and \\, and \xNN (lowercase) for every other byte. */
+static void put_quoted(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p >= 0x20 && *p <= 0x7e)
+            fputc(*p, out);
+        else
+            fprintf(out, "\\x%02x", *p);
+    }
+    fputc('"', out);
+}
+
+static void put_map(FILE *out, const char *name, const struct sbx_idmap *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%s %u %u %u\n", name, m[i].inside, m[i].outside, m[i].count);
+}
+
+void spec_describe(const struct sbx_spec *s, FILE *out)
+{
+    static const char *roots[] = {"host", "read-only", "empty"};
+    static const char *kinds[] = {NULL, "bind", "ro-bind", "tmpfs"};
+    int any;
+
+    fputs("sandbox-spec v1\n", out);
+    fputs("namespaces ", out);
+    any = 0;
+    for (size_t i = 0; i < sizeof ns_names / sizeof ns_names[0]; i++)
+        if (s->namespaces & ns_names[i].bit)
+            fprintf(out, "%s%s", any++ ? "," : "", ns_names[i].name);
+    fputs(any ? "\n" : "none\n", out);
+    put_map(out, "uid_map", s->uid_map, s->n_uid_map);
+    put_map(out, "gid_map", s->gid_map, s->n_gid_map);
+    if (s->setgroups_deny)
+        fputs("setgroups deny\n", out);
+    if (s->hostname) {
+        fputs("hostname ", out);
+        put_quoted(out, s->hostname);
+        fputc('\n', out);
+    }
+    fprintf(out, "root %s\n", roots[s->root]);
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        const struct sbx_mount *m = &s->mounts[i];
+        fprintf(out, "mount %s ", kinds[m->kind]);
+        if (m->kind != SBX_MOUNT_TMPFS) {
+            put_quoted(out, m->source);
+            fputc(' ', out);
+        }
+        put_quoted(out, m->target);
+        fputc('\n', out);
+    }
+    fputs("features ", out);
+    any = 0;
+    for (size_t i = 0; i < sizeof feature_names / sizeof feature_names[0]; i++)
+        if (s->features & feature_names[i].bit)
+            fprintf(out, "%s%s", any++ ? "," : "", feature_names[i].name);
+    fputs(any ? "\n" : "none\n", out);
+    if (s->cwd) {
+        fputs("cwd ", out);
+        put_quoted(out, s->cwd);
+        fputc('\n', out);
+    }
+    if (s->path) {
+        fputs("path ", out);
+        put_quoted(out, s->path);
+        fputc('\n', out);
+    }
+    fprintf(out, "timeout_ms %llu\n", (unsigned long long)s->timeout_ms);
+    fprintf(out, "grace_ms %llu\n", (unsigned long long)s->grace_ms);
+    for (size_t i = 0; i < s->argc; i++) {
+        fputs("arg ", out);
+        put_quoted(out, s->argv[i]);
+        fputc('\n', out);
+    }
+    for (size_t i = 0; i < s->envc; i++) {
+        fputs("env ", out);
+        put_quoted(out, s->envp[i]);
+        fputc('\n', out);
+    }
+}

@@ -1,0 +1,650 @@
+package dev.sandbox;
+
+import dev.sandbox.internal.Encoding;
+import dev.sandbox.internal.Exit;
+import dev.sandbox.internal.Launcher;
+import dev.sandbox.internal.LibC;
+import dev.sandbox.internal.Protocol;
+import dev.sandbox.internal.Spec;
+import dev.sandbox.internal.WaitStatus;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.nio.charset.Charset;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A recipe for running commands inside Linux namespaces: immutable, thread-safe, reusable.
+ *
+ * <pre>{@code
+ * Sandbox sandbox = Sandbox.builder()
+ *     .pidNs().netNs()
+ *     .readOnlyRoot()
+ *     .tmpfs("/tmp")
+ *     .timeout(Duration.ofSeconds(10))
+ *     .build();
+ * SandboxResult r = sandbox.run("sh", "-c", "echo hello from $(hostname)");
+ * }</pre>
+ *
+ * <p>Each {@link #start(String...)} creates fresh namespaces for one command; nothing is shared
+ * between two starts of the same sandbox. Namespaces that others need are added for you:
+ * {@link Builder#pidNs()}, mounts and the root choices bring a mount namespace,
+ * {@link Builder#hostname(String)} a UTS namespace, {@link Builder#mapRootUser()} a user
+ * namespace; a caller that is not root gets a user namespace whenever it asks for any other
+ * namespace, since the kernel demands it. {@link #namespaces()} tells the effective set.
+ *
+ * <p>The work between fork and exec happens in a small C helper, never in the JVM: see
+ * {@code DESIGN.md}.
+ */
+public final class Sandbox {
+
+    /** How the sandbox's root file system is built. */
+    public enum Root {
+        /** The host's root as it is (mounts still only change the sandbox's view). */
+        HOST,
+        /** A read-only view of the host's root. */
+        READ_ONLY,
+        /** An empty read-only root holding only the declared mounts, a minimal /dev and /proc. */
+        EMPTY
+    }
+
+    /** A declared bind or tmpfs, in the order given to the builder. */
+    public record Mount(Kind kind, Path source, String target) {
+        /** What kind of mount. */
+        public enum Kind { BIND, READ_ONLY_BIND, TMPFS }
+    }
+
+    private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    private final Set<Namespace> namespaces;
+    private final boolean mapRootUser;
+    private final String hostname;
+    private final Root root;
+    private final List<Mount> mounts;
+    private final String workingDirectory;
+    private final boolean clearEnv;
+    private final Map<String, String> env;
+    private final Duration timeout;
+    private final Duration killGracePeriod;
+    private final Redirect stdin;
+    private final Redirect stdout;
+    private final Redirect stderr;
+    private final boolean redirectErrorStream;
+    private final int euid;
+    private final int egid;
+
+    private Sandbox(Builder b, int euid, int egid) {
+        this.namespaces = Collections.unmodifiableSet(effectiveNamespaces(b, euid));
+        this.mapRootUser = b.mapRootUser;
+        this.hostname = b.hostname;
+        this.root = b.root;
+        this.mounts = List.copyOf(b.mounts);
+        this.workingDirectory = b.workingDirectory;
+        this.clearEnv = b.clearEnv;
+        this.env = Collections.unmodifiableMap(new LinkedHashMap<>(b.env));
+        this.timeout = b.timeout;
+        this.killGracePeriod = b.killGracePeriod;
+        this.stdin = b.stdin;
+        this.stdout = b.stdout;
+        this.stderr = b.stderr;
+        this.redirectErrorStream = b.redirectErrorStream;
+        this.euid = euid;
+        this.egid = egid;
+    }
+
+    private static EnumSet<Namespace> effectiveNamespaces(Builder b, int euid) {
+        EnumSet<Namespace> ns = b.namespaces.isEmpty() ? EnumSet.noneOf(Namespace.class) : EnumSet.copyOf(b.namespaces);
+        if (b.hostname != null) {
+            ns.add(Namespace.UTS);
+        }
+        if (b.root != Root.HOST || !b.mounts.isEmpty() || ns.contains(Namespace.PID)) {
+            ns.add(Namespace.MOUNT); // a pid namespace wants its own /proc, which needs a mount namespace
+        }
+        if (b.mapRootUser) {
+            ns.add(Namespace.USER);
+        }
+        if (euid != 0 && !ns.isEmpty()) {
+            ns.add(Namespace.USER); // the kernel lets an unprivileged caller create the others only inside one
+        }
+        return ns;
+    }
+
+    /** A builder with every default: no namespaces, host root, inherited environment, no timeout. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this sandbox's settings, to derive a variant. */
+    public Builder newBuilder() {
+        return new Builder(this);
+    }
+
+    /** What this host supports, and for each missing piece why. */
+    public static SandboxProbe probe() {
+        return SandboxProbe.run();
+    }
+
+    /** The namespaces each start creates, including the implied ones. */
+    public Set<Namespace> namespaces() {
+        return namespaces;
+    }
+
+    /** How the root file system is built. */
+    public Root root() {
+        return root;
+    }
+
+    /** The declared mounts, in order. */
+    public List<Mount> mounts() {
+        return mounts;
+    }
+
+    /** Starts {@code command} (program and arguments) in a fresh sandbox. */
+    public SandboxedProcess start(String... command) throws IOException {
+        return start(List.of(command));
+    }
+
+    /**
+     * Starts {@code command} in a fresh sandbox and returns once it runs: the program was
+     * found and {@code execve} succeeded. A program without a {@code /} is searched in the
+     * sandbox's {@code PATH} inside the sandbox's view.
+     *
+     * @throws SandboxException naming step, path and errno when setup or exec failed; nothing is
+     *                          left behind
+     */
+    public SandboxedProcess start(List<String> command) throws IOException {
+        Spec spec = spec(command);
+        long t0 = System.nanoTime();
+        Launcher.Started started = Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream);
+        return new SandboxedProcess(started, t0);
+    }
+
+    /** Runs {@code command} to its end, capturing stdout and stderr. */
+    public SandboxResult run(String... command) throws IOException, InterruptedException {
+        return run(List.of(command));
+    }
+
+    /**
+     * Runs {@code command} to its end. Standard output and error are captured when they are
+     * pipes (the default); standard input, when a pipe, is closed at once.
+     *
+     * @throws SandboxException when setup failed, or when the helper died without a report
+     */
+    public SandboxResult run(List<String> command) throws IOException, InterruptedException {
+        SandboxedProcess p = start(command);
+        try {
+            p.getOutputStream().close();
+            Future<byte[]> err = stderr == Redirect.PIPE && !redirectErrorStream
+                    ? Drain.POOL.submit(() -> p.getErrorStream().readAllBytes())
+                    : null;
+            byte[] out = p.getInputStream().readAllBytes();
+            byte[] errBytes = err == null ? new byte[0] : get(err);
+            p.waitFor();
+            Exit exit = p.exit();
+            if (exit.failure() != null) {
+                throw exit.failure();
+            }
+            Charset cs = Charset.defaultCharset();
+            int status = exit.waitStatus();
+            return new SandboxResult(exit.exitValue(),
+                    WaitStatus.exited(status) ? 0 : WaitStatus.termSignal(status),
+                    new String(out, cs), new String(errBytes, cs), exit.timedOut(), false,
+                    Duration.ofNanos(p.endNanos() - p.startNanos()),
+                    Duration.ofNanos(exit.userMicros() * 1000), Duration.ofNanos(exit.systemMicros() * 1000),
+                    exit.maxRssKib());
+        } finally {
+            p.close();
+        }
+    }
+
+    private static byte[] get(Future<byte[]> f) throws IOException, InterruptedException {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new UncheckedIOException(new IOException(e.getCause()));
+        }
+    }
+
+    /** Threads that drain stderr while the caller reads stdout; idle ones die after a minute. */
+    private static final class Drain {
+        static final ExecutorService POOL = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "sandbox-stderr-drain");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** The helper's spec for {@code command}: everything but the command is fixed at build(). */
+    Spec spec(List<String> command) {
+        Objects.requireNonNull(command, "command");
+        if (command.isEmpty()) {
+            throw new IllegalArgumentException("command : [] (expected: a program and its arguments)");
+        }
+        List<byte[]> args = new ArrayList<>(command.size());
+        for (int i = 0; i < command.size(); i++) {
+            String a = Objects.requireNonNull(command.get(i), "command[" + i + "]");
+            Checks.noNul("command[" + i + "]", a);
+            args.add(Encoding.bytes(a));
+        }
+        if (command.get(0).isEmpty()) {
+            throw new IllegalArgumentException("command[0] : \"\" (expected: a program name or path)");
+        }
+        Map<String, String> environment = new LinkedHashMap<>(clearEnv ? Map.of() : System.getenv());
+        environment.putAll(env);
+        List<byte[]> envBytes = new ArrayList<>(environment.size());
+        for (Map.Entry<String, String> e : environment.entrySet()) {
+            envBytes.add(Encoding.bytes(e.getKey() + "=" + e.getValue()));
+        }
+        String path = environment.getOrDefault("PATH", DEFAULT_PATH);
+
+        int flags = 0;
+        for (Namespace n : namespaces) {
+            flags |= n.cloneFlag();
+        }
+        List<Spec.IdMap> uidMaps = List.of();
+        List<Spec.IdMap> gidMaps = List.of();
+        boolean userNs = namespaces.contains(Namespace.USER);
+        if (userNs) {
+            uidMaps = List.of(new Spec.IdMap(mapRootUser ? 0 : euid, euid, 1));
+            gidMaps = List.of(new Spec.IdMap(mapRootUser ? 0 : egid, egid, 1));
+        }
+        int features = 0;
+        if (namespaces.contains(Namespace.PID) && namespaces.contains(Namespace.MOUNT)) {
+            features |= Protocol.FEATURE_PROC;
+        }
+        if (root != Root.HOST) {
+            features |= Protocol.FEATURE_DEV;
+        }
+        if (namespaces.contains(Namespace.NET)) {
+            features |= Protocol.FEATURE_LOOPBACK;
+        }
+        List<Spec.Mount> specMounts = new ArrayList<>(mounts.size());
+        for (Mount m : mounts) {
+            int kind = switch (m.kind()) {
+                case BIND -> Protocol.MOUNT_BIND;
+                case READ_ONLY_BIND -> Protocol.MOUNT_RO_BIND;
+                case TMPFS -> Protocol.MOUNT_TMPFS;
+            };
+            byte[] source = m.source() == null ? new byte[0] : Encoding.bytes(m.source().toString());
+            specMounts.add(new Spec.Mount(kind, source, Encoding.bytes(m.target())));
+        }
+        return new Spec(flags, uidMaps, gidMaps, userNs && euid != 0,
+                hostname == null ? null : Encoding.bytes(hostname),
+                switch (root) {
+                    case HOST -> Protocol.ROOT_HOST;
+                    case READ_ONLY -> Protocol.ROOT_READ_ONLY;
+                    case EMPTY -> Protocol.ROOT_EMPTY;
+                },
+                specMounts, features,
+                workingDirectory == null ? null : Encoding.bytes(workingDirectory),
+                Encoding.bytes(path),
+                timeout == null ? 0 : Math.max(1, timeout.toMillis()),
+                killGracePeriod.toMillis(), args, envBytes);
+    }
+
+    /** The spec of a start of {@code command}, in readable form: what the helper would get. */
+    public String describe(String... command) {
+        return spec(List.of(command)).describe();
+    }
+
+    @Override
+    public String toString() {
+        return "Sandbox" + namespaces + "[root=" + root + ", mounts=" + mounts.size() + "]";
+    }
+
+    /**
+     * Collects a sandbox's settings. Setters check their argument at once and name it in the
+     * {@link IllegalArgumentException}; {@link #build()} checks how the settings combine.
+     */
+    public static final class Builder {
+        private final EnumSet<Namespace> namespaces = EnumSet.noneOf(Namespace.class);
+        private boolean mapRootUser;
+        private String hostname;
+        private Root root = Root.HOST;
+        private boolean readOnlyRootSet;
+        private boolean emptyRootSet;
+        private final List<Mount> mounts = new ArrayList<>();
+        private String workingDirectory;
+        private boolean clearEnv;
+        private final LinkedHashMap<String, String> env = new LinkedHashMap<>();
+        private Duration timeout;
+        private Duration killGracePeriod = Duration.ofSeconds(2);
+        private Redirect stdin = Redirect.PIPE;
+        private Redirect stdout = Redirect.PIPE;
+        private Redirect stderr = Redirect.PIPE;
+        private boolean redirectErrorStream;
+
+        Builder() {
+        }
+
+        Builder(Sandbox s) {
+            namespaces.addAll(s.namespaces);
+            mapRootUser = s.mapRootUser;
+            hostname = s.hostname;
+            root = s.root;
+            readOnlyRootSet = s.root == Root.READ_ONLY;
+            emptyRootSet = s.root == Root.EMPTY;
+            mounts.addAll(s.mounts);
+            workingDirectory = s.workingDirectory;
+            clearEnv = s.clearEnv;
+            env.putAll(s.env);
+            timeout = s.timeout;
+            killGracePeriod = s.killGracePeriod;
+            stdin = s.stdin;
+            stdout = s.stdout;
+            stderr = s.stderr;
+            redirectErrorStream = s.redirectErrorStream;
+        }
+
+        /**
+         * A new user namespace; the caller's uid and gid are mapped to the same ids inside.
+         * Default: none, unless the caller is not root and asks for any other namespace.
+         */
+        public Builder userNs() {
+            namespaces.add(Namespace.USER);
+            return this;
+        }
+
+        /** Implies {@link #userNs()}; the caller is mapped to uid 0 and gid 0 inside. Default: off. */
+        public Builder mapRootUser() {
+            mapRootUser = true;
+            namespaces.add(Namespace.USER);
+            return this;
+        }
+
+        /**
+         * A new pid namespace: the sandbox gets a PID 1 (an init that reaps orphans and forwards
+         * signals) and the command runs under it; {@code /proc} is a fresh procfs of the new
+         * namespace. Implies {@link #mountNs()}. Default: off.
+         */
+        public Builder pidNs() {
+            namespaces.add(Namespace.PID);
+            return this;
+        }
+
+        /** A new mount namespace: mounts made inside never reach the host. Default: off. */
+        public Builder mountNs() {
+            namespaces.add(Namespace.MOUNT);
+            return this;
+        }
+
+        /** A new UTS namespace (hostname, domain name). Default: off. */
+        public Builder utsNs() {
+            namespaces.add(Namespace.UTS);
+            return this;
+        }
+
+        /** A new IPC namespace (System V IPC, POSIX message queues). Default: off. */
+        public Builder ipcNs() {
+            namespaces.add(Namespace.IPC);
+            return this;
+        }
+
+        /** A new network namespace holding only {@code lo}, which is up. Default: off. */
+        public Builder netNs() {
+            namespaces.add(Namespace.NET);
+            return this;
+        }
+
+        /** A new cgroup namespace: the sandbox sees its own cgroup as the root. Default: off. */
+        public Builder cgroupNs() {
+            namespaces.add(Namespace.CGROUP);
+            return this;
+        }
+
+        /** A new time namespace (monotonic and boot-time clocks). Default: off. */
+        public Builder timeNs() {
+            namespaces.add(Namespace.TIME);
+            return this;
+        }
+
+        /** The hostname inside; implies {@link #utsNs()}. 1 to 64 bytes. Default: the host's. */
+        public Builder hostname(String hostname) {
+            Objects.requireNonNull(hostname, "hostname");
+            int len = Encoding.bytes(hostname).length;
+            if (len == 0 || len > 64) {
+                throw new IllegalArgumentException("hostname : \"" + hostname + "\" (expected: 1 to 64 bytes)");
+            }
+            Checks.noNul("hostname", hostname);
+            this.hostname = hostname;
+            return this;
+        }
+
+        /**
+         * The root is a read-only view of the host's root (a new mount namespace; the host's
+         * root itself is never touched). Declared mounts go on top; {@code /dev} is minimal and
+         * {@code /proc} fresh with {@link #pidNs()}. Excludes {@link #emptyRoot()}. Default:
+         * the host's root as it is.
+         */
+        public Builder readOnlyRoot() {
+            readOnlyRootSet = true;
+            root = Root.READ_ONLY;
+            return this;
+        }
+
+        /**
+         * The root is empty and read-only: only declared mounts exist, plus a minimal {@code /dev}
+         * and, with {@link #pidNs()}, {@code /proc}. Excludes {@link #readOnlyRoot()}.
+         * Default: the host's root.
+         */
+        public Builder emptyRoot() {
+            emptyRootSet = true;
+            root = Root.EMPTY;
+            return this;
+        }
+
+        /**
+         * Makes {@code host} visible read-write at {@code inside}. A missing target is created in
+         * the sandbox's view, never on the host. Mounts apply in the order declared.
+         */
+        public Builder bind(Path host, String inside) {
+            mounts.add(new Mount(Mount.Kind.BIND, Checks.hostPath("bind", host), Checks.target("bind", inside)));
+            return this;
+        }
+
+        /** Like {@link #bind(Path, String)}, read-only (submounts included). */
+        public Builder readOnlyBind(Path host, String inside) {
+            mounts.add(new Mount(Mount.Kind.READ_ONLY_BIND, Checks.hostPath("readOnlyBind", host),
+                    Checks.target("readOnlyBind", inside)));
+            return this;
+        }
+
+        /** A fresh, empty, writable tmpfs at {@code inside}; it vanishes with the sandbox. */
+        public Builder tmpfs(String inside) {
+            mounts.add(new Mount(Mount.Kind.TMPFS, null, Checks.target("tmpfs", inside)));
+            return this;
+        }
+
+        /**
+         * The command's working directory inside the sandbox, absolute. Default: the JVM's
+         * working directory with the host's root, {@code /} with a new root.
+         */
+        public Builder workingDirectory(String inside) {
+            this.workingDirectory = Checks.absolute("workingDirectory", inside);
+            return this;
+        }
+
+        /** Sets one environment variable, overriding an inherited one. */
+        public Builder env(String name, String value) {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(value, "value");
+            if (name.isEmpty() || name.indexOf('=') >= 0) {
+                throw new IllegalArgumentException("env name : \"" + name + "\" (expected: non-empty, without '=')");
+            }
+            Checks.noNul("env name", name);
+            Checks.noNul("env " + name, value);
+            env.put(name, value);
+            return this;
+        }
+
+        /** Starts from an empty environment instead of the JVM's; {@link #env} adds to it. */
+        public Builder clearEnv() {
+            clearEnv = true;
+            return this;
+        }
+
+        /**
+         * Wall-clock limit: when it passes, the command gets SIGTERM and the whole sandbox
+         * SIGKILL after the {@link #killGracePeriod}; the result says {@code timedOut}. Positive.
+         * Default: none.
+         */
+        public Builder timeout(Duration wallClock) {
+            Objects.requireNonNull(wallClock, "timeout");
+            if (wallClock.isNegative() || wallClock.isZero()) {
+                throw new IllegalArgumentException("timeout : " + wallClock + " (expected: > 0)");
+            }
+            this.timeout = wallClock;
+            return this;
+        }
+
+        /**
+         * How long {@link SandboxedProcess#destroy()} and the timeout wait after SIGTERM before
+         * SIGKILL. 0 to 1 hour. Default: 2 seconds.
+         */
+        public Builder killGracePeriod(Duration grace) {
+            Objects.requireNonNull(grace, "killGracePeriod");
+            if (grace.isNegative() || grace.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("killGracePeriod : " + grace + " (expected: 0 to PT1H)");
+            }
+            this.killGracePeriod = grace;
+            return this;
+        }
+
+        /** Where the command's stdin comes from, as {@link ProcessBuilder#redirectInput}. Default: a pipe. */
+        public Builder redirectInput(Redirect source) {
+            Objects.requireNonNull(source, "redirectInput");
+            if (source.type() == Redirect.Type.WRITE || source.type() == Redirect.Type.APPEND) {
+                throw new IllegalArgumentException("redirectInput : " + source + " (expected: PIPE, INHERIT or a file to read)");
+            }
+            stdin = source;
+            return this;
+        }
+
+        /** Where the command's stdout goes, as {@link ProcessBuilder#redirectOutput}. Default: a pipe. */
+        public Builder redirectOutput(Redirect destination) {
+            stdout = output("redirectOutput", destination);
+            return this;
+        }
+
+        /** Where the command's stderr goes, as {@link ProcessBuilder#redirectError}. Default: a pipe. */
+        public Builder redirectError(Redirect destination) {
+            stderr = output("redirectError", destination);
+            return this;
+        }
+
+        /** Merges stderr into stdout. Default: off. */
+        public Builder redirectErrorStream(boolean merge) {
+            redirectErrorStream = merge;
+            return this;
+        }
+
+        /** Inherits the JVM's stdin, stdout and stderr. */
+        public Builder inheritIO() {
+            stdin = Redirect.INHERIT;
+            stdout = Redirect.INHERIT;
+            stderr = Redirect.INHERIT;
+            return this;
+        }
+
+        private static Redirect output(String setting, Redirect r) {
+            Objects.requireNonNull(r, setting);
+            if (r.type() == Redirect.Type.READ) {
+                throw new IllegalArgumentException(setting + " : " + r + " (expected: PIPE, INHERIT, DISCARD or a file to write)");
+            }
+            return r;
+        }
+
+        /**
+         * Checks how the settings combine and returns the immutable sandbox.
+         *
+         * @throws IllegalArgumentException naming the conflicting settings
+         */
+        public Sandbox build() {
+            if (readOnlyRootSet && emptyRootSet) {
+                throw new IllegalArgumentException(
+                        "root : readOnlyRoot() and emptyRoot() both set (expected: at most one of them)");
+            }
+            if (workingDirectory != null && root == Root.EMPTY && !coveredByMount(workingDirectory)) {
+                throw new IllegalArgumentException("workingDirectory : " + workingDirectory
+                        + " (expected: with emptyRoot(), a path under a declared bind or tmpfs)");
+            }
+            LibC libc = LibC.get();
+            return new Sandbox(this, libc.geteuid(), libc.getegid());
+        }
+
+        private boolean coveredByMount(String dir) {
+            for (Mount m : mounts) {
+                if (dir.equals(m.target()) || dir.startsWith(m.target().endsWith("/") ? m.target() : m.target() + "/")) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /** Argument checks with one message form: {@code setting : value (expected: ...)}. */
+    static final class Checks {
+        private Checks() {
+        }
+
+        static void noNul(String setting, String value) {
+            if (value.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException(setting + " : contains a NUL character (expected: none)");
+            }
+        }
+
+        static String absolute(String setting, String path) {
+            Objects.requireNonNull(path, setting);
+            noNul(setting, path);
+            if (!path.startsWith("/")) {
+                throw new IllegalArgumentException(setting + " : \"" + path + "\" (expected: an absolute path)");
+            }
+            return path;
+        }
+
+        static String target(String setting, String inside) {
+            absolute(setting + " target", inside);
+            for (String part : inside.split("/")) {
+                if (part.equals("..") || part.equals(".")) {
+                    throw new IllegalArgumentException(setting + " target : \"" + inside
+                            + "\" (expected: a path without . or .. components)");
+                }
+            }
+            String normalized = inside.replaceAll("/+", "/");
+            if (normalized.length() > 1 && normalized.endsWith("/")) {
+                normalized = normalized.substring(0, normalized.length() - 1);
+            }
+            if (normalized.equals("/")) {
+                throw new IllegalArgumentException(setting + " target : \"/\" (expected: a path below /; for the"
+                        + " whole host use the host root or readOnlyRoot())");
+            }
+            return normalized;
+        }
+
+        static Path hostPath(String setting, Path host) {
+            Objects.requireNonNull(host, setting + " source");
+            noNul(setting + " source", host.toString());
+            return host.toAbsolutePath().normalize();
+        }
+    }
+}

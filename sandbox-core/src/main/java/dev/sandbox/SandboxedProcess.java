@@ -1,0 +1,256 @@
+package dev.sandbox;
+
+import dev.sandbox.internal.Exit;
+import dev.sandbox.internal.HelperChannel;
+import dev.sandbox.internal.Launcher;
+import dev.sandbox.internal.Protocol;
+import dev.sandbox.internal.Reaper;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A command running in a sandbox: a real {@link Process}, so code that takes a {@code Process}
+ * works with it.
+ *
+ * <p>{@link #pid()} is the command's pid as the host sees it (inside a pid namespace the command
+ * sees itself as pid 2, under the sandbox's PID 1). {@link #destroy()} asks politely (SIGTERM),
+ * then kills the whole sandbox after the sandbox's kill grace period; {@link #destroyForcibly()}
+ * kills the whole sandbox at once. When the command ends, everything else in the sandbox is
+ * killed too, so nothing outlives it.
+ *
+ * <p>{@link #close()} kills the sandbox if it still runs, waits for it and closes the streams;
+ * use it in try-with-resources.
+ */
+public final class SandboxedProcess extends Process implements AutoCloseable {
+
+    private final HelperChannel channel;
+    private final int commandPid;
+    private final int childPid;
+    private final OutputStream stdin;
+    private final InputStream stdout;
+    private final InputStream stderr;
+    private final long startNanos;
+    private final CompletableFuture<Process> onExit = new CompletableFuture<>();
+    private final Object lock = new Object();
+    private final Optional<ProcessHandle> handle;
+    private Exit exit;
+    private long endNanos;
+
+    SandboxedProcess(Launcher.Started started, long startNanos) throws SandboxException {
+        this.channel = started.channel();
+        this.commandPid = started.commandPid();
+        this.childPid = started.childPid();
+        this.stdin = started.stdin();
+        this.stdout = started.stdout();
+        this.stderr = started.stderr();
+        this.startNanos = startNanos;
+        this.handle = ProcessHandle.of(commandPid);
+        Reaper.get().watch(channel, this::exited);
+    }
+
+    private void exited(Exit e) {
+        synchronized (lock) {
+            exit = e;
+            endNanos = System.nanoTime();
+            lock.notifyAll();
+        }
+        // Dependent actions run off the reaper thread, so user callbacks can never stall it.
+        ForkJoinPool.commonPool().execute(() -> onExit.complete(this));
+    }
+
+    @Override
+    public OutputStream getOutputStream() {
+        return stdin;
+    }
+
+    @Override
+    public InputStream getInputStream() {
+        return stdout;
+    }
+
+    @Override
+    public InputStream getErrorStream() {
+        return stderr;
+    }
+
+    @Override
+    public int waitFor() throws InterruptedException {
+        synchronized (lock) {
+            while (exit == null) {
+                lock.wait();
+            }
+            return exit.exitValue();
+        }
+    }
+
+    @Override
+    public boolean waitFor(long timeout, TimeUnit unit) throws InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        synchronized (lock) {
+            while (exit == null) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(lock, left);
+            }
+            return true;
+        }
+    }
+
+    @Override
+    public int exitValue() {
+        synchronized (lock) {
+            if (exit == null) {
+                throw new IllegalThreadStateException("process hasn't exited");
+            }
+            return exit.exitValue();
+        }
+    }
+
+    @Override
+    public boolean isAlive() {
+        synchronized (lock) {
+            return exit == null;
+        }
+    }
+
+    /** SIGTERM to the command; SIGKILL to the whole sandbox after the kill grace period. */
+    @Override
+    public void destroy() {
+        channel.command(Protocol.CMD_TERMINATE, 0);
+    }
+
+    /** SIGKILL to the whole sandbox, now. */
+    @Override
+    public SandboxedProcess destroyForcibly() {
+        channel.command(Protocol.CMD_KILL, 0);
+        return this;
+    }
+
+    @Override
+    public boolean supportsNormalTermination() {
+        return true;
+    }
+
+    /**
+     * Sends {@code signal} to the command (through the sandbox's PID 1 when there is a pid
+     * namespace). Returns false when the sandbox has already ended.
+     */
+    public boolean signal(int signal) {
+        if (signal <= 0 || signal > 64) {
+            throw new IllegalArgumentException("signal : " + signal + " (expected: 1..64)");
+        }
+        return channel.command(Protocol.CMD_SIGNAL, signal);
+    }
+
+    /** The command's pid as the host sees it. */
+    @Override
+    public long pid() {
+        return commandPid;
+    }
+
+    /**
+     * The host pid of the sandbox's first process: PID 1 of the sandbox's pid namespace, or the
+     * command itself without one.
+     */
+    public long initPid() {
+        return childPid;
+    }
+
+    @Override
+    public ProcessHandle toHandle() {
+        return handle.orElseThrow(() -> new UnsupportedOperationException(
+                "the command (pid " + commandPid + ") had already ended when the sandbox started"));
+    }
+
+    @Override
+    public CompletableFuture<Process> onExit() {
+        return onExit;
+    }
+
+    /** How long the command ran, from start to the helper's report; empty while it runs. */
+    public Optional<Duration> wallTime() {
+        synchronized (lock) {
+            return exit == null ? Optional.empty() : Optional.of(Duration.ofNanos(endNanos - startNanos));
+        }
+    }
+
+    /** Whether the sandbox's wall-clock timeout ended it; false while it runs. */
+    public boolean timedOut() {
+        synchronized (lock) {
+            return exit != null && exit.timedOut();
+        }
+    }
+
+    /**
+     * When the sandbox ended without its helper reporting how (the helper was killed or
+     * crashed), the reason; empty otherwise.
+     */
+    public Optional<SandboxException> failure() {
+        synchronized (lock) {
+            return exit == null ? Optional.empty() : Optional.ofNullable(exit.failure());
+        }
+    }
+
+    Exit exit() {
+        synchronized (lock) {
+            return exit;
+        }
+    }
+
+    long startNanos() {
+        return startNanos;
+    }
+
+    long endNanos() {
+        synchronized (lock) {
+            return endNanos;
+        }
+    }
+
+    /** Kills the sandbox if it still runs, waits until it is gone and closes the streams. */
+    @Override
+    public void close() {
+        if (isAlive()) {
+            destroyForcibly();
+        }
+        boolean interrupted = false;
+        while (true) {
+            try {
+                waitFor();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        closeQuietly(stdin);
+        closeQuietly(stdout);
+        closeQuietly(stderr);
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // The process is gone; a failing close of a pipe end loses nothing.
+        }
+    }
+
+    @Override
+    public String toString() {
+        synchronized (lock) {
+            return "SandboxedProcess[pid=" + commandPid + (exit == null ? ", running" : ", exitValue=" + exit.exitValue()) + "]";
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package dev.sandbox.internal;
+
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+
+/**
+ * The helper's argv and envp as native arrays, built once: the helper takes everything else
+ * from its spec, so every spawn passes the same two arrays.
+ */
+final class Argv {
+
+    private static final Pointer[] STRINGS = new Pointer[4]; // keeps the strings' memory reachable
+    static final Pointer HELPER_ARGV = array("sandbox-helper");
+    static final Pointer EMPTY_ENV = array();
+
+    private Argv() {
+    }
+
+    private static Pointer array(String... strings) {
+        jnr.ffi.Runtime rt = LibC.runtime();
+        int ptr = rt.addressSize();
+        Pointer array = Memory.allocateDirect(rt, (strings.length + 1) * ptr, true);
+        for (int i = 0; i < strings.length; i++) {
+            byte[] c = Encoding.cString(strings[i]);
+            Pointer s = Memory.allocateDirect(rt, c.length, true);
+            s.put(0, c, 0, c.length);
+            array.putPointer((long) i * ptr, s);
+            STRINGS[i] = s;
+        }
+        array.putPointer((long) strings.length * ptr, null);
+        return array;
+    }
+}

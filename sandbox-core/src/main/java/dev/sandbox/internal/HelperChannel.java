@@ -1,0 +1,182 @@
+package dev.sandbox.internal;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * The JVM's end of one helper's control socket (fd 3 on the helper's side): frames in, commands
+ * out, and the helper's pid to reap. Reads happen on one thread at a time (the starting thread
+ * until the first frame, then the reaper); sends may come from any thread and never touch a
+ * closed (possibly reused) descriptor.
+ *
+ * <p><strong>Internal usage only.</strong>
+ */
+public final class HelperChannel {
+
+    /** One frame from the helper. */
+    public record Frame(int type, byte[] payload) {
+        public ByteBuffer buffer() {
+            return ByteBuffer.wrap(payload).order(ByteOrder.nativeOrder());
+        }
+    }
+
+    private final int fd;
+    private final int helperPid;
+    private final Object lock = new Object();
+    private boolean closed;
+    private byte[] buf = new byte[512];
+    private int len;
+    private boolean eof;
+
+    HelperChannel(int fd, int helperPid) {
+        this.fd = fd;
+        this.helperPid = helperPid;
+    }
+
+    public int fd() {
+        return fd;
+    }
+
+    public int helperPid() {
+        return helperPid;
+    }
+
+    /** Writes all of {@code data}; false when the helper is gone. */
+    boolean sendAll(byte[] data) {
+        LibC libc = LibC.get();
+        synchronized (lock) {
+            if (closed) {
+                return false;
+            }
+            int off = 0;
+            while (off < data.length) {
+                byte[] chunk = off == 0 ? data : Arrays.copyOfRange(data, off, data.length);
+                long n = libc.send(fd, chunk, chunk.length, LibC.MSG_NOSIGNAL);
+                if (n < 0) {
+                    if (LibC.errno() == LibC.EINTR) {
+                        continue;
+                    }
+                    return false;
+                }
+                off += (int) n;
+            }
+            return true;
+        }
+    }
+
+    /** Sends a command frame ({@link Protocol#CMD_SIGNAL} etc.); false when the helper is gone. */
+    public boolean command(int type, int argument) {
+        ByteBuffer b = ByteBuffer.allocate(type == Protocol.CMD_SIGNAL ? 12 : 8).order(ByteOrder.nativeOrder());
+        b.putInt(type).putInt(type == Protocol.CMD_SIGNAL ? 4 : 0);
+        if (type == Protocol.CMD_SIGNAL) {
+            b.putInt(argument);
+        }
+        return sendAll(b.array());
+    }
+
+    /** The next frame, blocking; null at end of file (the helper exited). */
+    Frame readFrameBlocking() {
+        while (true) {
+            Frame f = parse();
+            if (f != null || eof) {
+                return f;
+            }
+            fill(0);
+        }
+    }
+
+    /**
+     * Reads what is available without blocking and returns the next complete frame, or null
+     * when none is complete yet; {@link #atEof()} tells whether the helper has closed its end.
+     */
+    Frame readFrameNonBlocking() {
+        Frame f = parse();
+        if (f != null || eof) {
+            return f;
+        }
+        if (fill(LibC.MSG_DONTWAIT)) {
+            return parse();
+        }
+        return null;
+    }
+
+    boolean atEof() {
+        return eof && len == 0;
+    }
+
+    /** Reads once; false when nothing was available. */
+    private boolean fill(int flags) {
+        if (buf.length - len < 256) {
+            buf = Arrays.copyOf(buf, buf.length * 2);
+        }
+        byte[] tmp = new byte[buf.length - len];
+        while (true) {
+            long n = LibC.get().recv(fd, tmp, tmp.length, flags);
+            if (n > 0) {
+                System.arraycopy(tmp, 0, buf, len, (int) n);
+                len += (int) n;
+                return true;
+            }
+            if (n == 0) {
+                eof = true;
+                return false;
+            }
+            int err = LibC.errno();
+            if (err == LibC.EINTR) {
+                continue;
+            }
+            if (err == LibC.EAGAIN) {
+                return false;
+            }
+            eof = true; // ECONNRESET and friends: the helper is gone all the same
+            return false;
+        }
+    }
+
+    private Frame parse() {
+        if (len < 8) {
+            return null;
+        }
+        ByteBuffer h = ByteBuffer.wrap(buf, 0, len).order(ByteOrder.nativeOrder());
+        int type = h.getInt();
+        int length = h.getInt();
+        if (length < 0 || length > 1 << 20) {
+            throw new IllegalStateException("sandbox-helper sent a malformed frame (type " + type
+                    + ", length " + length + ")");
+        }
+        if (len < 8 + length) {
+            return null;
+        }
+        byte[] payload = Arrays.copyOfRange(buf, 8, 8 + length);
+        System.arraycopy(buf, 8 + length, buf, 0, len - 8 - length);
+        len -= 8 + length;
+        return new Frame(type, payload);
+    }
+
+    /** Waits for the helper to exit and returns its wait status. */
+    int reapHelper() {
+        int[] status = new int[1];
+        while (true) {
+            int r = LibC.get().waitpid(helperPid, status, 0);
+            if (r == helperPid) {
+                return status[0];
+            }
+            int err = LibC.errno();
+            if (r < 0 && err != LibC.EINTR) {
+                // ECHILD: someone else reaped it (a waitpid(-1) elsewhere in the JVM).
+                return -1;
+            }
+        }
+    }
+
+    /** Closes the socket; later sends become no-ops. */
+    void close() {
+        synchronized (lock) {
+            if (!closed) {
+                closed = true;
+                LibC.get().close(fd);
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package dev.sandbox.internal;
+
+/**
+ * What to do about a setup failure whose errno alone says little. Hints name the host setting
+ * to look at; {@code Sandbox.probe()} checks them all.
+ */
+final class Hints {
+
+    private static final int EPERM = 1;
+    private static final int EACCES = 13;
+    private static final int EINVAL = 22;
+    private static final int ENOSPC = 28;
+    private static final int EUSERS = 87;
+
+    private Hints() {
+    }
+
+    static String forStep(String step, int errno) {
+        switch (step) {
+            case "clone":
+                if (errno == EPERM || errno == EACCES) {
+                    return "the kernel refused to create the namespaces; Sandbox.probe() says why"
+                            + " (user.max_user_namespaces, kernel.unprivileged_userns_clone,"
+                            + " kernel.apparmor_restrict_unprivileged_userns, or an outer container's seccomp profile)";
+                }
+                if (errno == ENOSPC || errno == EUSERS) {
+                    return "a namespace limit is exhausted (see /proc/sys/user/max_*_namespaces)";
+                }
+                if (errno == EINVAL) {
+                    return "this kernel does not support one of the requested namespace types; Sandbox.probe() lists them";
+                }
+                return "";
+            case "uid_map":
+            case "gid_map":
+            case "setgroups":
+                return errno == EPERM
+                        ? "an unprivileged caller can map only its own uid and gid (single-id mapping)"
+                        : "";
+            case "proc":
+                return errno == EPERM
+                        ? "the kernel refused a new procfs; inside a container whose /proc is partly masked it refuses"
+                        + " new proc mounts (mount_too_revealing)"
+                        : "";
+            default:
+                return "";
+        }
+    }
+}

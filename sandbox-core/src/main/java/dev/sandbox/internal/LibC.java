@@ -1,0 +1,106 @@
+package dev.sandbox.internal;
+
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
+import jnr.ffi.byref.IntByReference;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
+
+/**
+ * The libc calls the JVM side needs and jnr-posix lacks or wraps lossily (its {@code posix_spawnp}
+ * drops the error code). Every call that fails reports through {@link #errno()}, read at once.
+ *
+ * <p><strong>Internal usage only.</strong>
+ */
+public interface LibC {
+
+    int AF_UNIX = 1;
+    int SOCK_STREAM = 1;
+    int SOCK_CLOEXEC = 0x80000;
+    int O_RDONLY = 0;
+    int O_WRONLY = 1;
+    int O_RDWR = 2;
+    int O_CREAT = 0x40;
+    int O_TRUNC = 0x200;
+    int O_APPEND = 0x400;
+    int O_NONBLOCK = 0x800;
+    int O_CLOEXEC = 0x80000;
+    int F_DUPFD_CLOEXEC = 1030;
+    int MSG_NOSIGNAL = 0x4000;
+    int MSG_DONTWAIT = 0x40;
+    int EPOLL_CLOEXEC = 0x80000;
+    int EPOLL_CTL_ADD = 1;
+    int EPOLL_CTL_DEL = 2;
+    int EPOLLIN = 0x1;
+    int EPOLLERR = 0x8;
+    int EPOLLHUP = 0x10;
+    int WNOHANG = 1;
+    int EINTR = 4;
+    int EAGAIN = 11;
+    int ECHILD = 10;
+
+    int posix_spawn(@Out IntByReference pid, @In byte[] path, Pointer fileActions, Pointer attr,
+                    Pointer argv, Pointer envp);
+
+    int posix_spawn_file_actions_init(Pointer fileActions);
+
+    int posix_spawn_file_actions_adddup2(Pointer fileActions, int fd, int newFd);
+
+    int posix_spawn_file_actions_destroy(Pointer fileActions);
+
+    int socketpair(int domain, int type, int protocol, @Out int[] fds);
+
+    int pipe2(@Out int[] fds, int flags);
+
+    int open(@In byte[] path, int flags, int mode);
+
+    int fcntl(int fd, int cmd, int arg);
+
+    int close(int fd);
+
+    @ssize_t long read(int fd, @Out byte[] buf, @size_t long count);
+
+    @ssize_t long recv(int fd, @Out byte[] buf, @size_t long count, int flags);
+
+    @ssize_t long send(int fd, @In byte[] buf, @size_t long count, int flags);
+
+    int waitpid(int pid, @Out int[] status, int options);
+
+    int kill(int pid, int signal);
+
+    int geteuid();
+
+    int getegid();
+
+    int epoll_create1(int flags);
+
+    int epoll_ctl(int epfd, int op, int fd, Pointer event);
+
+    int epoll_wait(int epfd, Pointer events, int maxEvents, int timeoutMillis);
+
+    /** The loaded binding; loading fails at once, not on first call, on a broken host. */
+    static LibC get() {
+        return Holder.LIBC;
+    }
+
+    /** The errno left by the last failing call on this thread. */
+    static int errno() {
+        return Runtime.getRuntime(Holder.LIBC).getLastError();
+    }
+
+    /** The jnr runtime the binding lives in, for native memory. */
+    static Runtime runtime() {
+        return Runtime.getRuntime(Holder.LIBC);
+    }
+
+    /** Holder idiom: the library is loaded once, on first use, never at class-init of the API. */
+    final class Holder {
+        static final LibC LIBC = LibraryLoader.create(LibC.class).failImmediately().load("c");
+
+        private Holder() {
+        }
+    }
+}

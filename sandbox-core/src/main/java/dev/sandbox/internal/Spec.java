@@ -1,0 +1,219 @@
+package dev.sandbox.internal;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything sandbox-helper needs to start one command, as raw bytes: what the helper decodes
+ * from fd 3. {@link #encode()} writes the versioned binary form of {@code protocol.h};
+ * {@link #describe()} the readable form that {@code sandbox-helper --describe-spec} prints for
+ * the same bytes, so the two ends can be checked against each other.
+ *
+ * <p><strong>Internal usage only.</strong>
+ */
+public record Spec(
+        int namespaces,
+        List<IdMap> uidMaps,
+        List<IdMap> gidMaps,
+        boolean setgroupsDeny,
+        byte[] hostname,
+        int root,
+        List<Mount> mounts,
+        int features,
+        byte[] cwd,
+        byte[] path,
+        long timeoutMillis,
+        long graceMillis,
+        List<byte[]> args,
+        List<byte[]> env) {
+
+    /** One line of a uid_map or gid_map: {@code count} ids from {@code outside} seen as {@code inside}. */
+    public record IdMap(int inside, int outside, int count) {
+    }
+
+    /** A bind, read-only bind or tmpfs; {@code source} is empty for tmpfs. */
+    public record Mount(int kind, byte[] source, byte[] target) {
+        public Mount {
+            Objects.requireNonNull(source, "source");
+            Objects.requireNonNull(target, "target");
+        }
+    }
+
+    public Spec {
+        uidMaps = List.copyOf(uidMaps);
+        gidMaps = List.copyOf(gidMaps);
+        mounts = List.copyOf(mounts);
+        args = List.copyOf(args);
+        env = List.copyOf(env);
+    }
+
+    /** The message sent on fd 3: header, then records in a fixed order. */
+    public byte[] encode() {
+        Records r = new Records();
+        r.u32(Protocol.T_NAMESPACES, namespaces);
+        for (IdMap m : uidMaps) {
+            r.idMap(Protocol.T_UID_MAP, m);
+        }
+        for (IdMap m : gidMaps) {
+            r.idMap(Protocol.T_GID_MAP, m);
+        }
+        if (setgroupsDeny) {
+            r.bytes(Protocol.T_SETGROUPS_DENY, new byte[0]);
+        }
+        if (hostname != null) {
+            r.bytes(Protocol.T_HOSTNAME, hostname);
+        }
+        r.u32(Protocol.T_ROOT, root);
+        for (Mount m : mounts) {
+            ByteBuffer b = order(ByteBuffer.allocate(12 + m.source().length + m.target().length));
+            b.putInt(m.kind()).putInt(m.source().length).put(m.source()).putInt(m.target().length).put(m.target());
+            r.bytes(Protocol.T_MOUNT, b.array());
+        }
+        r.u32(Protocol.T_FEATURES, features);
+        if (cwd != null) {
+            r.bytes(Protocol.T_CWD, cwd);
+        }
+        if (path != null) {
+            r.bytes(Protocol.T_PATH, path);
+        }
+        r.u64(Protocol.T_TIMEOUT_MS, timeoutMillis);
+        r.u64(Protocol.T_GRACE_MS, graceMillis);
+        for (byte[] a : args) {
+            r.bytes(Protocol.T_ARG, a);
+        }
+        for (byte[] e : env) {
+            r.bytes(Protocol.T_ENV, e);
+        }
+        byte[] body = r.out.toByteArray();
+        ByteBuffer msg = order(ByteBuffer.allocate(12 + body.length));
+        msg.putInt(Protocol.SPEC_MAGIC).putInt(Protocol.SPEC_VERSION).putInt(body.length).put(body);
+        return msg.array();
+    }
+
+    /** The readable form, line for line what {@code sandbox-helper --describe-spec} prints. */
+    public String describe() {
+        StringBuilder sb = new StringBuilder("sandbox-spec v1\n");
+        sb.append("namespaces ").append(namespaceNames(namespaces)).append('\n');
+        for (IdMap m : uidMaps) {
+            sb.append("uid_map ").append(Integer.toUnsignedString(m.inside())).append(' ')
+                    .append(Integer.toUnsignedString(m.outside())).append(' ')
+                    .append(Integer.toUnsignedString(m.count())).append('\n');
+        }
+        for (IdMap m : gidMaps) {
+            sb.append("gid_map ").append(Integer.toUnsignedString(m.inside())).append(' ')
+                    .append(Integer.toUnsignedString(m.outside())).append(' ')
+                    .append(Integer.toUnsignedString(m.count())).append('\n');
+        }
+        if (setgroupsDeny) {
+            sb.append("setgroups deny\n");
+        }
+        if (hostname != null) {
+            sb.append("hostname ").append(quote(hostname)).append('\n');
+        }
+        sb.append("root ").append(switch (root) {
+            case Protocol.ROOT_HOST -> "host";
+            case Protocol.ROOT_READ_ONLY -> "read-only";
+            case Protocol.ROOT_EMPTY -> "empty";
+            default -> throw new IllegalStateException("root " + root);
+        }).append('\n');
+        for (Mount m : mounts) {
+            switch (m.kind()) {
+                case Protocol.MOUNT_BIND -> sb.append("mount bind ").append(quote(m.source())).append(' ')
+                        .append(quote(m.target()));
+                case Protocol.MOUNT_RO_BIND -> sb.append("mount ro-bind ").append(quote(m.source())).append(' ')
+                        .append(quote(m.target()));
+                case Protocol.MOUNT_TMPFS -> sb.append("mount tmpfs ").append(quote(m.target()));
+                default -> throw new IllegalStateException("mount kind " + m.kind());
+            }
+            sb.append('\n');
+        }
+        sb.append("features ").append(featureNames(features)).append('\n');
+        if (cwd != null) {
+            sb.append("cwd ").append(quote(cwd)).append('\n');
+        }
+        if (path != null) {
+            sb.append("path ").append(quote(path)).append('\n');
+        }
+        sb.append("timeout_ms ").append(Long.toUnsignedString(timeoutMillis)).append('\n');
+        sb.append("grace_ms ").append(Long.toUnsignedString(graceMillis)).append('\n');
+        for (byte[] a : args) {
+            sb.append("arg ").append(quote(a)).append('\n');
+        }
+        for (byte[] e : env) {
+            sb.append("env ").append(quote(e)).append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static final String[] NS_NAMES = {"user", "mount", "pid", "net", "uts", "ipc", "cgroup", "time"};
+    private static final int[] NS_FLAGS = {0x10000000, 0x00020000, 0x20000000, 0x40000000, 0x04000000,
+        0x08000000, 0x02000000, 0x00000080};
+
+    static String namespaceNames(int flags) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < NS_FLAGS.length; i++) {
+            if ((flags & NS_FLAGS[i]) != 0) {
+                sb.append(sb.length() == 0 ? "" : ",").append(NS_NAMES[i]);
+            }
+        }
+        return sb.length() == 0 ? "none" : sb.toString();
+    }
+
+    static String featureNames(int features) {
+        StringBuilder sb = new StringBuilder();
+        String[] names = {"proc", "dev", "loopback"};
+        for (int i = 0; i < names.length; i++) {
+            if ((features & (1 << i)) != 0) {
+                sb.append(sb.length() == 0 ? "" : ",").append(names[i]);
+            }
+        }
+        return sb.length() == 0 ? "none" : sb.toString();
+    }
+
+    /** C-style quoting: printable ASCII as is, {@code "} and {@code \} escaped, the rest {@code \xNN}. */
+    static String quote(byte[] bytes) {
+        StringBuilder sb = new StringBuilder(bytes.length + 2).append('"');
+        for (byte b : bytes) {
+            int c = b & 0xff;
+            if (c == '"' || c == '\\') {
+                sb.append('\\').append((char) c);
+            } else if (c >= 0x20 && c <= 0x7e) {
+                sb.append((char) c);
+            } else {
+                sb.append("\\x").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 0xf, 16));
+            }
+        }
+        return sb.append('"').toString();
+    }
+
+    private static ByteBuffer order(ByteBuffer b) {
+        return b.order(ByteOrder.nativeOrder());
+    }
+
+    /** Appends records: u16 tag, u16 zero, u32 length, payload. */
+    private static final class Records {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+
+        void bytes(int tag, byte[] payload) {
+            ByteBuffer h = order(ByteBuffer.allocate(8));
+            h.putShort((short) tag).putShort((short) 0).putInt(payload.length);
+            out.writeBytes(h.array());
+            out.writeBytes(payload);
+        }
+
+        void u32(int tag, int value) {
+            bytes(tag, order(ByteBuffer.allocate(4)).putInt(value).array());
+        }
+
+        void u64(int tag, long value) {
+            bytes(tag, order(ByteBuffer.allocate(8)).putLong(value).array());
+        }
+
+        void idMap(int tag, IdMap m) {
+            bytes(tag, order(ByteBuffer.allocate(12)).putInt(m.inside()).putInt(m.outside()).putInt(m.count()).array());
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package dev.sandbox;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+import java.lang.ProcessBuilder.Redirect;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+@DisplayName("Sandbox.Builder")
+class BuilderTest {
+
+    @Nested
+    @DisplayName("rejects bad settings with a message that names them")
+    class Rejects {
+
+        @Test
+        void bothRootChoices() {
+            assertThatThrownBy(() -> Sandbox.builder().readOnlyRoot().emptyRoot().build())
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("root : readOnlyRoot() and emptyRoot() both set (expected: at most one of them)");
+        }
+
+        @Test
+        void relativeMountTarget() {
+            assertThatThrownBy(() -> Sandbox.builder().bind(Path.of("/tmp"), "data"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("bind target : \"data\" (expected: an absolute path)");
+        }
+
+        @Test
+        void dotDotInMountTarget() {
+            assertThatThrownBy(() -> Sandbox.builder().tmpfs("/a/../etc"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("tmpfs target : \"/a/../etc\" (expected: a path without . or .. components)");
+        }
+
+        @Test
+        void rootAsMountTarget() {
+            assertThatThrownBy(() -> Sandbox.builder().readOnlyBind(Path.of("/"), "/"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("readOnlyBind target : \"/\" (expected: a path below /");
+        }
+
+        @Test
+        void hostnameTooLong() {
+            assertThatThrownBy(() -> Sandbox.builder().hostname("x".repeat(65)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("hostname : \"xxx").hasMessageEndingWith("(expected: 1 to 64 bytes)");
+        }
+
+        @Test
+        void emptyHostname() {
+            assertThatThrownBy(() -> Sandbox.builder().hostname(""))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("hostname : \"\" (expected: 1 to 64 bytes)");
+        }
+
+        @Test
+        void nonPositiveTimeout() {
+            assertThatThrownBy(() -> Sandbox.builder().timeout(Duration.ZERO))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("timeout : PT0S (expected: > 0)");
+        }
+
+        @Test
+        void negativeGracePeriod() {
+            assertThatThrownBy(() -> Sandbox.builder().killGracePeriod(Duration.ofSeconds(-1)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("killGracePeriod : PT-1S (expected: 0 to PT1H)");
+        }
+
+        @Test
+        void envNameWithEquals() {
+            assertThatThrownBy(() -> Sandbox.builder().env("A=B", "c"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("env name : \"A=B\" (expected: non-empty, without '=')");
+        }
+
+        @Test
+        void nulInEnvValue() {
+            assertThatThrownBy(() -> Sandbox.builder().env("A", "x\0y"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("env A : contains a NUL character (expected: none)");
+        }
+
+        @Test
+        void relativeWorkingDirectory() {
+            assertThatThrownBy(() -> Sandbox.builder().workingDirectory("tmp"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("workingDirectory : \"tmp\" (expected: an absolute path)");
+        }
+
+        @Test
+        void workingDirectoryOutsideAnEmptyRootsMounts() {
+            assertThatThrownBy(() -> Sandbox.builder().emptyRoot().tmpfs("/work").workingDirectory("/home").build())
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("workingDirectory : /home (expected: with emptyRoot(), a path under a declared bind or tmpfs)");
+        }
+
+        @Test
+        void outputRedirectThatReads() {
+            assertThatThrownBy(() -> Sandbox.builder().redirectOutput(Redirect.from(new java.io.File("/etc/hostname"))))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("redirectOutput : ");
+        }
+
+        @Test
+        void emptyCommand() {
+            assertThatThrownBy(() -> Sandbox.builder().build().start(java.util.List.of()))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("command : [] (expected: a program and its arguments)");
+        }
+
+        @Test
+        void nulInArgument() {
+            assertThatThrownBy(() -> Sandbox.builder().build().start("echo", "a\0b"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("command[1] : contains a NUL character (expected: none)");
+        }
+    }
+
+    @Nested
+    @DisplayName("adds the namespaces that others need")
+    class Implies {
+
+        @Test
+        void pidNeedsMountForItsProc() {
+            assertThat(Sandbox.builder().pidNs().build().namespaces()).contains(Namespace.PID, Namespace.MOUNT);
+        }
+
+        @Test
+        void hostnameNeedsUts() {
+            assertThat(Sandbox.builder().hostname("box").build().namespaces()).contains(Namespace.UTS);
+        }
+
+        @Test
+        void mountsNeedMount() {
+            assertThat(Sandbox.builder().tmpfs("/tmp").build().namespaces()).contains(Namespace.MOUNT);
+            assertThat(Sandbox.builder().readOnlyRoot().build().namespaces()).contains(Namespace.MOUNT);
+        }
+
+        @Test
+        void mapRootUserNeedsUser() {
+            assertThat(Sandbox.builder().mapRootUser().build().namespaces()).containsExactly(Namespace.USER);
+        }
+
+        @Test
+        void nothingAskedNothingCreated() {
+            assertThat(Sandbox.builder().build().namespaces()).isEmpty();
+        }
+
+        @Test
+        void newBuilderDerivesAnEqualVariant() {
+            Sandbox a = Sandbox.builder().pidNs().hostname("box").tmpfs("/tmp").build();
+            Sandbox b = a.newBuilder().netNs().build();
+            assertThat(b.namespaces()).containsAll(a.namespaces()).contains(Namespace.NET);
+            assertThat(a.namespaces()).doesNotContain(Namespace.NET);
+            assertThat(b.mounts()).isEqualTo(a.mounts());
+        }
+    }
+}

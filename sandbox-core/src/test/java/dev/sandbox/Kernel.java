@@ -1,0 +1,133 @@
+package dev.sandbox;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/** What the kernel says, read from /proc and from host tools: never the library's own view. */
+final class Kernel {
+
+    private Kernel() {
+    }
+
+    /** The namespace link of {@code pid}, e.g. {@code net:[4026531840]}. */
+    static String namespace(long pid, String procName) throws IOException {
+        return Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/" + procName)).toString();
+    }
+
+    static String namespaceOfSelf(String procName) throws IOException {
+        return Files.readSymbolicLink(Path.of("/proc/self/ns/" + procName)).toString();
+    }
+
+    static String read(String file) throws IOException {
+        return Files.readString(Path.of(file), StandardCharsets.UTF_8);
+    }
+
+    /** Whether {@code pid} still runs: a zombie (dead, not yet reaped by its parent) does not. */
+    static boolean alive(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            char state = stat.charAt(stat.lastIndexOf(')') + 2);
+            return state != 'Z' && state != 'X';
+        } catch (IOException gone) {
+            return false;
+        }
+    }
+
+    /** The open file descriptors of this JVM. */
+    static List<String> openFds() throws IOException {
+        List<String> out = new ArrayList<>();
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                try {
+                    out.add(p.getFileName() + " -> " + Files.readSymbolicLink(p));
+                } catch (IOException gone) {
+                    // the directory stream's own fd, closed by the time we look
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Pids of this JVM's child processes, from every thread's children list. */
+    static List<Long> children() throws IOException {
+        List<Long> out = new ArrayList<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String c = Files.readString(t.resolve("children")).trim();
+                    if (!c.isEmpty()) {
+                        for (String pid : c.split("\\s+")) {
+                            out.add(Long.parseLong(pid));
+                        }
+                    }
+                } catch (IOException threadGone) {
+                    // the thread ended while we listed
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Pids of processes whose command line contains {@code marker}. */
+    static List<Long> processesWith(String marker) throws IOException {
+        List<Long> out = new ArrayList<>();
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path p : (Iterable<Path>) procs::iterator) {
+                String name = p.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                try {
+                    byte[] cmd = Files.readAllBytes(p.resolve("cmdline"));
+                    if (new String(cmd, StandardCharsets.UTF_8).replace('\0', ' ').contains(marker)) {
+                        out.add(Long.parseLong(name));
+                    }
+                } catch (IOException gone) {
+                    // exited while we listed
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Runs a host command and returns its stdout; fails the test on a non-zero exit. */
+    static String host(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("host command timed out: " + String.join(" ", command));
+        }
+        if (p.exitValue() != 0) {
+            throw new AssertionError("host command failed (" + p.exitValue() + "): " + String.join(" ", command) + "\n" + out);
+        }
+        return out;
+    }
+
+    static boolean onPath(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (Files.isExecutable(Path.of(dir, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Waits until {@code pid} is gone, up to {@code millis}; true if it went. */
+    static boolean awaitGone(long pid, long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (System.nanoTime() < deadline) {
+            if (!alive(pid)) {
+                return true;
+            }
+            Thread.sleep(5);
+        }
+        return !alive(pid);
+    }
+}

@@ -1,0 +1,51 @@
+package dev.sandbox;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Base64;
+
+/**
+ * Runs as an unprivileged user (RootlessIT starts it under setpriv, or in-process when the test
+ * itself is unprivileged): starts sandboxes and reports, line by line, what it saw; waits on
+ * stdin while the test inspects a running sandbox from outside.
+ *
+ * <p>Output lines: {@code PID <host pid>}, {@code RESULT <name> <exit> <base64 stdout>},
+ * {@code ERROR <name> <base64 message>}.
+ */
+public final class RootlessDriver {
+
+    public static void main(String[] args) throws Exception {
+        Path writable = Path.of(args[0]);
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+
+        Sandbox all = Sandbox.builder().mapRootUser().pidNs().netNs().utsNs().ipcNs().cgroupNs().timeNs()
+                .hostname("rootless").readOnlyRoot().tmpfs("/tmp").bind(writable, "/out").build();
+        try (SandboxedProcess p = all.start("sleep", "30")) {
+            System.out.println("PID " + p.pid());
+            System.out.flush();
+            in.readLine(); // the test has looked
+        }
+        result("root-inside", all.run("sh", "-c",
+                "id -u; id -g; cat /proc/sys/kernel/hostname; cat /proc/self/uid_map; echo $$; touch /usr/x 2>/dev/null || echo ro; echo hi > /out/file && echo wrote"));
+        result("own-uid", Sandbox.builder().userNs().pidNs().build().run("sh", "-c", "id -u; cat /proc/self/uid_map"));
+        result("implied-user", Sandbox.builder().netNs().build().run("sh", "-c", "cat /proc/self/uid_map"));
+        try {
+            Sandbox.builder().pidNs().build().start("/nope");
+            System.out.println("ERROR missing-exec " + b64("no exception"));
+        } catch (SandboxException e) {
+            System.out.println("ERROR missing-exec " + b64(e.getMessage()));
+        }
+        System.out.flush();
+    }
+
+    private static void result(String name, SandboxResult r) {
+        System.out.println("RESULT " + name + " " + r.exitCode() + " " + b64(r.stdout() + r.stderr()));
+        System.out.flush();
+    }
+
+    private static String b64(String s) {
+        return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,212 @@
+package dev.sandbox;
+
+import dev.sandbox.internal.LibC;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The rootless path: every namespace and mapRootUser() for an unprivileged caller. As root the
+ * test drops to uid/gid 65534 in a child JVM (setpriv); as a normal user it runs natively.
+ */
+@DisplayName("Rootless: an unprivileged caller gets every namespace, and root inside is not root outside")
+class RootlessIT {
+
+    private static final int NOBODY = 65534;
+
+    @Test
+    void unprivilegedCallerGetsEveryNamespace() throws Exception {
+        int euid = LibC.get().geteuid();
+        Path work = Files.createTempDirectory("sandbox-rootless");
+        try {
+            Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path out = Files.createDirectory(work.resolve("out"));
+            int uid;
+            Process driver;
+            if (euid == 0) {
+                HostRequirement.require(Kernel.onPath("setpriv"), "needs setpriv (util-linux) to drop to uid 65534");
+                Files.setAttribute(out, "unix:uid", NOBODY);
+                Files.setAttribute(out, "unix:gid", NOBODY);
+                Path tmp = Files.createDirectory(work.resolve("tmp"));
+                Files.setAttribute(tmp, "unix:uid", NOBODY);
+                Files.setAttribute(tmp, "unix:gid", NOBODY);
+                String cp = copyClasspath(work.resolve("cp"));
+                String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+                driver = new ProcessBuilder("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups",
+                        java, "-Djava.io.tmpdir=" + tmp, "-cp", cp, RootlessDriver.class.getName(), out.toString())
+                        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                uid = NOBODY;
+            } else {
+                driver = null;
+                uid = euid;
+            }
+            Map<String, String> results = new HashMap<>();
+            if (driver != null) {
+                drive(driver.getInputStream(), driver.getOutputStream(), uid, results);
+                assertThat(driver.waitFor()).as("driver exit").isZero();
+            } else {
+                PipedOutputStream toDriver = new PipedOutputStream();
+                PipedInputStream driverIn = new PipedInputStream(toDriver);
+                PipedInputStream fromDriver = new PipedInputStream(1 << 16);
+                PrintStream driverOut = new PrintStream(new PipedOutputStream(fromDriver), true, StandardCharsets.UTF_8);
+                Thread t = new Thread(() -> {
+                    InputStream oldIn = System.in;
+                    PrintStream oldOut = System.out;
+                    try {
+                        System.setIn(driverIn);
+                        System.setOut(driverOut);
+                        RootlessDriver.main(new String[] {out.toString()});
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    } finally {
+                        System.setIn(oldIn);
+                        System.setOut(oldOut);
+                        driverOut.close();
+                    }
+                });
+                t.start();
+                drive(fromDriver, toDriver, uid, results);
+                t.join();
+            }
+
+            assertThat(results.get("root-inside")).isEqualTo("0\n0\nrootless\n" + uidMapLine(0, uid) + "2\nro\nwrote\n");
+            assertThat(Files.readString(out.resolve("file"))).isEqualTo("hi\n");
+            // the file the sandbox's "root" wrote belongs to the unprivileged user on the host
+            assertThat(Files.getAttribute(out.resolve("file"), "unix:uid")).isEqualTo(uid);
+            assertThat(results.get("own-uid")).isEqualTo(uid + "\n" + uidMapLine(uid, uid));
+            assertThat(results.get("implied-user")).isEqualTo(uidMapLine(uid, uid));
+            assertThat(results.get("missing-exec")).isEqualTo("execve /nope: ENOENT (No such file or directory)");
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    /** Reads the driver's report; while its first sandbox runs, checks it from outside. */
+    private static void drive(InputStream from, OutputStream to, int uid, Map<String, String> results) throws Exception {
+        BufferedReader r = new BufferedReader(new InputStreamReader(from, StandardCharsets.UTF_8));
+        String line;
+        while ((line = r.readLine()) != null) {
+            String[] f = line.split(" ");
+            switch (f[0]) {
+                case "PID" -> {
+                    long pid = Long.parseLong(f[1]);
+                    assertThat(Kernel.read("/proc/" + pid + "/uid_map")).isEqualTo(uidMapLine(0, uid));
+                    assertThat(Kernel.read("/proc/" + pid + "/gid_map")).isEqualTo(uidMapLine(0, uid));
+                    assertThat(Kernel.read("/proc/" + pid + "/setgroups").trim()).isEqualTo("deny");
+                    String status = Kernel.read("/proc/" + pid + "/status");
+                    // Uid: real effective saved fs — as the host sees them: never 0
+                    assertThat(status.lines().filter(l -> l.startsWith("Uid:")).findFirst().orElseThrow().split("\\s+"))
+                            .containsExactly("Uid:", "" + uid, "" + uid, "" + uid, "" + uid);
+                    for (Namespace ns : Namespace.values()) {
+                        assertThat(Kernel.namespace(pid, ns.procName())).as(ns.name())
+                                .isNotEqualTo(Kernel.namespaceOfSelf(ns.procName()));
+                    }
+                    to.write('\n');
+                    to.flush();
+                }
+                case "RESULT" -> {
+                    assertThat(f[2]).as(f[1] + " exit code, output: " + decode(f[3])).isEqualTo("0");
+                    results.put(f[1], decode(f[3]));
+                }
+                case "ERROR" -> results.put(f[1], decode(f[2]));
+                default -> throw new AssertionError("unexpected driver output: " + line);
+            }
+        }
+    }
+
+    private static String uidMapLine(int inside, int outside) {
+        return String.format("%10d %10d %10d%n", inside, outside, 1);
+    }
+
+    private static String decode(String b64) {
+        return new String(Base64.getDecoder().decode(b64), StandardCharsets.UTF_8);
+    }
+
+    /** A world-readable copy of this JVM's class path, since ~/.m2 of root is not. */
+    private static String copyClasspath(Path into) throws IOException {
+        Files.createDirectories(into);
+        List<String> entries = new ArrayList<>();
+        int i = 0;
+        for (String entry : classpathEntries()) {
+            Path src = Path.of(entry);
+            if (!Files.exists(src)) {
+                continue;
+            }
+            Path dst = into.resolve((i++) + "-" + src.getFileName());
+            if (Files.isDirectory(src)) {
+                try (Stream<Path> walk = Files.walk(src)) {
+                    for (Path p : (Iterable<Path>) walk::iterator) {
+                        Path t = dst.resolve(src.relativize(p).toString());
+                        if (Files.isDirectory(p)) {
+                            Files.createDirectories(t);
+                        } else {
+                            Files.copy(p, t, StandardCopyOption.COPY_ATTRIBUTES);
+                        }
+                    }
+                }
+            } else {
+                Files.copy(src, dst);
+            }
+            entries.add(dst.toString());
+        }
+        try (Stream<Path> walk = Files.walk(into)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+        }
+        return String.join(":", entries);
+    }
+
+    /** The real class path, also when surefire hides it behind a manifest-only jar. */
+    private static List<String> classpathEntries() throws IOException {
+        List<String> out = new ArrayList<>();
+        for (String e : System.getProperty("java.class.path").split(":")) {
+            Path p = Path.of(e);
+            if (e.endsWith(".jar") && p.getFileName().toString().startsWith("surefire")) {
+                try (java.util.jar.JarFile jar = new java.util.jar.JarFile(p.toFile())) {
+                    String cp = jar.getManifest().getMainAttributes().getValue("Class-Path");
+                    if (cp != null) {
+                        for (String u : cp.trim().split("\\s+")) {
+                            out.add(Path.of(java.net.URI.create(u)).toString());
+                        }
+                        continue;
+                    }
+                }
+            }
+            out.add(e);
+        }
+        return out;
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,431 @@
+package dev.sandbox;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.ProcessBuilder.Redirect;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+@DisplayName("A sandbox, checked against the kernel's own view")
+class SandboxIT {
+
+    @Nested
+    @DisplayName("runs commands")
+    class Runs {
+
+        @Test
+        void reportsExitCodesAndOutput() throws Exception {
+            Sandbox s = Sandbox.builder().build();
+            SandboxResult r = s.run("sh", "-c", "echo out; echo err >&2; exit 3");
+            assertThat(r.exitCode()).isEqualTo(3);
+            assertThat(r.signal()).isZero();
+            assertThat(r.stdout()).isEqualTo("out\n");
+            assertThat(r.stderr()).isEqualTo("err\n");
+            assertThat(r.timedOut()).isFalse();
+            assertThat(r.wallTime()).isPositive();
+        }
+
+        @Test
+        void reportsDeathBySignalAsTheShellDoes() throws Exception {
+            SandboxResult r = Sandbox.builder().pidNs().build().run("sh", "-c", "kill -KILL $$");
+            assertThat(r.signal()).isEqualTo(9);
+            assertThat(r.exitCode()).isEqualTo(128 + 9);
+        }
+
+        @Test
+        void measuresCpuTimeOfTheCommand() throws Exception {
+            SandboxResult r = Sandbox.builder().pidNs().build()
+                    .run("sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done");
+            assertThat(r.exitCode()).isZero();
+            assertThat(r.cpuTime()).isGreaterThan(Duration.ofMillis(20));
+            assertThat(r.maxRssKib()).isPositive();
+        }
+
+        @Test
+        void feedsStdinAndReadsStdoutAsAProcess() throws Exception {
+            try (SandboxedProcess p = Sandbox.builder().pidNs().build().start("tr", "a-z", "A-Z")) {
+                Process asProcess = p;
+                try (OutputStream in = asProcess.getOutputStream()) {
+                    in.write("hello\n".getBytes(StandardCharsets.UTF_8));
+                }
+                assertThat(new String(asProcess.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                        .isEqualTo("HELLO\n");
+                assertThat(asProcess.waitFor()).isZero();
+                assertThat(asProcess.onExit().get(5, TimeUnit.SECONDS)).isSameAs(p);
+                assertThat(asProcess.isAlive()).isFalse();
+            }
+        }
+
+        @Test
+        void redirectsToFilesLikeProcessBuilder(@TempDir Path dir) throws Exception {
+            Path in = Files.writeString(dir.resolve("in"), "from a file\n");
+            Path out = dir.resolve("out");
+            Sandbox s = Sandbox.builder()
+                    .redirectInput(Redirect.from(in.toFile()))
+                    .redirectOutput(Redirect.to(out.toFile()))
+                    .redirectErrorStream(true)
+                    .build();
+            SandboxResult r = s.run("sh", "-c", "cat; echo to-stderr >&2");
+            assertThat(r.exitCode()).isZero();
+            assertThat(r.stdout()).isEmpty();
+            assertThat(Files.readString(out)).isEqualTo("from a file\nto-stderr\n");
+        }
+
+        @Test
+        void discardsOutput() throws Exception {
+            SandboxResult r = Sandbox.builder().redirectOutput(Redirect.DISCARD).build().run("echo", "gone");
+            assertThat(r.exitCode()).isZero();
+            assertThat(r.stdout()).isEmpty();
+        }
+
+        @Test
+        void passesArgumentsAndEnvironmentByteForByte() throws Exception {
+            String tricky = "spaces  \"quotes\" 'single' $HOME \\ \t tab ünïcödé";
+            SandboxResult r = Sandbox.builder().clearEnv().env("ONLY", tricky).build()
+                    .run("/bin/sh", "-c", "printf '%s|' \"$1\" \"$ONLY\"; env | sort", "sh", tricky);
+            assertThat(r.stdout()).startsWith(tricky + "|" + tricky + "|");
+            // clearEnv: the command's environment holds exactly what was set (sh adds PWD only)
+            assertThat(r.stdout().substring(r.stdout().indexOf("|", tricky.length() + 1) + 1).lines()
+                    .filter(l -> !l.startsWith("PWD=") && !l.startsWith("SHLVL=") && !l.startsWith("_=")))
+                    .containsExactly("ONLY=" + tricky);
+        }
+    }
+
+    @Nested
+    @DisplayName("creates exactly the namespaces asked for")
+    class Namespaces {
+
+        @ParameterizedTest
+        @EnumSource(Namespace.class)
+        void eachNamespaceDiffersFromTheHostsExactlyWhenRequested(Namespace requested) throws Exception {
+            Sandbox.Builder b = Sandbox.builder();
+            switch (requested) {
+                case USER -> b.userNs();
+                case MOUNT -> b.mountNs();
+                case PID -> b.pidNs();
+                case NET -> b.netNs();
+                case UTS -> b.utsNs();
+                case IPC -> b.ipcNs();
+                case CGROUP -> b.cgroupNs();
+                case TIME -> b.timeNs();
+            }
+            Sandbox s = b.build();
+            try (SandboxedProcess p = s.start("sleep", "30")) {
+                for (Namespace ns : Namespace.values()) {
+                    String inside = Kernel.namespace(p.pid(), ns.procName());
+                    String host = Kernel.namespaceOfSelf(ns.procName());
+                    if (s.namespaces().contains(ns)) {
+                        assertThat(inside).as(ns + " namespace of the command").isNotEqualTo(host);
+                    } else {
+                        assertThat(inside).as(ns + " namespace of the command").isEqualTo(host);
+                    }
+                }
+                assertThat(s.namespaces()).contains(requested);
+            }
+        }
+
+        @Test
+        void withoutNamespacesTheCommandSharesAllOfTheHosts() throws Exception {
+            try (SandboxedProcess p = Sandbox.builder().build().start("sleep", "30")) {
+                for (Namespace ns : Namespace.values()) {
+                    assertThat(Kernel.namespace(p.pid(), ns.procName())).isEqualTo(Kernel.namespaceOfSelf(ns.procName()));
+                }
+            }
+        }
+
+        @Test
+        void pidNamespaceHasAnInitAndAFreshProc() throws Exception {
+            Sandbox s = Sandbox.builder().pidNs().build();
+            try (SandboxedProcess p = s.start("sh", "-c", "echo $$; ls /proc | grep -E '^[0-9]+$' | sort -n | tr '\\n' ' '; echo; sleep 30")) {
+                // NSpid lists the pid in each namespace from the host's down: host pid, then 2.
+                String status = Kernel.read("/proc/" + p.pid() + "/status");
+                String nspid = status.lines().filter(l -> l.startsWith("NSpid:")).findFirst().orElseThrow();
+                assertThat(nspid.split("\\s+")).containsExactly("NSpid:", Long.toString(p.pid()), "2");
+                String initStatus = Kernel.read("/proc/" + p.initPid() + "/status");
+                assertThat(initStatus.lines().filter(l -> l.startsWith("NSpid:")).findFirst().orElseThrow().split("\\s+"))
+                        .containsExactly("NSpid:", Long.toString(p.initPid()), "1");
+                assertThat(readLine(p.getInputStream())).isEqualTo("2");
+                // only the sandbox's own processes: init, sh, and the ls/sort/grep/tr of that pipeline
+                assertThat(Arrays.stream(readLine(p.getInputStream()).trim().split(" ")).mapToInt(Integer::parseInt).max().orElseThrow())
+                        .isLessThan(20);
+            }
+        }
+
+        @Test
+        void hostnameIsSetInsideAndTheHostKeepsItsOwn() throws Exception {
+            String before = Kernel.read("/proc/sys/kernel/hostname");
+            SandboxResult r = Sandbox.builder().hostname("box").build().run("cat", "/proc/sys/kernel/hostname");
+            assertThat(r.stdout()).isEqualTo("box\n");
+            assertThat(Kernel.read("/proc/sys/kernel/hostname")).isEqualTo(before);
+        }
+
+        @Test
+        void networkNamespaceHasOnlyLoopbackAndItIsUp() throws Exception {
+            HostRequirement.require(Kernel.onPath("nsenter") && Kernel.onPath("ip"),
+                    "needs nsenter (util-linux) and ip (iproute2) to read the namespace from the host");
+            try (SandboxedProcess p = Sandbox.builder().netNs().build().start("sleep", "30")) {
+                String links = Kernel.host("nsenter", "--net=/proc/" + p.pid() + "/ns/net", "ip", "-j", "link", "show");
+                assertThat(links).contains("\"ifname\":\"lo\"");
+                assertThat(links.split("\"ifname\"")).hasSize(2); // exactly one interface
+                assertThat(links).contains("\"UP\"");
+            }
+        }
+
+        @Test
+        void mapRootUserMapsTheCallerToRootInside() throws Exception {
+            int uid = dev.sandbox.internal.LibC.get().geteuid();
+            try (SandboxedProcess p = Sandbox.builder().mapRootUser().build().start("sleep", "30")) {
+                assertThat(Kernel.read("/proc/" + p.pid() + "/uid_map").trim().split("\\s+"))
+                        .containsExactly("0", Integer.toString(uid), "1");
+                assertThat(Kernel.read("/proc/" + p.pid() + "/gid_map").trim().split("\\s+"))
+                        .containsExactly("0", Integer.toString(dev.sandbox.internal.LibC.get().getegid()), "1");
+            }
+            assertThat(Sandbox.builder().mapRootUser().build().run("id", "-u").stdout()).isEqualTo("0\n");
+        }
+    }
+
+    @Nested
+    @DisplayName("builds the file system view")
+    class FileSystem {
+
+        @Test
+        void readOnlyBindRejectsWrites(@TempDir Path dir) throws Exception {
+            Files.writeString(dir.resolve("existing"), "x");
+            SandboxResult r = Sandbox.builder().readOnlyBind(dir, "/data").build()
+                    .run("sh", "-c", "cat /data/existing; echo y > /data/new");
+            assertThat(r.stdout()).isEqualTo("x");
+            assertThat(r.exitCode()).isNotZero();
+            assertThat(r.stderr()).contains("Read-only file system");
+            assertThat(dir.resolve("new")).doesNotExist();
+        }
+
+        @Test
+        void bindWritesReachTheHost(@TempDir Path dir) throws Exception {
+            SandboxResult r = Sandbox.builder().pidNs().bind(dir, "/data").build()
+                    .run("sh", "-c", "echo written-inside > /data/out");
+            assertThat(r.exitCode()).isZero();
+            assertThat(Files.readString(dir.resolve("out"))).isEqualTo("written-inside\n");
+        }
+
+        @Test
+        void missingTargetsAreCreatedInTheViewNeverOnTheHost(@TempDir Path dir) throws Exception {
+            String target = "/opt/sandbox-it-" + UUID.randomUUID() + "/deeper";
+            Files.writeString(dir.resolve("f"), "content");
+            SandboxResult r = Sandbox.builder().readOnlyBind(dir, target).tmpfs(target + "-tmp").build()
+                    .run("sh", "-c", "cat " + target + "/f; ls -d " + target + "-tmp");
+            assertThat(r.stderr()).isEmpty();
+            assertThat(r.stdout()).isEqualTo("content" + target + "-tmp\n");
+            assertThat(Path.of(target).getParent()).doesNotExist();
+        }
+
+        @Test
+        void hostViewKeepsTheRestOfTheParentDirectoryVisible(@TempDir Path dir) throws Exception {
+            // /etc gets a new entry in the view; everything that was in /etc stays readable.
+            String target = "/etc/sandbox-it-" + UUID.randomUUID();
+            SandboxResult r = Sandbox.builder().bind(dir, target).build()
+                    .run("sh", "-c", "test -d " + target + " && cat /etc/hostname");
+            assertThat(r.exitCode()).isZero();
+            assertThat(r.stdout()).isEqualTo(Kernel.read("/etc/hostname"));
+            assertThat(Path.of(target)).doesNotExist();
+        }
+
+        @Test
+        void readOnlyRootRejectsWritesButDeclaredTmpfsIsWritable() throws Exception {
+            SandboxResult r = Sandbox.builder().readOnlyRoot().tmpfs("/tmp").pidNs().build()
+                    .run("sh", "-c", "touch /usr/sandbox-it 2>&1; touch /sandbox-it 2>&1; echo ok > /tmp/x && cat /tmp/x; ls /dev | tr '\\n' ' '");
+            assertThat(r.stdout()).contains("touch: cannot touch '/usr/sandbox-it': Read-only file system");
+            assertThat(r.stdout()).contains("touch: cannot touch '/sandbox-it': Read-only file system");
+            assertThat(r.stdout()).contains("ok\n");
+            assertThat(r.stdout().lines().reduce((a, b) -> b).orElseThrow().trim().split(" "))
+                    .contains("null", "zero", "full", "random", "urandom", "tty", "pts", "shm", "fd")
+                    .doesNotContain("sda", "mem", "kmsg");
+            assertThat(Path.of("/usr/sandbox-it")).doesNotExist();
+        }
+
+        @Test
+        void emptyRootHoldsOnlyDeclaredMounts(@TempDir Path dir) throws Exception {
+            Sandbox.Builder b = Sandbox.builder().emptyRoot().pidNs()
+                    .readOnlyBind(Path.of("/usr"), "/usr")
+                    .bind(dir, "/out")
+                    .workingDirectory("/out");
+            for (String link : List.of("/bin", "/lib", "/lib64")) {
+                if (Files.exists(Path.of(link))) {
+                    b.readOnlyBind(Path.of(link), link);
+                }
+            }
+            SandboxResult r = b.build().run("/bin/sh", "-c", "ls / | tr '\\n' ' '; pwd > where");
+            assertThat(r.stderr()).isEmpty();
+            assertThat(r.stdout().trim().split(" ")).containsExactlyInAnyOrder(
+                    Stream.concat(Stream.of("usr", "out", "dev", "proc"),
+                            Stream.of("bin", "lib", "lib64").filter(l -> Files.exists(Path.of("/" + l)))).toArray(String[]::new));
+            assertThat(Files.readString(dir.resolve("where"))).isEqualTo("/out\n");
+        }
+
+        @Test
+        void mountsNeverLeakToTheHost(@TempDir Path dir) throws Exception {
+            String before = Kernel.read("/proc/self/mountinfo");
+            Sandbox.builder().readOnlyRoot().pidNs().tmpfs("/tmp").bind(dir, "/data").build().run("true");
+            Sandbox.builder().pidNs().bind(dir, "/mnt").build().run("true");
+            assertThat(Kernel.read("/proc/self/mountinfo")).isEqualTo(before);
+        }
+    }
+
+    @Nested
+    @DisplayName("fails with step, path and errno, and leaves nothing behind")
+    class Failures {
+
+        @Test
+        void missingExecutable() throws Exception {
+            assertThatThrownBy(() -> Sandbox.builder().pidNs().build().start("/nope"))
+                    .isInstanceOf(SandboxException.class)
+                    .hasMessage("execve /nope: ENOENT (No such file or directory)")
+                    .satisfies(e -> {
+                        SandboxException se = (SandboxException) e;
+                        assertThat(se.step()).isEqualTo("execve");
+                        assertThat(se.path()).isEqualTo("/nope");
+                        assertThat(se.errnoName()).isEqualTo("ENOENT");
+                    });
+        }
+
+        @Test
+        void missingExecutableOnPath() {
+            assertThatThrownBy(() -> Sandbox.builder().build().start("no-such-program-anywhere"))
+                    .isInstanceOf(SandboxException.class)
+                    .hasMessage("execve no-such-program-anywhere: ENOENT (No such file or directory)");
+        }
+
+        @Test
+        void nonExecutableFile(@TempDir Path dir) throws Exception {
+            Path script = Files.writeString(dir.resolve("script"), "#!/bin/sh\necho hi\n");
+            Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rw-r--r--"));
+            assertThatThrownBy(() -> Sandbox.builder().mapRootUser().build().start(script.toString()))
+                    .isInstanceOf(SandboxException.class)
+                    .hasMessage("execve " + script + ": EACCES (Permission denied)");
+        }
+
+        @Test
+        void badMountSource() {
+            assertThatThrownBy(() -> Sandbox.builder().bind(Path.of("/no/such/source"), "/data").build().start("true"))
+                    .isInstanceOf(SandboxException.class)
+                    .hasMessageStartingWith("bind /no/such/source: ENOENT (No such file or directory)");
+        }
+
+        @Test
+        void missingWorkingDirectory() {
+            assertThatThrownBy(() -> Sandbox.builder().workingDirectory("/no/such/dir").build().start("true"))
+                    .isInstanceOf(SandboxException.class)
+                    .hasMessage("chdir /no/such/dir: ENOENT (No such file or directory)");
+        }
+
+        @Test
+        void failedStartsLeakNoFdProcessOrMount() throws Exception {
+            Sandbox bad = Sandbox.builder().pidNs().readOnlyRoot().build();
+            bad.start("true").close(); // warm-up: the reaper thread and its epoll fd exist from here on
+            List<String> fds = Kernel.openFds();
+            String mounts = Kernel.read("/proc/self/mountinfo");
+            for (int i = 0; i < 50; i++) {
+                assertThatThrownBy(() -> bad.start("/nope")).isInstanceOf(SandboxException.class);
+            }
+            assertThat(Kernel.openFds()).containsExactlyInAnyOrderElementsOf(fds);
+            assertThat(Kernel.children()).isEmpty();
+            assertThat(Kernel.read("/proc/self/mountinfo")).isEqualTo(mounts);
+        }
+    }
+
+    @Nested
+    @DisplayName("ends the whole tree")
+    class Lifecycle {
+
+        @Test
+        void timeoutEndsTheCommandAndSaysSo() throws Exception {
+            long t0 = System.nanoTime();
+            SandboxResult r = Sandbox.builder().pidNs().timeout(Duration.ofMillis(300)).build().run("sleep", "30");
+            assertThat(r.timedOut()).isTrue();
+            assertThat(r.signal()).isEqualTo(15);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+        }
+
+        @Test
+        void timeoutEscalatesToSigkillAfterTheGracePeriod() throws Exception {
+            SandboxResult r = Sandbox.builder().pidNs().timeout(Duration.ofMillis(200))
+                    .killGracePeriod(Duration.ofMillis(200)).build()
+                    .run("sh", "-c", "trap '' TERM; sleep 30");
+            assertThat(r.timedOut()).isTrue();
+            assertThat(r.signal()).isEqualTo(9);
+        }
+
+        @Test
+        void destroyForwardsSigtermThroughInit() throws Exception {
+            try (SandboxedProcess p = Sandbox.builder().pidNs().build()
+                    .start("sh", "-c", "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done")) {
+                assertThat(readLine(p.getInputStream())).isEqualTo("ready");
+                p.destroy();
+                assertThat(p.waitFor(5, TimeUnit.SECONDS)).isTrue();
+                assertThat(p.exitValue()).isEqualTo(7);
+                assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("got-term\n");
+            }
+        }
+
+        @Test
+        void destroyForciblyKillsAtOnce() throws Exception {
+            try (SandboxedProcess p = Sandbox.builder().pidNs().build().start("sh", "-c", "trap '' TERM; sleep 30")) {
+                p.destroyForcibly();
+                assertThat(p.waitFor(5, TimeUnit.SECONDS)).isTrue();
+                assertThat(p.exitValue()).isEqualTo(128 + 9);
+                assertThat(Kernel.alive(p.pid())).isFalse();
+            }
+        }
+
+        @ParameterizedTest(name = "pid namespace: {0}")
+        @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+        void backgroundProcessesDieWithTheCommand(boolean pidNs) throws Exception {
+            String marker = "4242." + Math.abs(UUID.randomUUID().getMostSignificantBits() % 100000);
+            Sandbox.Builder b = Sandbox.builder();
+            if (pidNs) {
+                b.pidNs();
+            }
+            SandboxResult r = b.build().run("sh", "-c", "sleep " + marker + " & setsid sleep " + marker + " & sleep 0.2; echo started");
+            assertThat(r.stdout()).isEqualTo("started\n");
+            assertThat(Kernel.processesWith("sleep " + marker)).isEmpty();
+        }
+
+        @Test
+        void signalReachesTheCommand() throws Exception {
+            try (SandboxedProcess p = Sandbox.builder().pidNs().build()
+                    .start("sh", "-c", "trap 'echo usr1; exit 0' USR1; echo ready; while :; do sleep 0.05; done")) {
+                assertThat(readLine(p.getInputStream())).isEqualTo("ready");
+                assertThat(p.signal(10)).isTrue();
+                assertThat(p.waitFor(5, TimeUnit.SECONDS)).isTrue();
+                assertThat(p.exitValue()).isZero();
+            }
+        }
+    }
+
+    static String readLine(InputStream in) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        int c;
+        while ((c = in.read()) >= 0 && c != '\n') {
+            sb.append((char) c);
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,143 @@
+package dev.sandbox.internal;
+
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Label;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.Example;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The Java encoder and the helper's C decoder agree on every spec: the helper's readable form
+ * of the bytes Java sent equals Java's readable form of what it meant to send.
+ */
+@Label("Spec encoder and sandbox-helper decoder")
+class SpecRoundTripTest {
+
+    @Property(tries = 300)
+    @Label("round-trip arbitrary args, env and paths (any bytes but NUL)")
+    void roundTrips(@ForAll("specs") Spec spec) throws Exception {
+        assertThat(helperDescribes(spec.encode())).isEqualTo(new Result(0, spec.describe()));
+    }
+
+    @Example
+    @Label("the readable form quotes and escapes")
+    void readableForm() {
+        Spec spec = new Spec(0x10000000 | 0x20000000 | 0x00020000,
+                List.of(new Spec.IdMap(0, 1000, 1)), List.of(new Spec.IdMap(0, 1000, 1)), true,
+                "box".getBytes(StandardCharsets.UTF_8), Protocol.ROOT_READ_ONLY,
+                List.of(new Spec.Mount(Protocol.MOUNT_RO_BIND, "/a b".getBytes(StandardCharsets.UTF_8),
+                        "/x\"y".getBytes(StandardCharsets.UTF_8)),
+                        new Spec.Mount(Protocol.MOUNT_TMPFS, new byte[0], "/tmp".getBytes(StandardCharsets.UTF_8))),
+                Protocol.FEATURE_PROC | Protocol.FEATURE_DEV, null, "/bin".getBytes(StandardCharsets.UTF_8), 1500, 2000,
+                List.of("echo".getBytes(StandardCharsets.UTF_8), new byte[] {'a', '\\', (byte) 0xff, '\n'}),
+                List.of("K=v".getBytes(StandardCharsets.UTF_8)));
+        assertThat(spec.describe()).isEqualTo("""
+                sandbox-spec v1
+                namespaces user,mount,pid
+                uid_map 0 1000 1
+                gid_map 0 1000 1
+                setgroups deny
+                hostname "box"
+                root read-only
+                mount ro-bind "/a b" "/x\\"y"
+                mount tmpfs "/tmp"
+                features proc,dev
+                path "/bin"
+                timeout_ms 1500
+                grace_ms 2000
+                arg "echo"
+                arg "a\\\\\\xff\\x0a"
+                env "K=v"
+                """);
+    }
+
+    @Example
+    @Label("the helper rejects a spec with a bad magic number, a NUL in a string, or no command")
+    void rejectsMalformedSpecs() throws Exception {
+        Spec ok = new Spec(0, List.of(), List.of(), false, null, Protocol.ROOT_HOST, List.of(), 0, null, null, 0, 0,
+                List.of("true".getBytes(StandardCharsets.UTF_8)), List.of());
+        byte[] badMagic = ok.encode();
+        badMagic[0] ^= 0x55;
+        assertThat(helperDescribes(badMagic).status()).isEqualTo(2);
+
+        Spec nul = new Spec(0, List.of(), List.of(), false, null, Protocol.ROOT_HOST, List.of(), 0, null, null, 0, 0,
+                List.of(new byte[] {'a', 0, 'b'}), List.of());
+        assertThat(helperDescribes(nul.encode()).status()).isEqualTo(2);
+
+        Spec noArgs = new Spec(0, List.of(), List.of(), false, null, Protocol.ROOT_HOST, List.of(), 0, null, null, 0, 0,
+                List.of(), List.of());
+        assertThat(helperDescribes(noArgs.encode()).status()).isEqualTo(2);
+
+        byte[] truncated = ok.encode();
+        ByteBuffer.wrap(truncated).order(ByteOrder.nativeOrder()).putInt(8, truncated.length); // claims more than sent
+        assertThat(helperDescribes(truncated).status()).isEqualTo(2);
+    }
+
+    record Result(int status, String stdout) {
+    }
+
+    private static Result helperDescribes(byte[] encoded) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(HelperBinary.path().toString(), "--describe-spec")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try (OutputStream in = p.getOutputStream()) {
+            in.write(encoded);
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        return new Result(p.exitValue(), p.exitValue() == 0 ? out : "");
+    }
+
+    @Provide
+    Arbitrary<Spec> specs() {
+        Arbitrary<byte[]> noNul = Arbitraries.bytes().filter(b -> b != 0).array(byte[].class).ofMaxSize(40);
+        Arbitrary<byte[]> absolute = noNul.map(b -> {
+            byte[] out = new byte[b.length + 1];
+            out[0] = '/';
+            System.arraycopy(b, 0, out, 1, b.length);
+            return out;
+        });
+        Arbitrary<byte[]> nonEmpty = noNul.filter(b -> b.length > 0);
+        Arbitrary<Spec.IdMap> idMap = Combinators.combine(Arbitraries.integers(), Arbitraries.integers(),
+                Arbitraries.integers().filter(c -> c != 0)).as(Spec.IdMap::new);
+        Arbitrary<Spec.Mount> mount = Combinators.combine(
+                Arbitraries.of(Protocol.MOUNT_BIND, Protocol.MOUNT_RO_BIND, Protocol.MOUNT_TMPFS), absolute, absolute)
+                .as((kind, src, dst) -> new Spec.Mount(kind, kind == Protocol.MOUNT_TMPFS ? new byte[0] : src, dst));
+        Arbitrary<Integer> nsFlags = Arbitraries.subsetOf(0x10000000, 0x00020000, 0x20000000, 0x40000000, 0x04000000,
+                0x08000000, 0x02000000, 0x00000080).map(s -> s.stream().reduce(0, (a, b) -> a | b));
+        return Combinators.combine(
+                nsFlags,
+                idMap.list().ofMaxSize(3),
+                idMap.list().ofMaxSize(3),
+                Arbitraries.of(true, false),
+                nonEmpty.injectNull(0.3),
+                Arbitraries.of(Protocol.ROOT_HOST, Protocol.ROOT_READ_ONLY, Protocol.ROOT_EMPTY),
+                mount.list().ofMaxSize(4),
+                Arbitraries.integers().between(0, 7)
+        ).flatAs((ns, uids, gids, deny, host, root, mounts, features) -> Combinators.combine(
+                absolute.injectNull(0.3),
+                noNul.injectNull(0.3),
+                Arbitraries.longs().greaterOrEqual(0),
+                Arbitraries.longs().greaterOrEqual(0),
+                noNul.list().ofMinSize(1).ofMaxSize(6),
+                noNul.list().ofMaxSize(6)
+        ).as((cwd, path, timeout, grace, args, env) -> {
+            // the decoder rejects mounts without a mount namespace and a hostname without a UTS one
+            boolean needsMountNs = !mounts.isEmpty() || root != Protocol.ROOT_HOST || (features & 3) != 0;
+            int flags = ns | (needsMountNs ? 0x00020000 : 0) | (host == null ? 0 : 0x04000000);
+            return new Spec(flags, uids, gids, deny, host, root, mounts, features, cwd, path, timeout, grace, args, env);
+        }));
+    }
+}
