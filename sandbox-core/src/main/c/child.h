@@ -7,7 +7,9 @@
 /* The pipes between helper and child; -1 where absent. */
 struct sbx_pipes {
     int sync_rd, sync_wr;     /* helper -> child: one "go" byte once the id maps are written */
-    int err_rd, err_wr;       /* child -> helper: a failure record; EOF alone = exec'd (O_CLOEXEC) */
+    /* command -> helper, SOCK_SEQPACKET, close-on-exec: first a one-byte "about to exec" message whose
+       SCM_CREDENTIALS give the command's host pid, then a failure record or, on exec, EOF. */
+    int err_rd, err_wr;
     int status_rd, status_wr; /* PID 1 -> helper: the command's raw wait status (pid ns only) */
     int sigfd;                /* the helper's signalfd */
 };

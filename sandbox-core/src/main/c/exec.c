@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -70,8 +71,16 @@ static void search_and_exec(const struct sbx_spec *spec)
         fail("execve", ENOENT, file);
 }
 
+/* The helper has SO_PASSCRED on its end: the kernel stamps this message with our pid as the
+   helper sees it, which is how the helper learns the command's host pid inside a pid namespace. */
+static void announce_exec(int err_fd)
+{
+    send(err_fd, SBX_EXEC_ANNOUNCE, 1, MSG_NOSIGNAL);
+}
+
 void exec_command(const struct sbx_spec *spec, int err_fd)
 {
+    announce_exec(err_fd);
     restore_signal_defaults();
     /* The error pipe is already close-on-exec; everything else >= 3 must not reach the command. */
     cloexec_fds_from(3);

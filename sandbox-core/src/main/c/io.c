@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,6 +21,42 @@ ssize_t read_full(int fd, void *buf, size_t n)
         done += (size_t)r;
     }
     return (ssize_t)done;
+}
+
+ssize_t read_full_with_fds(int fd, void *buf, size_t n, int *fds, int max_fds, int *nfds)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * 16)];
+    } control;
+    struct iovec iov = {.iov_base = buf, .iov_len = n};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
+    ssize_t r;
+    *nfds = 0;
+    do
+        r = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; i++) {
+            int passed;
+            memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof passed);
+            if (*nfds < max_fds)
+                fds[*nfds] = passed;
+            else
+                close(passed);
+            (*nfds)++;
+        }
+    }
+    if (r == 0 || (size_t)r == n)
+        return r;
+    ssize_t rest = read_full(fd, (char *)buf + r, n - (size_t)r);
+    return rest < 0 ? -1 : r + rest;
 }
 
 int write_full(int fd, const void *buf, size_t n)

@@ -13,12 +13,14 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "child.h"
 #include "compat.h"
 #include "error.h"
+#include "exec.h"
 #include "frames.h"
 #include "hygiene.h"
 #include "idmap.h"
@@ -40,13 +42,35 @@ __attribute__((noreturn)) static void abort_start(const struct sbx_monitor *m)
     exit(1);
 }
 
-/* Read and validate the spec from fd 3. */
+/*
+ * The command's stdio, passed with the spec, becomes our fds 0-2 (inherited by the sandbox).
+ * Received descriptors are new numbers above 3 (0-3 are open), so dup2 cannot clobber one.
+ */
+static void install_stdio(const int *stdio)
+{
+    for (int i = 0; i < 3; i++) {
+        if (dup2(stdio[i], i) < 0) {
+            fail_errno("dup2", "stdio");
+            abort_start(NULL);
+        }
+    }
+    for (int i = 0; i < 3; i++)
+        close(stdio[i]);
+}
+
+/*
+ * Read and validate the spec from fd 3, with the command's stdio. A helper may have waited idle
+ * for this since the JVM started it ahead of time (spawning is off the start path).
+ */
 static void receive_spec(struct sbx_spec *spec)
 {
     unsigned char *body;
     size_t len;
     char reason[SBX_REASON_MAX];
-    int rc = spec_read(SBX_CONTROL_FD, &body, &len, reason, sizeof reason);
+    int stdio[3];
+    int rc = spec_read(SBX_CONTROL_FD, stdio, &body, &len, reason, sizeof reason);
+    if (rc == 0)
+        install_stdio(stdio);
     if (rc == -2) {
         fail_errno("spec", "");
         abort_start(NULL);
@@ -81,21 +105,51 @@ static pid_t clone_child(uint32_t ns)
 
 static int make_pipes(struct sbx_pipes *p, int pidns)
 {
-    int a[2], b[2], c[2] = {-1, -1};
-    if (pipe2(a, O_CLOEXEC) < 0 || pipe2(b, O_CLOEXEC) < 0 || (pidns && pipe2(c, O_CLOEXEC | O_NONBLOCK) < 0))
+    int a[2], b[2], c[2] = {-1, -1}, one = 1;
+    if (pipe2(a, O_CLOEXEC) < 0 || (pidns && pipe2(c, O_CLOEXEC | O_NONBLOCK) < 0))
         return fail_errno("pipe", "");
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, b) < 0)
+        return fail_errno("socketpair", "");
+    /* Credentials on every message: the kernel translates the sender's pid into our namespace. */
+    if (setsockopt(b[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0)
+        return fail_errno("setsockopt", "SO_PASSCRED");
     *p = (struct sbx_pipes){.sync_rd = a[0], .sync_wr = a[1], .err_rd = b[0], .err_wr = b[1],
                             .status_rd = c[0], .status_wr = c[1], .sigfd = -1};
     return 0;
 }
 
-/*
- * Wait until the child has exec'd the command (EOF on the error pipe) or reported a failure.
- * Watches the control socket (hang-up kills the sandbox) and the wall-clock deadline meanwhile.
- * Returns 0 on exec; otherwise does not return.
- */
-static int wait_for_exec(const struct sbx_monitor *m, int err_rd)
+/* One message from the error channel; its sender's pid (as we see it) goes to *sender. */
+static ssize_t receive_with_sender(int fd, unsigned char *buf, size_t cap, pid_t *sender)
 {
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(struct ucred))];
+    } control;
+    struct iovec iov = {.iov_base = buf, .iov_len = cap};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
+    ssize_t n;
+    do
+        n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+            struct ucred cred;
+            memcpy(&cred, CMSG_DATA(c), sizeof cred);
+            *sender = cred.pid;
+        }
+    }
+    return n;
+}
+
+/*
+ * Wait until the command has been exec'd (its "about to exec" message, then EOF on the error
+ * channel) or a failure record arrives. Watches the control socket (hang-up kills the sandbox)
+ * and the wall-clock deadline meanwhile. Returns the command's host pid; on failure does not return.
+ */
+static pid_t wait_for_exec(const struct sbx_monitor *m, int err_rd)
+{
+    pid_t command = 0;
     for (;;) {
         int timeout = -1;
         if (m->timeout_at_ms) {
@@ -119,63 +173,23 @@ static int wait_for_exec(const struct sbx_monitor *m, int err_rd)
             reap_leftovers(m);
             exit(1);
         }
-        if (pfd[0].revents)
-            break;
-    }
-    unsigned char buf[SBX_ERROR_WIRE_MAX + 1];
-    ssize_t n = read_full(err_rd, buf, sizeof buf);
-    if (n == 0)
-        return 0;
-    if (n < 0)
-        fail_errno("child", "error pipe");
-    else if (error_decode(buf, (size_t)n, &sbx_failure) < 0)
-        fail("child", EIO, "malformed failure record");
-    abort_start(m);
-}
-
-/* Whether pid's innermost pid (the last NSpid field) is `inner`. */
-static int has_inner_pid(long pid, long inner)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%ld/status", pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return 0;
-    int found = 0;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "NSpid:", 6) == 0) {
-            char *last = strrchr(line, '\t');
-            found = last && strtol(last + 1, NULL, 10) == inner;
-            break;
+        if (!pfd[0].revents)
+            continue;
+        unsigned char buf[SBX_ERROR_WIRE_MAX + 1];
+        pid_t sender = 0;
+        ssize_t n = receive_with_sender(err_rd, buf, sizeof buf, &sender);
+        if (n == 0) /* every writer is gone: the command exec'd (or died before it could say so) */
+            return command > 0 ? command : m->child;
+        if (n == 1 && buf[0] == SBX_EXEC_ANNOUNCE[0]) {
+            command = sender;
+            continue;
         }
+        if (n < 0)
+            fail_errno("child", "error channel");
+        else if (error_decode(buf, (size_t)n, &sbx_failure) < 0)
+            fail("child", EIO, "malformed failure record");
+        abort_start(m);
     }
-    fclose(f);
-    return found;
-}
-
-/*
- * The command's host pid: PID 1's only child right after the exec. 0 if the command already ended
- * (and was reaped) before we looked.
- */
-static pid_t find_command(pid_t init)
-{
-    char path[64];
-    long pids[16];
-    int n = 0;
-    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return 0;
-    while (n < 16 && fscanf(f, "%ld", &pids[n]) == 1)
-        n++;
-    fclose(f);
-    if (n == 1)
-        return (pid_t)pids[0];
-    /* The command may already have ended and left orphans to PID 1: pick pid 2 of the namespace. */
-    for (int i = 0; i < n; i++)
-        if (has_inner_pid(pids[i], 2))
-            return (pid_t)pids[i];
-    return 0;
 }
 
 static int run_helper(void)
@@ -240,10 +254,9 @@ static int run_helper(void)
         abort_start(&m);
     }
     close(p.sync_wr);
-    wait_for_exec(&m, p.err_rd);
+    m.command = wait_for_exec(&m, p.err_rd);
     close(p.err_rd);
 
-    m.command = m.pidns ? find_command(pid) : pid;
     if (frame_send_started(SBX_CONTROL_FD, m.child, m.command) < 0) {
         kill_tree(&m);
         reap_leftovers(&m);
@@ -258,7 +271,7 @@ static int describe_spec(void)
     size_t len;
     char reason[SBX_REASON_MAX];
     struct sbx_spec spec;
-    int rc = spec_read(0, &body, &len, reason, sizeof reason);
+    int rc = spec_read(0, NULL, &body, &len, reason, sizeof reason);
     if (rc == -2) {
         fprintf(stderr, "sandbox-helper: cannot read spec: %s\n", strerror(errno));
         return 2;

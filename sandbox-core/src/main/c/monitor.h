@@ -7,7 +7,7 @@
 
 struct sbx_monitor {
     pid_t child;      /* our direct child: PID 1 with a pid ns, else the command itself */
-    pid_t command;    /* the command's host pid (0 if it was gone before we could see it) */
+    pid_t command;    /* the command's host pid */
     int pidns;
     int status_rd;    /* PID 1's status pipe, -1 without a pid ns */
     int sigfd;        /* signalfd for SIGCHLD */

@@ -1,5 +1,5 @@
 /*
- * The wire protocol between the JVM (dev.sandbox.internal.SpecEncoder / HelperChannel) and
+ * The wire protocol between the JVM (dev.sandbox.internal.Spec / HelperChannel) and
  * sandbox-helper. Both ends run on the same machine, so every integer is in host byte order.
  * Any change to the layout bumps SBX_SPEC_VERSION; the Java side keeps the same numbers in
  * dev.sandbox.internal.Protocol.
@@ -12,9 +12,8 @@
  *    Strings are raw bytes (no terminator, no NUL allowed inside).
  *
  * 2. helper -> JVM: frames  u32 type, u32 length, payload.
- *      SBX_FRAME_STARTED  i32 child_pid, i32 command_pid   (host pids; equal without a pid ns)
- *                         (command_pid is 0 if, with a pid ns, the command had already ended
- *                          and been reaped by PID 1 before the helper could look it up)
+ *      SBX_FRAME_STARTED  i32 child_pid, i32 command_pid   (host pids; equal without a pid ns;
+ *                         the command reports its own pid just before exec, as SCM_CREDENTIALS)
  *      SBX_FRAME_ERROR    i32 errno, u32 n, step[n], u32 m, path[m]
  *      SBX_FRAME_EXIT     i32 wait_status (of the command, waitpid(2) encoding),
  *                         u32 flags (SBX_EXIT_*), i64 utime_us, i64 stime_us, i64 maxrss_kib
@@ -31,7 +30,7 @@
  *    With grace_ms 0, SBX_CMD_TERMINATE and the timeout SIGKILL the tree right after SIGTERM.
  *
  * Failures before the command runs arrive as ERROR {errno, step, path}; steps used by the helper:
- *   spec (errno EINVAL, path = the reason), prctl, pipe, signalfd, clone, setgroups, uid_map,
+ *   spec (errno EINVAL, path = the reason), prctl, pipe, socketpair, setsockopt, signalfd, clone, setgroups, uid_map,
  *   gid_map (path = the /proc file), sync, poll, timeout (ETIMEDOUT: deadline passed in setup),
  *   child (malformed record), sethostname, mount-private, tmpfs, bind (path = source), ro-bind,
  *   proc, dev, mkdir, pivot_root, umount, remount-ro, chdir, loopback, init, fork, execve.

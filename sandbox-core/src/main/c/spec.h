@@ -44,10 +44,12 @@ struct sbx_spec {
 
 /*
  * Read header + body from fd, exactly, never past the body (commands follow on the same socket).
+ * With stdio non-NULL, fd is the control socket and the header must bring exactly three
+ * descriptors (SCM_RIGHTS): the command's stdin, stdout and stderr, stored in stdio[0..2].
  * Returns 0 with a malloc'd body; -1 with reason set when the bytes are not a spec;
  * -2 with errno on an I/O error.
  */
-int spec_read(int fd, unsigned char **body, size_t *body_len, char *reason, size_t reason_cap);
+int spec_read(int fd, int *stdio, unsigned char **body, size_t *body_len, char *reason, size_t reason_cap);
 /* Decode and validate a body; returns 0, or -1 with reason set. */
 int spec_decode(const unsigned char *body, size_t len, struct sbx_spec *spec, char *reason, size_t reason_cap);
 /* The readable form (--describe-spec); the Java side prints the same text. */

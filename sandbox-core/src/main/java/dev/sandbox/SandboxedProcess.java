@@ -41,6 +41,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private final Object lock = new Object();
     private final Optional<ProcessHandle> handle;
     private Exit exit;
+    private boolean reaped;
     private long endNanos;
 
     SandboxedProcess(Launcher.Started started, long startNanos) throws SandboxException {
@@ -52,7 +53,14 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         this.stderr = started.stderr();
         this.startNanos = startNanos;
         this.handle = ProcessHandle.of(commandPid);
-        Reaper.get().watch(channel, this::exited);
+        Reaper.get().watch(channel, this::exited, this::reaped);
+    }
+
+    private void reaped() {
+        synchronized (lock) {
+            reaped = true;
+            lock.notifyAll();
+        }
     }
 
     private void exited(Exit e) {
@@ -216,19 +224,23 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         }
     }
 
-    /** Kills the sandbox if it still runs, waits until it is gone and closes the streams. */
+    /**
+     * Kills the sandbox if it still runs, waits until it and its helper process are gone, and
+     * closes the streams. Afterwards no process, descriptor or mount of this sandbox remains.
+     */
     @Override
     public void close() {
         if (isAlive()) {
             destroyForcibly();
         }
         boolean interrupted = false;
-        while (true) {
-            try {
-                waitFor();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
+        synchronized (lock) {
+            while (!reaped) {
+                try {
+                    lock.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
         }
         closeQuietly(stdin);

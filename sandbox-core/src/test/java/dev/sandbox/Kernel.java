@@ -45,9 +45,12 @@ final class Kernel {
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             for (Path p : (Iterable<Path>) s::iterator) {
                 try {
-                    out.add(p.getFileName() + " -> " + Files.readSymbolicLink(p));
+                    Path target = Files.readSymbolicLink(p);
+                    if (!target.toString().equals("/proc/" + ProcessHandle.current().pid() + "/fd")) {
+                        out.add(p.getFileName() + " -> " + target); // not the listing's own fd
+                    }
                 } catch (IOException gone) {
-                    // the directory stream's own fd, closed by the time we look
+                    // closed by the time we looked
                 }
             }
         }

@@ -171,6 +171,17 @@ class SandboxIT {
         }
 
         @Test
+        void theCommandsHostPidIsKnownEvenWhenItEndsAtOnce() throws Exception {
+            Sandbox s = Sandbox.builder().pidNs().build();
+            for (int i = 0; i < 20; i++) {
+                try (SandboxedProcess p = s.start("true")) {
+                    assertThat(p.pid()).isPositive().isNotEqualTo(p.initPid());
+                    assertThat(p.waitFor()).isZero();
+                }
+            }
+        }
+
+        @Test
         void hostnameIsSetInsideAndTheHostKeepsItsOwn() throws Exception {
             String before = Kernel.read("/proc/sys/kernel/hostname");
             SandboxResult r = Sandbox.builder().hostname("box").build().run("cat", "/proc/sys/kernel/hostname");
@@ -340,13 +351,13 @@ class SandboxIT {
         void failedStartsLeakNoFdProcessOrMount() throws Exception {
             Sandbox bad = Sandbox.builder().pidNs().readOnlyRoot().build();
             bad.start("true").close(); // warm-up: the reaper thread and its epoll fd exist from here on
-            List<String> fds = Kernel.openFds();
+            List<String> fds = Spare.fdsBesidesIdleHelpers();
             String mounts = Kernel.read("/proc/self/mountinfo");
             for (int i = 0; i < 50; i++) {
                 assertThatThrownBy(() -> bad.start("/nope")).isInstanceOf(SandboxException.class);
             }
-            assertThat(Kernel.openFds()).containsExactlyInAnyOrderElementsOf(fds);
-            assertThat(Kernel.children()).isEmpty();
+            assertThat(Spare.fdsBesidesIdleHelpers()).containsExactlyInAnyOrderElementsOf(fds);
+            assertThat(Spare.childrenBesidesIdleHelpers()).isEmpty();
             assertThat(Kernel.read("/proc/self/mountinfo")).isEqualTo(mounts);
         }
     }

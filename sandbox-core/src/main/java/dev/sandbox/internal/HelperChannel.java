@@ -1,5 +1,8 @@
 package dev.sandbox.internal;
 
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -63,6 +66,48 @@ public final class HelperChannel {
             }
             return true;
         }
+    }
+
+    /**
+     * Sends the spec with the command's stdio descriptors attached (SCM_RIGHTS on the first
+     * bytes); false when the helper is gone (EPIPE, ECONNRESET) before taking it.
+     */
+    boolean sendSpec(byte[] spec, int[] stdio) {
+        LibC libc = LibC.get();
+        jnr.ffi.Runtime rt = LibC.runtime();
+        // struct msghdr, iovec and one cmsghdr with three ints: the LP64 layout of x86_64 and aarch64.
+        Pointer data = Memory.allocateDirect(rt, spec.length, false);
+        data.put(0, spec, 0, spec.length);
+        Pointer iov = Memory.allocateDirect(rt, 16, true);
+        iov.putPointer(0, data);
+        iov.putLong(8, spec.length);
+        int cmsgLen = 16 + 4 * stdio.length;
+        Pointer control = Memory.allocateDirect(rt, (cmsgLen + 7) & ~7, true);
+        control.putLong(0, cmsgLen);
+        control.putInt(8, LibC.SOL_SOCKET);
+        control.putInt(12, LibC.SCM_RIGHTS);
+        for (int i = 0; i < stdio.length; i++) {
+            control.putInt(16 + 4L * i, stdio[i]);
+        }
+        Pointer msg = Memory.allocateDirect(rt, 56, true);
+        msg.putPointer(16, iov);
+        msg.putLong(24, 1);
+        msg.putPointer(32, control);
+        msg.putLong(40, (cmsgLen + 7) & ~7);
+        long sent;
+        synchronized (lock) {
+            if (closed) {
+                return false;
+            }
+            do {
+                sent = libc.sendmsg(fd, msg, LibC.MSG_NOSIGNAL);
+            } while (sent < 0 && LibC.errno() == LibC.EINTR);
+        }
+        if (sent < 0) {
+            return false;
+        }
+        // A spec larger than the socket buffer goes out in more pieces; the fds came with the first.
+        return sent == spec.length || sendAll(java.util.Arrays.copyOfRange(spec, (int) sent, spec.length));
     }
 
     /** Sends a command frame ({@link Protocol#CMD_SIGNAL} etc.); false when the helper is gone. */

@@ -31,6 +31,10 @@ public interface LibC {
     int F_DUPFD_CLOEXEC = 1030;
     int MSG_NOSIGNAL = 0x4000;
     int MSG_DONTWAIT = 0x40;
+    int SOL_SOCKET = 1;
+    int SCM_RIGHTS = 1;
+    int EPIPE = 32;
+    int ECONNRESET = 104;
     int EPOLL_CLOEXEC = 0x80000;
     int EPOLL_CTL_ADD = 1;
     int EPOLL_CTL_DEL = 2;
@@ -49,6 +53,8 @@ public interface LibC {
 
     int posix_spawn_file_actions_adddup2(Pointer fileActions, int fd, int newFd);
 
+    int posix_spawn_file_actions_addopen(Pointer fileActions, int fd, @In byte[] path, int flags, int mode);
+
     int posix_spawn_file_actions_destroy(Pointer fileActions);
 
     int socketpair(int domain, int type, int protocol, @Out int[] fds);
@@ -66,6 +72,8 @@ public interface LibC {
     @ssize_t long recv(int fd, @Out byte[] buf, @size_t long count, int flags);
 
     @ssize_t long send(int fd, @In byte[] buf, @size_t long count, int flags);
+
+    @ssize_t long sendmsg(int fd, Pointer msghdr, int flags);
 
     int waitpid(int pid, @Out int[] status, int options);
 

@@ -32,11 +32,13 @@ public final class Reaper {
     private static final class Watch {
         final HelperChannel channel;
         final Consumer<Exit> onExit;
-        Exit reported;
+        final Runnable onReaped;
+        boolean exitDelivered;
 
-        Watch(HelperChannel channel, Consumer<Exit> onExit) {
+        Watch(HelperChannel channel, Consumer<Exit> onExit, Runnable onReaped) {
             this.channel = channel;
             this.onExit = onExit;
+            this.onReaped = onReaped;
         }
     }
 
@@ -58,9 +60,13 @@ public final class Reaper {
         return Holder.INSTANCE;
     }
 
-    /** Watches {@code channel} until its helper exits, then calls {@code onExit} on the reaper thread. */
-    public void watch(HelperChannel channel, Consumer<Exit> onExit) throws SandboxException {
-        watches.put(channel.fd(), new Watch(channel, onExit));
+    /**
+     * Watches {@code channel}: calls {@code onExit} (on the reaper thread) as soon as the helper
+     * reports that the command and its whole tree are gone, then {@code onReaped} once the helper
+     * itself has exited and been reaped and the channel is closed.
+     */
+    public void watch(HelperChannel channel, Consumer<Exit> onExit, Runnable onReaped) throws SandboxException {
+        watches.put(channel.fd(), new Watch(channel, onExit, onReaped));
         Pointer ev = Memory.allocateDirect(LibC.runtime(), EVENT_SIZE, true);
         ev.putInt(0, LibC.EPOLLIN);
         ev.putLong(DATA_OFFSET, channel.fd());
@@ -94,13 +100,15 @@ public final class Reaper {
         try {
             HelperChannel.Frame f;
             while ((f = ch.readFrameNonBlocking()) != null) {
-                if (f.type() == Protocol.FRAME_EXIT) {
-                    w.reported = Exit.fromFrame(f);
+                if (f.type() == Protocol.FRAME_EXIT && !w.exitDelivered) {
+                    deliver(w, Exit.fromFrame(f));
                 }
             }
         } catch (RuntimeException e) {
             ch.command(Protocol.CMD_KILL, 0); // a helper we cannot understand must not keep running
-            w.reported = new Exit(-1, 0, 0, 0, 0, new SandboxException("helper", "", e.getMessage(), e));
+            if (!w.exitDelivered) {
+                deliver(w, new Exit(-1, 0, 0, 0, 0, new SandboxException("helper", "", e.getMessage(), e)));
+            }
             finish(w);
             return;
         }
@@ -115,14 +123,22 @@ public final class Reaper {
         watches.remove(ch.fd());
         int helperStatus = ch.reapHelper();
         ch.close();
-        Exit exit = w.reported;
-        if (exit == null) {
-            exit = new Exit(helperStatus, 0, 0, 0, 0, new SandboxException("helper", "",
+        if (!w.exitDelivered) {
+            deliver(w, new Exit(helperStatus, 0, 0, 0, 0, new SandboxException("helper", "",
                     "sandbox-helper (pid " + ch.helperPid() + ") " + WaitStatus.describe(helperStatus)
-                            + " without reporting how the command ended; the sandbox was torn down", null));
+                            + " without reporting how the command ended; the sandbox was torn down", null)));
         }
+        call(w.onReaped);
+    }
+
+    private static void deliver(Watch w, Exit exit) {
+        w.exitDelivered = true;
+        call(() -> w.onExit.accept(exit));
+    }
+
+    private static void call(Runnable r) {
         try {
-            w.onExit.accept(exit);
+            r.run();
         } catch (RuntimeException | Error e) {
             Thread t = Thread.currentThread();
             t.getUncaughtExceptionHandler().uncaughtException(t, e);

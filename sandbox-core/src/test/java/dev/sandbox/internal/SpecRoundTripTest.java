@@ -86,18 +86,24 @@ class SpecRoundTripTest {
         assertThat(helperDescribes(truncated).status()).isEqualTo(2);
     }
 
-    record Result(int status, String stdout) {
+    /** The helper's exit status and its stdout, or its stderr (the reason) when it refused the spec. */
+    record Result(int status, String text) {
     }
 
     private static Result helperDescribes(byte[] encoded) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(HelperBinary.path().toString(), "--describe-spec")
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        try (OutputStream in = p.getOutputStream()) {
-            in.write(encoded);
+        java.nio.file.Path err = java.nio.file.Files.createTempFile("describe-spec", ".err");
+        try {
+            Process p = new ProcessBuilder(HelperBinary.path().toString(), "--describe-spec")
+                    .redirectError(err.toFile()).start();
+            try (OutputStream in = p.getOutputStream()) {
+                in.write(encoded);
+            }
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            return new Result(p.exitValue(), p.exitValue() == 0 ? out : java.nio.file.Files.readString(err));
+        } finally {
+            java.nio.file.Files.deleteIfExists(err);
         }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
-        return new Result(p.exitValue(), p.exitValue() == 0 ? out : "");
     }
 
     @Provide
@@ -135,9 +141,17 @@ class SpecRoundTripTest {
                 noNul.list().ofMaxSize(6)
         ).as((cwd, path, timeout, grace, args, env) -> {
             // the decoder rejects mounts without a mount namespace and a hostname without a UTS one
-            boolean needsMountNs = !mounts.isEmpty() || root != Protocol.ROOT_HOST || (features & 3) != 0;
+            // the decoder's cross-field rules, which Sandbox.spec() keeps too
+            int feats = features;
+            if (root == Protocol.ROOT_HOST) {
+                feats &= ~Protocol.FEATURE_DEV;
+            }
+            if ((ns & 0x40000000) == 0) {
+                feats &= ~Protocol.FEATURE_LOOPBACK;
+            }
+            boolean needsMountNs = !mounts.isEmpty() || root != Protocol.ROOT_HOST || (feats & 3) != 0;
             int flags = ns | (needsMountNs ? 0x00020000 : 0) | (host == null ? 0 : 0x04000000);
-            return new Spec(flags, uids, gids, deny, host, root, mounts, features, cwd, path, timeout, grace, args, env);
+            return new Spec(flags, uids, gids, deny, host, root, mounts, feats, cwd, path, timeout, grace, args, env);
         }));
     }
 }
