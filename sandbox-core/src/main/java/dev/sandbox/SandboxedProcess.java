@@ -64,6 +64,11 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     }
 
     private void exited(Exit e) {
+        if (e.failure() != null && childPid == commandPid) {
+            // The helper died without tearing the sandbox down. Without a pid namespace the command
+            // died with it (PR_SET_PDEATHSIG), but what it started may live on in its process group.
+            dev.sandbox.internal.LibC.get().kill(-commandPid, dev.sandbox.internal.Signals.SIGKILL);
+        }
         synchronized (lock) {
             exit = e;
             endNanos = System.nanoTime();

@@ -1,0 +1,130 @@
+package dev.sandbox;
+
+import dev.sandbox.internal.HelperBinary;
+import dev.sandbox.internal.HelperPool;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+@DisplayName("The helper process: its death is reported, its spares are replaced, its binary is found")
+class HelperIT {
+
+    /** The parent pid of {@code pid}, from /proc/<pid>/stat (field 4). */
+    private static long parentOf(long pid) throws IOException {
+        String stat = Kernel.read("/proc/" + pid + "/stat");
+        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
+    }
+
+    @Test
+    void aHelperKilledMidRunIsReportedAndTheSandboxDies() throws Exception {
+        try (SandboxedProcess p = Sandbox.builder().pidNs().build().start("sleep", "30")) {
+            long helper = parentOf(p.initPid());
+            Kernel.host("kill", "-9", Long.toString(helper));
+            assertThat(p.waitFor(5, TimeUnit.SECONDS)).as("the process completes, it does not hang").isTrue();
+            assertThat(p.failure()).hasValueSatisfying(e -> {
+                assertThat(e.step()).isEqualTo("helper");
+                assertThat(e.getMessage()).contains("was killed by signal 9 (SIGKILL)")
+                        .contains("without reporting how the command ended");
+            });
+            assertThat(Kernel.awaitGone(p.pid(), 1000)).as("the command died with its helper").isTrue();
+            assertThat(Kernel.awaitGone(p.initPid(), 1000)).isTrue();
+        }
+    }
+
+    @Test
+    void runThrowsWhenTheHelperDiesAndNothingOfTheSandboxSurvives() throws Exception {
+        Sandbox s = Sandbox.builder().build();
+        String marker = "31.4159" + System.nanoTime() % 1000;
+        long t0 = System.nanoTime();
+        // The command kills its own helper (its parent without a pid namespace); its child sleeps on.
+        assertThatThrownBy(() -> s.run("sh", "-c", "sleep " + marker + " & sleep 0.3; kill -9 $PPID; wait"))
+                .isInstanceOf(SandboxException.class)
+                .hasMessageContaining("sandbox-helper (pid ")
+                .hasMessageContaining("was killed by signal 9 (SIGKILL)");
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(5000);
+        for (long pid : Kernel.processesWith("sleep " + marker)) {
+            assertThat(Kernel.awaitGone(pid, 1000)).as("sleep %d killed with the sandbox's process group", pid).isTrue();
+        }
+    }
+
+    @Test
+    void aSpareHelperKilledFromOutsideIsReplacedTransparently() throws Exception {
+        Sandbox s = Sandbox.builder().pidNs().build();
+        s.run("true");
+        assertThat(HelperPool.get().awaitSettled(5000)).isTrue();
+        List<Integer> spares = HelperPool.get().idlePids();
+        assertThat(spares).isNotEmpty();
+        for (int pid : spares) {
+            Kernel.host("kill", "-9", Integer.toString(pid));
+            assertThat(Kernel.awaitGone(pid, 1000)).isTrue();
+        }
+        SandboxResult r = s.run("echo", "still works");
+        assertThat(r.stdout()).isEqualTo("still works\n");
+        assertThat(Spare.childrenBesidesIdleHelpers()).isEmpty();
+    }
+
+    @Test
+    void spareHelpersRunNothingAndHoldNoStdioOfTheJvm() throws Exception {
+        Sandbox.builder().build().run("true");
+        assertThat(HelperPool.get().awaitSettled(5000)).isTrue();
+        for (int pid : HelperPool.get().idlePids()) {
+            for (int fd = 0; fd < 3; fd++) {
+                assertThat(Files.readSymbolicLink(Path.of("/proc/" + pid + "/fd/" + fd)).toString()).isEqualTo("/dev/null");
+            }
+            assertThat(Files.readSymbolicLink(Path.of("/proc/" + pid + "/fd/3")).toString()).startsWith("socket:");
+            try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+                assertThat(fds.count()).as("only stdio and the control socket").isEqualTo(4);
+            }
+        }
+    }
+
+    @Test
+    void theHelperIsExtractedOnceUnderItsContentHash() throws Exception {
+        Path helper = HelperBinary.path();
+        assertThat(helper.getFileName().toString()).matches("sandbox-helper-[0-9a-f]{24}");
+        assertThat(Files.isExecutable(helper)).isTrue();
+        try (var in = HelperBinary.class.getResourceAsStream("/META-INF/native/" + HelperBinary.platform() + "/sandbox-helper")) {
+            assertThat(Files.readAllBytes(helper)).isEqualTo(in.readAllBytes());
+        }
+        int mode = (Integer) Files.getAttribute(helper.getParent(), "unix:mode");
+        assertThat(mode & 0022).as("the cache directory is not writable by others").isZero();
+    }
+
+    @Test
+    void aNoexecHelperDirectoryIsRefusedWithAClearMessage(@TempDir Path dir) throws Exception {
+        HostRequirement.require(dev.sandbox.internal.LibC.get().geteuid() == 0 && Kernel.onPath("unshare"),
+                "needs root and unshare (util-linux) to mount a noexec tmpfs in a private mount namespace");
+        Path mnt = Files.createDirectory(dir.resolve("noexec"));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String script = "mount -t tmpfs -o noexec,mode=700 none '" + mnt + "' && exec '" + java + "' -Dsandbox.helper.dir='"
+                + mnt + "' -cp '" + System.getProperty("java.class.path") + "' '" + NoexecProbe.class.getName() + "'";
+        Process p = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh", "-c", script)
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(out).contains("helper: found no directory to run the helper from: " + mnt + " (mounted noexec)")
+                .contains("set -Dsandbox.helper.dir");
+    }
+
+    /** Run in a child JVM whose helper directory is mounted noexec. */
+    public static final class NoexecProbe {
+        public static void main(String[] args) {
+            try {
+                Sandbox.builder().build().run("true");
+                System.out.println("unexpectedly ran");
+            } catch (Exception e) {
+                System.out.println(e.getMessage());
+            }
+        }
+    }
+}
