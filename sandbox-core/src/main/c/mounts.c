@@ -176,6 +176,7 @@ static int remount_ro_tree(const char *path)
 /* Make the mount at path (and, if recursive, all below it) read-only; -1 with errno. */
 static int make_readonly(const char *path, int recursive)
 {
+/* CFLAGS=-DSBX_TEST_NO_MOUNT_SETATTR builds the pre-5.12 fallback alone, to test it on a new kernel. */
 #ifndef SBX_TEST_NO_MOUNT_SETATTR
     struct sbx_mount_attr attr = {.attr_set = SBX_MOUNT_ATTR_RDONLY};
     if (syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof attr) == 0)

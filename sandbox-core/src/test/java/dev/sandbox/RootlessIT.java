@@ -97,6 +97,7 @@ class RootlessIT {
             assertThat(results.get("own-uid")).isEqualTo(uid + "\n" + uidMapLine(uid, uid));
             assertThat(results.get("implied-user")).isEqualTo(uidMapLine(uid, uid));
             assertThat(results.get("missing-exec")).isEqualTo("execve /nope: ENOENT (No such file or directory)");
+            assertThat(results.get("cwd-denied")).isEqualTo("chdir /root: EACCES (Permission denied)");
         } finally {
             deleteTree(work);
         }
