@@ -7,12 +7,19 @@
 
 /* Read up to n bytes, stopping early only at end of file; returns bytes read or -1. */
 ssize_t read_full(int fd, void *buf, size_t n);
-/*
- * Like read_full, on a socket, also taking the descriptors passed with the first bytes
- * (SCM_RIGHTS, received close-on-exec): up to max_fds go to fds, *nfds says how many came;
- * any beyond max_fds are closed and counted.
- */
-ssize_t read_full_with_fds(int fd, void *buf, size_t n, int *fds, int max_fds, int *nfds);
+#define SBX_MAX_PASSED_FDS 3
+
+/* What came with a message besides its bytes. */
+struct sbx_received {
+    int fds[SBX_MAX_PASSED_FDS]; /* SCM_RIGHTS, received close-on-exec */
+    int nfds;                    /* how many came; those beyond SBX_MAX_PASSED_FDS were closed */
+    pid_t sender;                /* SCM_CREDENTIALS pid as we see it (needs SO_PASSCRED), else 0 */
+};
+
+/* One recvmsg (EINTR-safe) into buf; returns bytes or -1. */
+ssize_t recv_message(int fd, void *buf, size_t cap, struct sbx_received *got);
+/* Like read_full on a socket, also taking what came with the first bytes. */
+ssize_t read_full_with_fds(int fd, void *buf, size_t n, struct sbx_received *got);
 /* Write all n bytes; returns 0 or -1. */
 int write_full(int fd, const void *buf, size_t n);
 /* send() all n bytes with MSG_NOSIGNAL (a vanished JVM must not kill us with SIGPIPE). */

@@ -118,30 +118,6 @@ static int make_pipes(struct sbx_pipes *p, int pidns)
     return 0;
 }
 
-/* One message from the error channel; its sender's pid (as we see it) goes to *sender. */
-static ssize_t receive_with_sender(int fd, unsigned char *buf, size_t cap, pid_t *sender)
-{
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(struct ucred))];
-    } control;
-    struct iovec iov = {.iov_base = buf, .iov_len = cap};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                         .msg_controllen = sizeof control.buf};
-    ssize_t n;
-    do
-        n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
-            struct ucred cred;
-            memcpy(&cred, CMSG_DATA(c), sizeof cred);
-            *sender = cred.pid;
-        }
-    }
-    return n;
-}
-
 /*
  * Wait until the command has been exec'd (its "about to exec" message, then EOF on the error
  * channel) or a failure record arrives. Watches the control socket (hang-up kills the sandbox)
@@ -176,12 +152,14 @@ static pid_t wait_for_exec(const struct sbx_monitor *m, int err_rd)
         if (!pfd[0].revents)
             continue;
         unsigned char buf[SBX_ERROR_WIRE_MAX + 1];
-        pid_t sender = 0;
-        ssize_t n = receive_with_sender(err_rd, buf, sizeof buf, &sender);
+        struct sbx_received got;
+        ssize_t n = recv_message(err_rd, buf, sizeof buf, &got);
+        for (int i = 0; i < got.nfds && i < SBX_MAX_PASSED_FDS; i++)
+            close(got.fds[i]); /* nobody passes fds here; never keep one */
         if (n == 0) /* every writer is gone: the command exec'd (or died before it could say so) */
             return command > 0 ? command : m->child;
         if (n == 1 && buf[0] == SBX_EXEC_ANNOUNCE[0]) {
-            command = sender;
+            command = got.sender;
             continue;
         }
         if (n < 0)

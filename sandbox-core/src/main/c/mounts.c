@@ -256,6 +256,34 @@ static int stage_new_root(void)
 }
 
 /*
+ * Recreate the entry `name` of directory dfd at `to`: a symlink as a symlink, anything else as
+ * an empty node with `from` bound on it (recursively, read-only if asked). `shown` names it.
+ */
+static int mirror_entry(int dfd, const char *name, const char *from, const char *to, const char *shown, int readonly)
+{
+    struct stat st;
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return fail_errno("bind", shown);
+    if (S_ISLNK(st.st_mode)) {
+        char link[PATH_MAX];
+        ssize_t n = readlinkat(dfd, name, link, sizeof link - 1);
+        if (n < 0)
+            return fail_errno("mkdir", shown);
+        link[n] = '\0';
+        if (symlink(link, to) < 0)
+            return fail_errno("mkdir", shown);
+        return 0;
+    }
+    if (create_node(to, S_ISDIR(st.st_mode)) < 0)
+        return fail_errno("mkdir", shown);
+    if (mount(from, to, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return fail_errno("bind", shown);
+    if (readonly && make_readonly(to, 1) < 0)
+        return fail_errno("remount-ro", shown);
+    return 0;
+}
+
+/*
  * Recreate the host's top level under NEWROOT: directories and files as (recursive) binds,
  * symlinks as symlinks. skip_proc/skip_dev leave an empty directory for a fresh instance.
  */
@@ -279,23 +307,7 @@ static int mirror_host_root(int readonly, int skip_proc, int skip_dev)
             rc = ensure_dir(to, shown);
             continue;
         }
-        struct stat st;
-        if (lstat(from, &st) < 0) {
-            rc = fail_errno("bind", shown);
-        } else if (S_ISLNK(st.st_mode)) {
-            char link[PATH_MAX];
-            ssize_t n = readlink(from, link, sizeof link - 1);
-            if (n < 0)
-                rc = fail_errno("mkdir", shown);
-            else if (link[n] = '\0', symlink(link, to) < 0)
-                rc = fail_errno("mkdir", shown);
-        } else if (create_node(to, S_ISDIR(st.st_mode)) < 0) {
-            rc = fail_errno("mkdir", shown);
-        } else if (mount(from, to, NULL, MS_BIND | MS_REC, NULL) < 0) {
-            rc = fail_errno("bind", shown);
-        } else if (readonly && make_readonly(to, 1) < 0) {
-            rc = fail_errno("remount-ro", shown);
-        }
+        rc = mirror_entry(dirfd(d), name, from, to, shown, readonly);
     }
     closedir(d);
     return rc;
@@ -363,21 +375,7 @@ static int split_dir(const char *full, const char *shown)
             break;
         }
         snprintf(entry, sizeof entry, "%s/%s", strcmp(shown, "/") ? shown : "", name);
-        struct stat est;
-        if (fstatat(dfd, name, &est, AT_SYMLINK_NOFOLLOW) < 0) {
-            rc = fail_errno("mkdir", entry);
-        } else if (S_ISLNK(est.st_mode)) {
-            char link[PATH_MAX];
-            ssize_t n = readlinkat(dfd, name, link, sizeof link - 1);
-            if (n < 0)
-                rc = fail_errno("mkdir", entry);
-            else if (link[n] = '\0', symlink(link, to) < 0)
-                rc = fail_errno("mkdir", entry);
-        } else if (create_node(to, S_ISDIR(est.st_mode)) < 0) {
-            rc = fail_errno("mkdir", entry);
-        } else if (mount(from, to, NULL, MS_BIND | MS_REC, NULL) < 0) {
-            rc = fail_errno("bind", entry);
-        }
+        rc = mirror_entry(dfd, name, from, to, entry, 0);
     }
     closedir(d);
     return rc;

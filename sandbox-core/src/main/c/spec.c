@@ -54,15 +54,18 @@ static int reject(char *reason, size_t cap, const char *fmt, ...)
 int spec_read(int fd, int *stdio, unsigned char **body, size_t *body_len, char *reason, size_t reason_cap)
 {
     uint32_t hdr[3];
-    int nfds = 0;
-    ssize_t n = stdio ? read_full_with_fds(fd, hdr, sizeof hdr, stdio, 3, &nfds) : read_full(fd, hdr, sizeof hdr);
+    struct sbx_received got = {.nfds = 0};
+    ssize_t n = stdio ? read_full_with_fds(fd, hdr, sizeof hdr, &got) : read_full(fd, hdr, sizeof hdr);
     if (n < 0)
         return -2;
-    if (stdio && nfds != 3) {
-        for (int i = 0; i < nfds && i < 3; i++)
-            close(stdio[i]);
-        return reject(reason, reason_cap, "%d descriptors came with the spec (expected: 3, the command's stdio)", nfds);
+    if (stdio && got.nfds != 3) {
+        for (int i = 0; i < got.nfds && i < SBX_MAX_PASSED_FDS; i++)
+            close(got.fds[i]);
+        return reject(reason, reason_cap, "%d descriptors came with the spec (expected: 3, the command's stdio)",
+                      got.nfds);
     }
+    if (stdio)
+        memcpy(stdio, got.fds, 3 * sizeof(int));
     if ((size_t)n < sizeof hdr)
         return reject(reason, reason_cap, "truncated header (%zd of 12 bytes)", n);
     if (hdr[0] != SBX_SPEC_MAGIC)
