@@ -83,8 +83,24 @@ static void receive_spec(struct sbx_spec *spec)
     }
 }
 
+/* Write the child's pid into each cgroup.procs file of its sandbox. */
+static int join_cgroups(pid_t pid, const struct sbx_spec *spec)
+{
+    char text[16];
+    int n = snprintf(text, sizeof text, "%d", (int)pid);
+    for (size_t i = 0; i < spec->n_cgroup; i++)
+        if (write_file(spec->cgroup_procs[i], text, (size_t)n) < 0)
+            return fail_errno("cgroup", spec->cgroup_procs[i]);
+    return 0;
+}
+
+/*
+ * A cgroup namespace is not cloned but unshared by the child after "go", once it sits in its own
+ * cgroups: its namespace root is then its own group, as the sandbox should see it.
+ */
 static pid_t clone_child(uint32_t ns)
 {
+    ns &= ~(uint32_t)CLONE_NEWCGROUP;
     /* clone3 is the only way to ask for CLONE_NEWTIME (in clone() it collides with the exit signal). */
     struct sbx_clone_args args = {.flags = ns, .exit_signal = SIGCHLD};
     pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
@@ -225,6 +241,9 @@ static int run_helper(void)
     close(1);
     close(2);
 
+    /* The child waits for "go": it runs nothing, and forks nothing, outside its cgroups. */
+    if (join_cgroups(pid, &spec) < 0)
+        abort_start(&m);
     if ((spec.namespaces & CLONE_NEWUSER) && idmap_write(pid, &spec) < 0)
         abort_start(&m);
     if (write_full(p.sync_wr, "g", 1) < 0) {

@@ -40,6 +40,8 @@ struct sbx_spec {
     size_t argc;
     char **envp; /* NULL-terminated */
     size_t envc;
+    char **cgroup_procs; /* cgroup.procs files to join, in order */
+    size_t n_cgroup;
 };
 
 /*

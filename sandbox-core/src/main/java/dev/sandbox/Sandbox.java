@@ -299,7 +299,7 @@ public final class Sandbox {
                 workingDirectory == null ? null : Encoding.bytes(workingDirectory),
                 Encoding.bytes(path),
                 timeout == null ? 0 : Math.max(1, timeout.toMillis()),
-                killGracePeriod.toMillis(), args, envBytes);
+                killGracePeriod.toMillis(), args, envBytes, List.of());
     }
 
     /** The spec of a start of {@code command}, in readable form: what the helper would get. */

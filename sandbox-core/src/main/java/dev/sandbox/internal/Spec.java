@@ -28,7 +28,8 @@ public record Spec(
         long timeoutMillis,
         long graceMillis,
         List<byte[]> args,
-        List<byte[]> env) {
+        List<byte[]> env,
+        List<byte[]> cgroupProcs) {
 
     /** One line of a uid_map or gid_map: {@code count} ids from {@code outside} seen as {@code inside}. */
     public record IdMap(int inside, int outside, int count) {
@@ -48,6 +49,7 @@ public record Spec(
         mounts = List.copyOf(mounts);
         args = List.copyOf(args);
         env = List.copyOf(env);
+        cgroupProcs = List.copyOf(cgroupProcs);
     }
 
     /** The message sent on fd 3: header, then records in a fixed order. */
@@ -78,6 +80,9 @@ public record Spec(
         }
         if (path != null) {
             r.bytes(Protocol.T_PATH, path);
+        }
+        for (byte[] c : cgroupProcs) {
+            r.bytes(Protocol.T_CGROUP, c);
         }
         r.u64(Protocol.T_TIMEOUT_MS, timeoutMillis);
         r.u64(Protocol.T_GRACE_MS, graceMillis);
@@ -136,6 +141,9 @@ public record Spec(
         }
         if (path != null) {
             sb.append("path ").append(quote(path)).append('\n');
+        }
+        for (byte[] c : cgroupProcs) {
+            sb.append("cgroup ").append(quote(c)).append('\n');
         }
         sb.append("timeout_ms ").append(Long.toUnsignedString(timeoutMillis)).append('\n');
         sb.append("grace_ms ").append(Long.toUnsignedString(graceMillis)).append('\n');
