@@ -285,9 +285,10 @@ static int mirror_entry(int dfd, const char *name, const char *from, const char 
 
 /*
  * Recreate the host's top level under NEWROOT: directories and files as (recursive) binds,
- * symlinks as symlinks. skip_proc/skip_dev leave an empty directory for a fresh instance.
+ * symlinks as symlinks. /proc, /dev and /sys get an empty directory instead when `fresh` (SBX_FEATURE_*
+ * bits) says a new instance goes there.
  */
-static int mirror_host_root(int readonly, int skip_proc, int skip_dev)
+static int mirror_host_root(int readonly, uint32_t fresh)
 {
     DIR *d = opendir(OLDROOT);
     if (!d)
@@ -303,7 +304,8 @@ static int mirror_host_root(int readonly, int skip_proc, int skip_dev)
             rc = fail_errno("mkdir", name);
             break;
         }
-        if ((skip_proc && !strcmp(name, "proc")) || (skip_dev && !strcmp(name, "dev"))) {
+        if (((fresh & SBX_FEATURE_PROC) && !strcmp(name, "proc")) || ((fresh & SBX_FEATURE_DEV) && !strcmp(name, "dev")) ||
+            ((fresh & SBX_FEATURE_SYS) && !strcmp(name, "sys"))) {
             rc = ensure_dir(to, shown);
             continue;
         }
@@ -328,7 +330,7 @@ static int stage_host_view(void)
     V.n_ro_later = 0;
     if (resolve_sources(V.next_mount) < 0 || stage_new_root() < 0)
         return -1;
-    return mirror_host_root(0, 0, 0);
+    return mirror_host_root(0, 0);
 }
 
 /*
@@ -603,8 +605,12 @@ static int build_new_root(const struct sbx_spec *s)
     int proc = !!(s->features & SBX_FEATURE_PROC), dev = !!(s->features & SBX_FEATURE_DEV);
     if (resolve_sources(0) < 0 || stage_new_root() < 0)
         return -1;
-    if (s->root == SBX_ROOT_READ_ONLY && mirror_host_root(1, proc, dev) < 0)
+    if (s->root == SBX_ROOT_READ_ONLY && mirror_host_root(1, s->features) < 0)
         return -1;
+    /* sysfs shows the network devices of the namespace that mounts it: ours, not the host's. */
+    if ((s->features & SBX_FEATURE_SYS) &&
+        mount("sysfs", NEWROOT "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+        return fail_errno("sysfs", "/sys");
     if (dev && make_dev() < 0)
         return -1;
     if (proc && (ensure_dir(NEWROOT "/proc", "/proc") < 0 || mount_proc(NEWROOT "/proc") < 0))

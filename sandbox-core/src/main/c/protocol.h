@@ -78,6 +78,7 @@ enum sbx_feature {
     SBX_FEATURE_PROC = 1u << 0,     /* a fresh procfs on /proc */
     SBX_FEATURE_DEV = 1u << 1,      /* a minimal /dev */
     SBX_FEATURE_LOOPBACK = 1u << 2, /* bring lo up (new net ns) */
+    SBX_FEATURE_SYS = 1u << 3,      /* a fresh read-only sysfs on /sys: the new net ns's devices (read-only root) */
 };
 
 enum sbx_frame {

@@ -14,7 +14,7 @@
 #define ALL_NAMESPACES                                                                        \
     ((uint32_t)(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS |    \
                 CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWTIME))
-#define ALL_FEATURES ((uint32_t)(SBX_FEATURE_PROC | SBX_FEATURE_DEV | SBX_FEATURE_LOOPBACK))
+#define ALL_FEATURES ((uint32_t)(SBX_FEATURE_PROC | SBX_FEATURE_DEV | SBX_FEATURE_LOOPBACK | SBX_FEATURE_SYS))
 
 static const struct {
     uint32_t bit;
@@ -32,6 +32,7 @@ static const struct {
     {SBX_FEATURE_PROC, "proc"},
     {SBX_FEATURE_DEV, "dev"},
     {SBX_FEATURE_LOOPBACK, "loopback"},
+    {SBX_FEATURE_SYS, "sys"},
 };
 
 static const char *tag_name(unsigned tag)
@@ -207,6 +208,8 @@ static int check_whole(const struct sbx_spec *s, unsigned seen_ns, char *reason,
         return reject(reason, cap, "dev feature with root host");
     if ((s->features & SBX_FEATURE_LOOPBACK) && !(s->namespaces & CLONE_NEWNET))
         return reject(reason, cap, "loopback feature without CLONE_NEWNET");
+    if ((s->features & SBX_FEATURE_SYS) && (s->root != SBX_ROOT_READ_ONLY || !(s->namespaces & CLONE_NEWNET)))
+        return reject(reason, cap, "sys feature without a read-only root and CLONE_NEWNET");
     return 0;
 }
 

@@ -277,6 +277,9 @@ public final class Sandbox {
         }
         if (namespaces.contains(Namespace.NET)) {
             features |= Protocol.FEATURE_LOOPBACK;
+            if (root == Root.READ_ONLY) {
+                features |= Protocol.FEATURE_SYS; // a host /sys would show the host's network devices
+            }
         }
         List<Spec.Mount> specMounts = new ArrayList<>(mounts.size());
         for (Mount m : mounts) {

@@ -202,6 +202,13 @@ class SandboxIT {
         }
 
         @Test
+        void readOnlyRootWithNetworkNamespaceShowsOnlyItsOwnDevicesInSys() throws Exception {
+            SandboxResult r = Sandbox.builder().readOnlyRoot().netNs().build()
+                    .run("sh", "-c", "ls /sys/class/net; touch /sys/x 2>&1 | grep -c Read-only");
+            assertThat(r.stdout()).isEqualTo("lo\n1\n");
+        }
+
+        @Test
         void mapRootUserMapsTheCallerToRootInside() throws Exception {
             int uid = dev.sandbox.internal.LibC.get().geteuid();
             try (SandboxedProcess p = Sandbox.builder().mapRootUser().build().start("sleep", "30")) {

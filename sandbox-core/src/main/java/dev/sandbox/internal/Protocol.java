@@ -39,6 +39,7 @@ public final class Protocol {
     public static final int FEATURE_PROC = 1;
     public static final int FEATURE_DEV = 1 << 1;
     public static final int FEATURE_LOOPBACK = 1 << 2;
+    public static final int FEATURE_SYS = 1 << 3;
 
     public static final int FRAME_STARTED = 1;
     public static final int FRAME_ERROR = 2;

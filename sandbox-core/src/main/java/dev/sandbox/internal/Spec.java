@@ -172,7 +172,7 @@ public record Spec(
 
     static String featureNames(int features) {
         StringBuilder sb = new StringBuilder();
-        String[] names = {"proc", "dev", "loopback"};
+        String[] names = {"proc", "dev", "loopback", "sys"};
         for (int i = 0; i < names.length; i++) {
             if ((features & (1 << i)) != 0) {
                 sb.append(sb.length() == 0 ? "" : ",").append(names[i]);

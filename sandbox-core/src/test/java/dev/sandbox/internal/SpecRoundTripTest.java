@@ -133,7 +133,7 @@ class SpecRoundTripTest {
                 nonEmpty.injectNull(0.3),
                 Arbitraries.of(Protocol.ROOT_HOST, Protocol.ROOT_READ_ONLY, Protocol.ROOT_EMPTY),
                 mount.list().ofMaxSize(4),
-                Arbitraries.integers().between(0, 7)
+                Arbitraries.integers().between(0, 15)
         ).flatAs((ns, uids, gids, deny, host, root, mounts, features) -> Combinators.combine(
                 absolute.injectNull(0.3),
                 noNul.injectNull(0.3),
@@ -151,6 +151,9 @@ class SpecRoundTripTest {
             }
             if ((ns & 0x40000000) == 0) {
                 feats &= ~Protocol.FEATURE_LOOPBACK;
+            }
+            if ((ns & 0x40000000) == 0 || root != Protocol.ROOT_READ_ONLY) {
+                feats &= ~Protocol.FEATURE_SYS;
             }
             boolean needsMountNs = !mounts.isEmpty() || root != Protocol.ROOT_HOST || (feats & 3) != 0;
             int flags = ns | (needsMountNs ? 0x00020000 : 0) | (host == null ? 0 : 0x04000000);
