@@ -60,6 +60,9 @@ enum sbx_tag {
     SBX_T_ENV = 14,           /* string "NAME=value"; repeatable, in order */
     SBX_T_CGROUP = 15,        /* string: absolute path of a cgroup.procs file; repeatable. The helper
                                  writes the child's pid into each before the child runs anything. */
+    SBX_T_CGROUP_DIR = 16,    /* string: a cgroup v2 directory, at most once. The child is cloned straight
+                                 into it (clone3 CLONE_INTO_CGROUP, Linux 5.7+), else its pid is written
+                                 to <dir>/cgroup.procs like a CGROUP record. */
 };
 
 enum sbx_root {

@@ -42,6 +42,7 @@ struct sbx_spec {
     size_t envc;
     char **cgroup_procs; /* cgroup.procs files to join, in order */
     size_t n_cgroup;
+    char *cgroup_dir; /* a v2 group to clone into; NULL when absent */
 };
 
 /*

@@ -1,5 +1,8 @@
 package dev.sandbox;
 
+import dev.sandbox.cgroups.Cgroup;
+import dev.sandbox.cgroups.Cgroups;
+import dev.sandbox.cgroups.Limits;
 import dev.sandbox.internal.Encoding;
 import dev.sandbox.internal.Exit;
 import dev.sandbox.internal.Launcher;
@@ -87,10 +90,12 @@ public final class Sandbox {
     private final Redirect stdout;
     private final Redirect stderr;
     private final boolean redirectErrorStream;
+    private final Limits limits;
+    private final Cgroups cgroups;
     private final int euid;
     private final int egid;
 
-    private Sandbox(Builder b, int euid, int egid) {
+    private Sandbox(Builder b, Limits limits, int euid, int egid) {
         this.namespaces = Collections.unmodifiableSet(effectiveNamespaces(b, euid));
         this.mapRootUser = b.mapRootUser;
         this.hostname = b.hostname;
@@ -105,6 +110,8 @@ public final class Sandbox {
         this.stdout = b.stdout;
         this.stderr = b.stderr;
         this.redirectErrorStream = b.redirectErrorStream;
+        this.limits = limits;
+        this.cgroups = b.cgroups;
         this.euid = euid;
         this.egid = egid;
     }
@@ -156,6 +163,11 @@ public final class Sandbox {
         return mounts;
     }
 
+    /** The cgroup limits each start gets (a fresh group per start); empty when none was set. */
+    public Limits limits() {
+        return limits;
+    }
+
     /** Starts {@code command} (program and arguments) in a fresh sandbox. */
     public SandboxedProcess start(String... command) throws IOException {
         return start(List.of(command));
@@ -170,10 +182,19 @@ public final class Sandbox {
      *                          left behind
      */
     public SandboxedProcess start(List<String> command) throws IOException {
-        Spec spec = spec(command);
+        List<String> checked = checkCommand(command);
         long t0 = System.nanoTime();
-        Launcher.Started started = Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream);
-        return new SandboxedProcess(started, t0);
+        Cgroup cgroup = limits.isEmpty() ? null : CgroupSupport.create(cgroups, limits);
+        try {
+            Spec spec = spec(checked, cgroup);
+            Launcher.Started started = Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream);
+            return new SandboxedProcess(started, t0, cgroup);
+        } catch (IOException | RuntimeException | Error e) {
+            if (cgroup != null) {
+                CgroupSupport.closeAfterFailure(cgroup, e);
+            }
+            throw e;
+        }
     }
 
     /** Runs {@code command} to its end, capturing stdout and stderr. */
@@ -197,18 +218,22 @@ public final class Sandbox {
             byte[] out = p.getInputStream().readAllBytes();
             byte[] errBytes = err == null ? new byte[0] : get(err);
             p.waitFor();
+            p.close(); // the cgroup is read and removed by now
             Exit exit = p.exit();
             if (exit.failure() != null) {
                 throw exit.failure();
+            }
+            if (p.cleanupFailure().isPresent()) {
+                throw p.cleanupFailure().get();
             }
             Charset cs = Charset.defaultCharset();
             int status = exit.waitStatus();
             return new SandboxResult(exit.exitValue(),
                     WaitStatus.exited(status) ? 0 : WaitStatus.termSignal(status),
-                    new String(out, cs), new String(errBytes, cs), exit.timedOut(), false,
+                    new String(out, cs), new String(errBytes, cs), exit.timedOut(), p.oomKilled(),
                     Duration.ofNanos(p.endNanos() - p.startNanos()),
                     Duration.ofNanos(exit.userMicros() * 1000), Duration.ofNanos(exit.systemMicros() * 1000),
-                    exit.maxRssKib());
+                    exit.maxRssKib(), p.cgroupUsage());
         } finally {
             p.close();
         }
@@ -234,20 +259,26 @@ public final class Sandbox {
         });
     }
 
-    /** The helper's spec for {@code command}: everything but the command is fixed at build(). */
-    Spec spec(List<String> command) {
+    private static List<String> checkCommand(List<String> command) {
         Objects.requireNonNull(command, "command");
         if (command.isEmpty()) {
             throw new IllegalArgumentException("command : [] (expected: a program and its arguments)");
         }
-        List<byte[]> args = new ArrayList<>(command.size());
         for (int i = 0; i < command.size(); i++) {
             String a = Objects.requireNonNull(command.get(i), "command[" + i + "]");
             Checks.noNul("command[" + i + "]", a);
-            args.add(Encoding.bytes(a));
         }
         if (command.get(0).isEmpty()) {
             throw new IllegalArgumentException("command[0] : \"\" (expected: a program name or path)");
+        }
+        return List.copyOf(command);
+    }
+
+    /** The helper's spec for {@code command} in {@code cgroup} (null: none). */
+    Spec spec(List<String> command, Cgroup cgroup) {
+        List<byte[]> args = new ArrayList<>(command.size());
+        for (String a : command) {
+            args.add(Encoding.bytes(a));
         }
         Map<String, String> environment = new LinkedHashMap<>(clearEnv ? Map.of() : System.getenv());
         environment.putAll(env);
@@ -302,12 +333,28 @@ public final class Sandbox {
                 workingDirectory == null ? null : Encoding.bytes(workingDirectory),
                 Encoding.bytes(path),
                 timeout == null ? 0 : Math.max(1, timeout.toMillis()),
-                killGracePeriod.toMillis(), args, envBytes, List.of());
+                killGracePeriod.toMillis(), args, envBytes, cgroupProcs(cgroup),
+                cgroup == null ? null : cgroup.unifiedDirectory().map(d -> Encoding.bytes(d.toString())).orElse(null));
+    }
+
+    /** The v1 groups' cgroup.procs files; a v2 group is cloned into instead (see Spec.cgroupDir). */
+    private static List<byte[]> cgroupProcs(Cgroup cgroup) {
+        if (cgroup == null) {
+            return List.of();
+        }
+        Path unifiedProcs = cgroup.unifiedDirectory().map(d -> d.resolve("cgroup.procs")).orElse(null);
+        List<byte[]> out = new ArrayList<>();
+        for (Path p : cgroup.procsFiles()) {
+            if (!p.equals(unifiedProcs)) {
+                out.add(Encoding.bytes(p.toString()));
+            }
+        }
+        return out;
     }
 
     /** The spec of a start of {@code command}, in readable form: what the helper would get. */
     public String describe(String... command) {
-        return spec(List.of(command)).describe();
+        return spec(checkCommand(List.of(command)), null).describe();
     }
 
     @Override
@@ -336,6 +383,8 @@ public final class Sandbox {
         private Redirect stdout = Redirect.PIPE;
         private Redirect stderr = Redirect.PIPE;
         private boolean redirectErrorStream;
+        private Limits.Builder limits = Limits.builder();
+        private Cgroups cgroups;
 
         Builder() {
         }
@@ -357,6 +406,8 @@ public final class Sandbox {
             stdout = s.stdout;
             stderr = s.stderr;
             redirectErrorStream = s.redirectErrorStream;
+            limits = s.limits.newBuilder();
+            cgroups = s.cgroups;
         }
 
         /**
@@ -569,6 +620,66 @@ public final class Sandbox {
             return this;
         }
 
+        /**
+         * Hard memory limit of the whole sandbox, enforced by its own cgroup: above it the kernel
+         * OOM-kills inside the sandbox only, and {@link SandboxResult#oomKilled()} says so. Swap
+         * is off for the group, so the limit cannot be bypassed. Default: none.
+         */
+        public Builder memoryMax(long bytes) {
+            limits.memoryMax(bytes);
+            return this;
+        }
+
+        /** Memory above which the kernel throttles and reclaims hard (v2 {@code memory.high}). Default: none. */
+        public Builder memoryHigh(long bytes) {
+            limits.memoryHigh(bytes);
+            return this;
+        }
+
+        /** CPU bandwidth in cores, e.g. 0.5 for half of one core (a cgroup quota per 100 ms). Default: none. */
+        public Builder cpus(double cores) {
+            limits.cpus(cores);
+            return this;
+        }
+
+        /** Relative CPU weight against other groups, 1 to 10000 (cgroup v2 scale; 100 is the kernel's default). */
+        public Builder cpuWeight(int weight) {
+            limits.cpuWeight(weight);
+            return this;
+        }
+
+        /** The CPUs the sandbox may run on, in the kernel's list format, e.g. {@code "0-1,3"}. Default: all. */
+        public Builder cpuset(String cpus) {
+            limits.cpuset(cpus);
+            return this;
+        }
+
+        /** The most processes and threads the sandbox may hold at once; a fork bomb stops there. Default: none. */
+        public Builder pidsMax(long max) {
+            limits.pidsMax(max);
+            return this;
+        }
+
+        /**
+         * Block I/O limits on one device ({@code "8:0"}, major:minor), in bytes and operations per
+         * second; 0 leaves that field unlimited. Default: none.
+         */
+        public Builder ioMax(String device, long readBps, long writeBps, long readIops, long writeIops) {
+            limits.ioMax(device, readBps, writeBps, readIops, writeIops);
+            return this;
+        }
+
+        /**
+         * Where the sandbox's cgroups are made: a {@link Cgroups} factory with its own prefix,
+         * for example a subtree delegated to this (unprivileged) user:
+         * {@code Cgroups.at(CgroupHost.detect(), "my-delegated-dir")}. Default: {@link Cgroups#detect()},
+         * the library's own top-level prefix {@value Cgroups#DEFAULT_PREFIX}.
+         */
+        public Builder cgroups(Cgroups factory) {
+            this.cgroups = Objects.requireNonNull(factory, "cgroups");
+            return this;
+        }
+
         private static Redirect output(String setting, Redirect r) {
             Objects.requireNonNull(r, setting);
             if (r.type() == Redirect.Type.READ) {
@@ -591,8 +702,9 @@ public final class Sandbox {
                 throw new IllegalArgumentException("workingDirectory : " + workingDirectory
                         + " (expected: with emptyRoot(), a path under a declared bind or tmpfs)");
             }
+            Limits built = limits.build();
             LibC libc = LibC.get();
-            return new Sandbox(this, libc.geteuid(), libc.getegid());
+            return new Sandbox(this, built, libc.geteuid(), libc.getegid());
         }
 
         private boolean coveredByMount(String dir) {

@@ -45,6 +45,21 @@ public final class SandboxException extends IOException {
         this.errno = 0;
     }
 
+    private SandboxException(String step, String path, int errno, String message, Throwable cause, boolean unused) {
+        super(message, cause);
+        this.step = Objects.requireNonNull(step, "step");
+        this.path = Objects.requireNonNullElse(path, "");
+        this.errno = errno;
+    }
+
+    /**
+     * A failure whose message another part of the library already wrote in full (it names the
+     * setting, the path, the errno and the remedy), kept as is.
+     */
+    static SandboxException withMessage(String step, String path, int errno, String message, Throwable cause) {
+        return new SandboxException(step, path, errno, message, cause, true);
+    }
+
     private static String format(String step, String path, int errno, String hint) {
         StringBuilder sb = new StringBuilder(step);
         if (path != null && !path.isEmpty()) {

@@ -1,6 +1,9 @@
 package dev.sandbox;
 
+import dev.sandbox.cgroups.Usage;
+
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * How a command run with {@link Sandbox#run(String...)} ended, with its captured output.
@@ -10,11 +13,15 @@ import java.time.Duration;
  * @param stdout     what the command wrote to its standard output (empty when redirected elsewhere)
  * @param stderr     what the command wrote to its standard error (empty when redirected elsewhere)
  * @param timedOut   whether the sandbox's wall-clock {@link Sandbox.Builder#timeout timeout} ended it
- * @param oomKilled  whether the kernel's OOM killer ended it for exceeding the sandbox's memory limit
+ * @param oomKilled  whether the kernel's OOM killer killed a process of the sandbox for exceeding
+ *                   its {@link Sandbox.Builder#memoryMax memory limit} (read from the cgroup's OOM
+ *                   events; false without a memory limit)
  * @param wallTime   from start until the sandbox was gone
  * @param userTime   CPU time spent in user mode by the command and everything it waited for
  * @param systemTime CPU time spent in the kernel on their behalf
  * @param maxRssKib  the largest resident set of a single process in the sandbox, in KiB
+ * @param usage      what the sandbox's own cgroup measured (peak memory, CPU, pids, throttling,
+ *                   OOM kills); present when the sandbox had cgroup limits
  */
 public record SandboxResult(
         int exitCode,
@@ -26,7 +33,8 @@ public record SandboxResult(
         Duration wallTime,
         Duration userTime,
         Duration systemTime,
-        long maxRssKib) {
+        long maxRssKib,
+        Optional<Usage> usage) {
 
     /** User plus system CPU time. */
     public Duration cpuTime() {

@@ -1,5 +1,8 @@
 package dev.sandbox;
 
+import dev.sandbox.cgroups.Cgroup;
+import dev.sandbox.cgroups.CgroupException;
+import dev.sandbox.cgroups.Usage;
 import dev.sandbox.internal.Exit;
 import dev.sandbox.internal.HelperChannel;
 import dev.sandbox.internal.Launcher;
@@ -40,11 +43,15 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private final CompletableFuture<Process> onExit = new CompletableFuture<>();
     private final Object lock = new Object();
     private final Optional<ProcessHandle> handle;
+    private final Cgroup cgroup;
     private Exit exit;
     private boolean reaped;
     private long endNanos;
+    private Usage usage;
+    private boolean oomKilled;
+    private SandboxException cleanupFailure;
 
-    SandboxedProcess(Launcher.Started started, long startNanos) throws SandboxException {
+    SandboxedProcess(Launcher.Started started, long startNanos, Cgroup cgroup) throws SandboxException {
         this.channel = started.channel();
         this.commandPid = started.commandPid();
         this.childPid = started.childPid();
@@ -52,6 +59,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         this.stdout = started.stdout();
         this.stderr = started.stderr();
         this.startNanos = startNanos;
+        this.cgroup = cgroup;
         this.handle = ProcessHandle.of(commandPid);
         Reaper.get().watch(channel, this::exited, this::reaped);
     }
@@ -64,18 +72,47 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     }
 
     private void exited(Exit e) {
+        long end = System.nanoTime();
         if (e.failure() != null && childPid == commandPid) {
             // The helper died without tearing the sandbox down. Without a pid namespace the command
             // died with it (PR_SET_PDEATHSIG), but what it started may live on in its process group.
             dev.sandbox.internal.LibC.get().kill(-commandPid, dev.sandbox.internal.Signals.SIGKILL);
         }
+        Usage measured = null;
+        boolean oom = false;
+        SandboxException failure = null;
+        if (cgroup != null) {
+            // The tree is gone (the helper reports only then), so the group's counters are final.
+            try {
+                measured = cgroup.usage();
+                oom = cgroup.oomKilled();
+            } catch (CgroupException ex) {
+                failure = CgroupSupport.wrap("cgroup", ex);
+            }
+        }
         synchronized (lock) {
             exit = e;
-            endNanos = System.nanoTime();
+            endNanos = end;
+            usage = measured;
+            oomKilled = oom;
+            cleanupFailure = failure;
             lock.notifyAll();
         }
         // Dependent actions run off the reaper thread, so user callbacks can never stall it.
         ForkJoinPool.commonPool().execute(() -> onExit.complete(this));
+        if (cgroup != null) {
+            // Kills anything that escaped the helper's teardown, then removes the group; close()
+            // waits for this, since the reaper runs it before it reports the helper reaped.
+            try {
+                cgroup.close();
+            } catch (CgroupException ex) {
+                synchronized (lock) {
+                    if (cleanupFailure == null) {
+                        cleanupFailure = CgroupSupport.wrap("cgroup", ex);
+                    }
+                }
+            }
+        }
     }
 
     @Override
@@ -210,6 +247,30 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     public Optional<SandboxException> failure() {
         synchronized (lock) {
             return exit == null ? Optional.empty() : Optional.ofNullable(exit.failure());
+        }
+    }
+
+    /**
+     * Whether the kernel's OOM killer killed a process of this sandbox for exceeding its memory
+     * limit (its cgroup's OOM events); false while it runs and without a memory limit.
+     */
+    public boolean oomKilled() {
+        synchronized (lock) {
+            return oomKilled;
+        }
+    }
+
+    /** What the sandbox's own cgroup measured; empty while it runs and without cgroup limits. */
+    public Optional<Usage> cgroupUsage() {
+        synchronized (lock) {
+            return Optional.ofNullable(usage);
+        }
+    }
+
+    /** A failure to read or remove the sandbox's cgroup after it ended; empty normally. */
+    public Optional<SandboxException> cleanupFailure() {
+        synchronized (lock) {
+            return Optional.ofNullable(cleanupFailure);
         }
     }
 

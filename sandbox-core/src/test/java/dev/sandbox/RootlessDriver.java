@@ -38,6 +38,12 @@ public final class RootlessDriver {
             System.out.println("ERROR missing-exec " + b64(e.getMessage()));
         }
         try {
+            Sandbox.builder().pidNs().memoryMax(64L << 20).build().start("true");
+            System.out.println("ERROR no-delegation " + b64("no exception"));
+        } catch (SandboxException e) {
+            System.out.println("ERROR no-delegation " + b64(e.getMessage()));
+        }
+        try {
             // /root is mode 700 and owned by the host's root, which the user namespace does not map.
             Sandbox.builder().mapRootUser().workingDirectory("/root").build().start("true");
             System.out.println("ERROR cwd-denied " + b64("no exception"));

@@ -1,7 +1,6 @@
 package dev.sandbox.examples;
 
 import dev.sandbox.Sandbox;
-import dev.sandbox.SandboxResult;
 import dev.sandbox.SandboxedProcess;
 
 import java.io.IOException;
@@ -23,8 +22,8 @@ public final class GraderExample {
     private GraderExample() {
     }
 
-    /** The verdict for one submission. */
-    public record Verdict(boolean passed, String reason, SandboxResult result) {
+    /** The verdict for one submission, and how long it ran. */
+    public record Verdict(boolean passed, String reason, Duration wallTime) {
     }
 
     /** Grades {@code submission} (a shell script) on {@code input} against {@code expected}. */
@@ -49,8 +48,7 @@ public final class GraderExample {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
             int code = p.waitFor();
-            SandboxResult r = new SandboxResult(code, code > 128 ? code - 128 : 0, out, err, p.timedOut(), false,
-                    p.wallTime().orElseThrow(), Duration.ZERO, Duration.ZERO, 0);
+            Duration r = p.wallTime().orElseThrow();
             if (p.timedOut()) {
                 return new Verdict(false, "time limit exceeded", r);
             }

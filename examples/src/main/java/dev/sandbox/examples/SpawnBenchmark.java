@@ -43,6 +43,13 @@ public final class SpawnBenchmark {
         variants.put("sandbox, user ns", () -> run(user));
         Sandbox target = none.newBuilder().userNs().pidNs().mountNs().utsNs().ipcNs().cgroupNs().build();
         variants.put("sandbox, user+pid+mount+uts+ipc+cgroup, fresh /proc", () -> run(target));
+        Sandbox limited = target.newBuilder().memoryMax(256L << 20).cpus(1).pidsMax(64).build();
+        try {
+            run(limited);
+            variants.put("sandbox, same + memoryMax+cpus+pidsMax (own cgroups)", () -> run(limited));
+        } catch (dev.sandbox.SandboxException e) {
+            System.out.println("(no cgroup variant: " + e.getMessage() + ")");
+        }
         Sandbox net = target.newBuilder().netNs().build();
         variants.put("sandbox, + net ns", () -> run(net));
         Sandbox roRoot = target.newBuilder().readOnlyRoot().build();

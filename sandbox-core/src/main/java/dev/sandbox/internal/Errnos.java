@@ -24,6 +24,16 @@ public final class Errnos {
         return e != null && e != Errno.__UNKNOWN_CONSTANT__ ? e.description() : "unknown error";
     }
 
+    /** 2 for {@code ENOENT}; 0 for a name this platform does not know. */
+    public static int number(String name) {
+        try {
+            Errno e = Errno.valueOf(name);
+            return e.defined() ? e.intValue() : 0;
+        } catch (IllegalArgumentException unknown) {
+            return 0;
+        }
+    }
+
     /** {@code ENOENT (No such file or directory)}. */
     public static String describe(int errno) {
         return name(errno) + " (" + description(errno) + ")";

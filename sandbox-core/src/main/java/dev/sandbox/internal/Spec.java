@@ -29,7 +29,8 @@ public record Spec(
         long graceMillis,
         List<byte[]> args,
         List<byte[]> env,
-        List<byte[]> cgroupProcs) {
+        List<byte[]> cgroupProcs,
+        byte[] cgroupDir) {
 
     /** One line of a uid_map or gid_map: {@code count} ids from {@code outside} seen as {@code inside}. */
     public record IdMap(int inside, int outside, int count) {
@@ -83,6 +84,9 @@ public record Spec(
         }
         for (byte[] c : cgroupProcs) {
             r.bytes(Protocol.T_CGROUP, c);
+        }
+        if (cgroupDir != null) {
+            r.bytes(Protocol.T_CGROUP_DIR, cgroupDir);
         }
         r.u64(Protocol.T_TIMEOUT_MS, timeoutMillis);
         r.u64(Protocol.T_GRACE_MS, graceMillis);
@@ -144,6 +148,9 @@ public record Spec(
         }
         for (byte[] c : cgroupProcs) {
             sb.append("cgroup ").append(quote(c)).append('\n');
+        }
+        if (cgroupDir != null) {
+            sb.append("cgroup_dir ").append(quote(cgroupDir)).append('\n');
         }
         sb.append("timeout_ms ").append(Long.toUnsignedString(timeoutMillis)).append('\n');
         sb.append("grace_ms ").append(Long.toUnsignedString(graceMillis)).append('\n');

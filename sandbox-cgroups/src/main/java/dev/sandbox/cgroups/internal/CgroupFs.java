@@ -1,0 +1,46 @@
+package dev.sandbox.cgroups.internal;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The few file operations a cgroup file system is driven with. The kernel's implementation is
+ * {@link #kernel()}; tests substitute one that lays out a cgroupfs-like tree in a temp dir.
+ *
+ * <p>Every operation throws the {@link IOException} of the failed system call; {@link Errno#of}
+ * names its errno.
+ *
+ * <p><strong>Internal usage only.</strong>
+ */
+public interface CgroupFs {
+
+    /** The real file system: plain system calls, one {@code write(2)} per value. */
+    static CgroupFs kernel() {
+        return KernelCgroupFs.INSTANCE;
+    }
+
+    /** {@code mkdir(2)}: on cgroupfs this creates a group, with its control files. */
+    void mkdir(Path dir) throws IOException;
+
+    /** {@code rmdir(2)}: on cgroupfs this removes a group (EBUSY while it has processes or children). */
+    void rmdir(Path dir) throws IOException;
+
+    /** Writes {@code value} with a single {@code write(2)}, as cgroupfs needs. */
+    void write(Path file, String value) throws IOException;
+
+    /**
+     * Writes {@code value} and reads the file back through the same open file description, so
+     * fail-closed verification costs one {@code open(2)} rather than two.
+     */
+    String writeAndRead(Path file, String value) throws IOException;
+
+    /** The whole content of {@code file}. */
+    String read(Path file) throws IOException;
+
+    /** Whether {@code path} exists. */
+    boolean exists(Path path);
+
+    /** The directories directly inside {@code dir}. */
+    List<Path> directories(Path dir) throws IOException;
+}

@@ -1,0 +1,349 @@
+package dev.sandbox.cgroups.internal;
+
+import dev.sandbox.cgroups.Cgroup;
+import dev.sandbox.cgroups.CgroupException;
+import dev.sandbox.cgroups.Limits;
+
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Groups on the unified (v2) hierarchy: {@code <mount>/<prefix>/<marker>/<n>}, one directory.
+ *
+ * <p>The prefix's parent (the <em>anchor</em>) must already pass the needed controllers down
+ * (its {@code cgroup.subtree_control}); the library enables them only in its own directories
+ * (the prefix and the JVM directory) — and in the caller's own group when that group is the
+ * anchor, i.e. was delegated to it. Because v2 lets no group both hold processes and pass
+ * controllers down, the JVM then first moves itself into a leaf {@code <own group>/jvm}.
+ *
+ * <p><strong>Internal usage only.</strong>
+ */
+public final class V2Backend implements Backend {
+
+    /** Controllers this backend enables, in order. */
+    static final List<String> ORDER = List.of("memory", "cpu", "cpuset", "io", "pids");
+    /** Enabled, when the anchor offers them and the caller wants them, for usage and OOM reports. */
+    static final Set<String> MEASURING = Set.of("memory", "pids");
+    /** Where the JVM moves itself inside its own delegated group. */
+    public static final String JVM_LEAF = "jvm";
+
+    private final CgroupFs fs;
+    private final Path mount;
+    private final String prefix;
+    private final Path prefixDir;
+    private final Path anchor;
+    private final boolean anchorIsOwnGroup;
+    private final Set<String> measuring;
+    private volatile Set<String> anchorEnabled;
+
+    /**
+     * @param mount    the unified hierarchy's mount point
+     * @param prefix   relative path below the mount
+     * @param ownGroup  this process's group, relative to the mount ({@code /proc/self/cgroup}'s {@code 0::} line)
+     * @param measuring controllers to enable, where offered, only to measure: memory and pids are
+     *                  used from it (v2 freezes, kills and counts CPU time without controllers)
+     */
+    public V2Backend(CgroupFs fs, Path mount, String prefix, String ownGroup, Set<String> measuring) {
+        this.fs = fs;
+        Set<String> m = new LinkedHashSet<>(measuring);
+        m.retainAll(MEASURING);
+        this.measuring = Set.copyOf(m);
+        this.mount = mount;
+        this.prefix = prefix;
+        this.prefixDir = mount.resolve(prefix);
+        this.anchor = prefixDir.getParent();
+        String own = ownGroup == null ? "" : ownGroup.replaceAll("^/+|/+$", "");
+        this.anchorIsOwnGroup = !own.isEmpty() && anchor.equals(mount.resolve(own));
+    }
+
+    static Map<String, String> required(Limits limits) {
+        Map<String, String> r = new LinkedHashMap<>();
+        if (limits.memoryMax().isPresent()) {
+            r.put("memory", "memoryMax");
+        } else if (limits.memoryHigh().isPresent()) {
+            r.put("memory", "memoryHigh");
+        }
+        if (limits.cpus().isPresent()) {
+            r.put("cpu", "cpus");
+        } else if (limits.cpuWeight().isPresent()) {
+            r.put("cpu", "cpuWeight");
+        }
+        if (limits.cpuset().isPresent()) {
+            r.put("cpuset", "cpuset");
+        }
+        if (!limits.ioMax().isEmpty()) {
+            r.put("io", "ioMax");
+        }
+        if (limits.pidsMax().isPresent()) {
+            r.put("pids", "pidsMax");
+        }
+        return r;
+    }
+
+    @Override
+    public Cgroup create(Limits limits, String marker, long n, List<String> notes) throws CgroupException {
+        Map<String, String> required = required(limits);
+        Set<String> atAnchor = anchorEnabled(false);
+        if (!atAnchor.containsAll(required.keySet())) {
+            atAnchor = anchorEnabled(true);
+            if (!atAnchor.containsAll(required.keySet())) {
+                atAnchor = enableAtAnchor(required);
+            }
+        }
+        Set<String> use = new LinkedHashSet<>();
+        for (String c : ORDER) {
+            if (required.containsKey(c) || (measuring.contains(c) && atAnchor.contains(c))) {
+                use.add(c);
+            }
+        }
+        SharedDir jvm = SharedDir.of(prefixDir.resolve(marker));
+        Path leaf = jvm.path().resolve(Long.toString(n));
+        String firstSetting = required.isEmpty() ? "create" : required.values().iterator().next();
+        Prefixes.makeGroup(fs, prefixDir, jvm, (dir, fresh) -> enableBelow(dir, use, required),
+                () -> enableInPrefix(use, required), leaf, firstSetting);
+        try {
+            writeLimits(limits, leaf, notes);
+            return new V2Cgroup(fs, prefix + "/" + marker + "/" + n, limits, leaf, notes, List.of(jvm));
+        } catch (CgroupException | RuntimeException e) {
+            try {
+                fs.rmdir(leaf);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            jvm.release();
+            throw e;
+        }
+    }
+
+    private void writeLimits(Limits limits, Path dir, List<String> notes) throws CgroupException {
+        if (limits.memoryMax().isPresent()) {
+            Verified.bytes(fs, "memoryMax", dir.resolve("memory.max"), limits.memoryMax().getAsLong());
+            if (!limits.swapAllowed()) {
+                try {
+                    Verified.exact(fs, "memoryMax", dir.resolve("memory.swap.max"), "0");
+                } catch (CgroupException e) {
+                    if (!"ENOENT".equals(e.errno().orElse(""))) {
+                        throw e;
+                    }
+                    notes.add("memoryMax: swap is not limited: this kernel has no swap accounting (no memory.swap.max)");
+                }
+            }
+        }
+        if (limits.memoryHigh().isPresent()) {
+            Verified.bytes(fs, "memoryHigh", dir.resolve("memory.high"), limits.memoryHigh().getAsLong());
+        }
+        if (limits.cpus().isPresent()) {
+            Verified.exact(fs, "cpus", dir.resolve("cpu.max"),
+                    limits.cpuQuotaMicros().getAsLong() + " " + limits.cpuPeriodMicros());
+        }
+        if (limits.cpuWeight().isPresent()) {
+            Verified.exact(fs, "cpuWeight", dir.resolve("cpu.weight"), Integer.toString(limits.cpuWeight().getAsInt()));
+        }
+        if (limits.cpuset().isPresent()) {
+            Verified.cpuList(fs, "cpuset", dir.resolve("cpuset.cpus"), limits.cpuset().get());
+        }
+        for (Limits.IoMax io : limits.ioMax()) {
+            Verified.line(fs, "ioMax", dir.resolve("io.max"), io.device() + " rbps=" + orMax(io.readBps())
+                    + " wbps=" + orMax(io.writeBps()) + " riops=" + orMax(io.readIops()) + " wiops=" + orMax(io.writeIops()));
+        }
+        if (limits.pidsMax().isPresent()) {
+            Verified.exact(fs, "pidsMax", dir.resolve("pids.max"), Long.toString(limits.pidsMax().getAsLong()));
+        }
+    }
+
+    private static String orMax(long v) {
+        return v == 0 ? Formats.MAX : Long.toString(v);
+    }
+
+    /** The anchor's cgroup.subtree_control, read once and again when asked to. */
+    private Set<String> anchorEnabled(boolean reread) throws CgroupException {
+        Set<String> s = anchorEnabled;
+        if (s == null || reread) {
+            s = Formats.words(read("create", anchor.resolve("cgroup.subtree_control")));
+            anchorEnabled = s;
+        }
+        return s;
+    }
+
+    /**
+     * The anchor does not pass down a controller a limit needs. Only in the caller's own
+     * (delegated) group may the library change that: move this JVM into a leaf, then enable.
+     */
+    private synchronized Set<String> enableAtAnchor(Map<String, String> required) throws CgroupException {
+        Set<String> enabled = anchorEnabled(true);
+        Set<String> available = Formats.words(read("create", anchor.resolve("cgroup.controllers")));
+        for (Map.Entry<String, String> e : required.entrySet()) {
+            String c = e.getKey();
+            if (enabled.contains(c)) {
+                continue;
+            }
+            if (!available.contains(c)) {
+                throw Failures.refused(e.getValue(), anchor.resolve("cgroup.controllers"), "the " + c
+                        + " controller is not available in " + anchor + " (cgroup.controllers: '" + String.join(" ", available)
+                        + "'); " + (anchor.equals(mount)
+                        ? "this unified hierarchy holds no " + c + " controller (on a hybrid host it belongs to a v1"
+                        + " hierarchy: use Cgroups.detect(), which picks v1 there)"
+                        : "ask for it to be delegated (systemd: Delegate=yes, or Delegate=" + c + ")"));
+            }
+            if (!anchorIsOwnGroup) {
+                throw Failures.refused(e.getValue(), anchor.resolve("cgroup.subtree_control"), "the " + c
+                        + " controller is not enabled for the children of " + anchor + " (cgroup.subtree_control: '"
+                        + String.join(" ", enabled) + "'); enable it there (echo +" + c + " > "
+                        + anchor.resolve("cgroup.subtree_control") + "), or use a prefix below a delegated group");
+            }
+        }
+        String setting = required.values().iterator().next();
+        List<Long> inside = Formats.pids(read(setting, anchor.resolve("cgroup.procs")));
+        if (!inside.isEmpty()) {
+            Path leaf = anchor.resolve(JVM_LEAF);
+            try {
+                fs.mkdir(leaf);
+            } catch (FileAlreadyExistsException fine) {
+                // another JVM of this group made it
+            } catch (IOException e) {
+                throw Failures.io(setting, "create", leaf, e, "needed to move this JVM out of " + anchor
+                        + " before enabling controllers there (cgroup v2 allows no processes in a group that passes controllers down)");
+            }
+            long self = Proc.selfPid();
+            if (inside.contains(self)) {
+                try {
+                    fs.write(leaf.resolve("cgroup.procs"), Long.toString(self));
+                } catch (IOException e) {
+                    throw Failures.io(setting, "move this JVM (pid " + self + ") into", leaf.resolve("cgroup.procs"), e);
+                }
+            }
+        }
+        Set<String> add = new LinkedHashSet<>();
+        for (String c : ORDER) {
+            if ((required.containsKey(c) || measuring.contains(c)) && available.contains(c) && !enabled.contains(c)) {
+                add.add(c);
+            }
+        }
+        try {
+            enable(anchor, add, setting);
+        } catch (CgroupException e) {
+            if (!"EBUSY".equals(e.errno().orElse(""))) {
+                throw e;
+            }
+            String others;
+            try {
+                others = Formats.pids(fs.read(anchor.resolve("cgroup.procs"))).toString();
+            } catch (IOException unreadable) {
+                others = "(unreadable)";
+            }
+            throw new CgroupException(setting, anchor.resolve("cgroup.subtree_control"), "EBUSY", e.getMessage()
+                    + "; processes other than this JVM live in " + anchor + " (pids " + others
+                    + "): move them into a child group, or use a prefix below a group without processes", e);
+        }
+        return anchorEnabled(true);
+    }
+
+    /** Makes sure the prefix passes {@code use} down to the JVM directories. */
+    private void enableInPrefix(Set<String> use, Map<String, String> required) throws CgroupException {
+        @SuppressWarnings("unchecked")
+        Set<String> known = (Set<String>) Prefixes.state(prefixDir);
+        if (known != null && known.containsAll(use)) {
+            return;
+        }
+        synchronized (V2Backend.class) {
+            Set<String> now = Formats.words(read("create", prefixDir.resolve("cgroup.subtree_control")));
+            Set<String> add = new LinkedHashSet<>(use);
+            add.removeAll(now);
+            if (!add.isEmpty()) {
+                enable(prefixDir, add, settingFor(add, required));
+                now.addAll(add);
+            }
+            Prefixes.state(prefixDir, Set.copyOf(now));
+        }
+    }
+
+    /** Makes sure a JVM directory passes {@code use} down to its groups; remembers what it enabled. */
+    @SuppressWarnings("unchecked")
+    private void enableBelow(SharedDir jvm, Set<String> use, Map<String, String> required) throws CgroupException {
+        Set<String> known = (Set<String>) jvm.state();
+        if (known == null) {
+            known = Formats.words(read("create", jvm.path().resolve("cgroup.subtree_control")));
+        }
+        Set<String> add = new LinkedHashSet<>(use);
+        add.removeAll(known);
+        if (!add.isEmpty()) {
+            enable(jvm.path(), add, settingFor(add, required));
+            known = new LinkedHashSet<>(known);
+            known.addAll(add);
+        }
+        jvm.state(Set.copyOf(known));
+    }
+
+    private static String settingFor(Set<String> controllers, Map<String, String> required) {
+        for (String c : controllers) {
+            if (required.containsKey(c)) {
+                return required.get(c);
+            }
+        }
+        return "create";
+    }
+
+    /** Writes {@code +c ...} to {@code dir}'s cgroup.subtree_control and checks they are all on. */
+    private void enable(Path dir, Set<String> controllers, String setting) throws CgroupException {
+        if (controllers.isEmpty()) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String c : controllers) {
+            sb.append(sb.length() == 0 ? "+" : " +").append(c);
+        }
+        Path file = dir.resolve("cgroup.subtree_control");
+        try {
+            Verified.write(fs, setting, file, sb.toString(), back -> Formats.words(back).containsAll(controllers));
+        } catch (CgroupException e) {
+            if (!"ENOENT".equals(e.errno().orElse(""))) {
+                throw e;
+            }
+            String available;
+            try {
+                available = fs.read(dir.resolve("cgroup.controllers")).trim();
+            } catch (IOException unreadable) {
+                available = "(unreadable)";
+            }
+            throw new CgroupException(setting, file, "ENOENT", e.getMessage() + "; " + dir + " offers only '"
+                    + available + "' (cgroup.controllers)", e);
+        }
+    }
+
+    private String read(String setting, Path file) throws CgroupException {
+        try {
+            return fs.read(file);
+        } catch (IOException e) {
+            throw Failures.io(setting, "read", file, e);
+        }
+    }
+
+    @Override
+    public List<Path> prefixDirectories() {
+        return List.of(prefixDir);
+    }
+
+    @Override
+    public List<String> describe() {
+        List<String> out = new ArrayList<>();
+        out.add("cgroup v2: groups go to " + prefixDir + "/<jvm-marker>/<n>");
+        try {
+            out.add(anchor + " passes down controllers '" + String.join(" ", anchorEnabled(true)) + "'"
+                    + (anchorIsOwnGroup ? " (this process's own group: the library may enable more there, after moving"
+                    + " this JVM into " + anchor.resolve(JVM_LEAF) + ")" : ""));
+        } catch (CgroupException e) {
+            out.add(e.getMessage());
+        }
+        if (!java.nio.file.Files.isWritable(anchor)) {
+            out.add(anchor + " is not writable: " + Failures.DELEGATE);
+        }
+        return out;
+    }
+}

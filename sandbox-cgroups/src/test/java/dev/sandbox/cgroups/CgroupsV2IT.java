@@ -1,0 +1,211 @@
+package dev.sandbox.cgroups;
+
+import dev.sandbox.cgroups.internal.SharedDir;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The v2 backend on a real cgroup2 mount: on this project's hybrid hosts, the unified mount that
+ * holds no controllers. Everything that needs no controller is checked against the kernel:
+ * create, placing, cgroup.events, cgroup.freeze, cgroup.kill, cpu.stat, removal; and that a
+ * limit needing a controller fails closed.
+ */
+@DisplayName("cgroup v2 backend on this host's unified mount (kernel test)")
+class CgroupsV2IT {
+
+    static Path mount;
+    static Cgroups cgroups;
+
+    final List<Process> started = new ArrayList<>();
+    final List<Cgroup> groups = new ArrayList<>();
+
+    @BeforeAll
+    static void requireUnifiedMount() throws Exception {
+        CgroupHost real = CgroupHost.detect();
+        HostRequirement.require(real.unifiedMount().isPresent(), "needs a cgroup2 mount (this host: " + real + ")");
+        mount = real.unifiedMount().orElseThrow();
+        HostRequirement.require(Kernel.isRoot(), "needs root to create groups at the root of " + mount);
+        assertThat(Kernel.fsType(mount.toString())).isEqualTo("cgroup2fs");
+        // a host that is unified-only from the library's point of view: this mount, we at its root
+        CgroupHost v2 = CgroupHost.parse("41 31 0:38 / " + mount + " rw,relatime - cgroup2 cgroup2 rw\n", "0::/\n",
+                Set.of(Kernel.read(mount.resolve("cgroup.controllers")).trim().split("\\s+")));
+        assertThat(v2.layout()).isEqualTo(CgroupHost.Layout.V2);
+        cgroups = Cgroups.at(v2, Cgroups.DEFAULT_PREFIX);
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        for (Process p : started) {
+            Kernel.kill(p);
+        }
+        for (Cgroup g : groups) {
+            g.close();
+        }
+    }
+
+    @AfterAll
+    static void nothingRemains() throws Exception {
+        if (cgroups == null) {
+            return;
+        }
+        SharedDir.removeIdle();
+        assertThat(mount.resolve(Cgroups.DEFAULT_PREFIX).resolve(Cgroups.jvmMarker())).doesNotExist();
+        Kernel.removePrefixes(Cgroups.DEFAULT_PREFIX);
+    }
+
+    Cgroup create(Limits limits) throws CgroupException {
+        Cgroup g = cgroups.create(limits);
+        groups.add(g);
+        return g;
+    }
+
+    Process gated(String script) throws IOException {
+        Process p = Kernel.gated(script);
+        started.add(p);
+        return p;
+    }
+
+    /** The v2 group of {@code pid}, from /proc/pid/cgroup's 0:: line. */
+    static Path groupOf(long pid) throws IOException {
+        return mount.resolve(Kernel.procCgroup(pid).get("").substring(1));
+    }
+
+    @Test
+    @DisplayName("create and addProcess: the kernel lists the child in the group, cgroup.events says populated")
+    void createAndPlace() throws Exception {
+        Cgroup g = create(Limits.none());
+        assertThat(g.unifiedDirectory()).isPresent();
+        assertThat(g.procsFiles()).hasSize(1);
+        Path dir = g.unifiedDirectory().orElseThrow();
+        assertThat(Kernel.key(dir.resolve("cgroup.events"), "populated")).isZero();
+        Process p = gated("sleep 30");
+        g.addProcess(p.pid());
+        assertThat(Kernel.procCgroup(p.pid()).get("")).isEqualTo("/" + g.name())
+                .startsWith("/" + Cgroups.DEFAULT_PREFIX + "/" + Cgroups.jvmMarker() + "/");
+        assertThat(groupOf(p.pid())).isEqualTo(dir);
+        assertThat(Kernel.procs(dir)).containsExactly(p.pid());
+        assertThat(Kernel.key(dir.resolve("cgroup.events"), "populated")).isEqualTo(1);
+        assertThat(g.pids()).containsExactly(p.pid());
+    }
+
+    @Test
+    @DisplayName("freeze() sets cgroup.events frozen 1 and stops CPU progress; thaw() undoes it")
+    void freezeAndThaw() throws Exception {
+        Cgroup g = create(Limits.none());
+        Process p = gated("while :; do :; done");
+        g.addProcess(p.pid());
+        Path dir = groupOf(p.pid());
+        Kernel.go(p);
+        Thread.sleep(100);
+        g.freeze();
+        assertThat(Kernel.key(dir.resolve("cgroup.events"), "frozen")).isEqualTo(1);
+        assertThat(Kernel.state(p.pid())).as("a v2-frozen task sleeps").doesNotStartWith("R");
+        long u0 = Kernel.key(dir.resolve("cpu.stat"), "usage_usec");
+        Thread.sleep(300);
+        assertThat(Kernel.key(dir.resolve("cpu.stat"), "usage_usec")).as("no CPU time while frozen").isEqualTo(u0);
+        g.thaw();
+        assertThat(Kernel.key(dir.resolve("cgroup.events"), "frozen")).isZero();
+        Thread.sleep(300);
+        assertThat(Kernel.key(dir.resolve("cpu.stat"), "usage_usec")).isGreaterThan(u0);
+        assertThat(Kernel.state(p.pid())).startsWith("R");
+    }
+
+    @Test
+    @DisplayName("killAll() uses cgroup.kill: every process dies, cgroup.events says unpopulated")
+    void killAll() throws Exception {
+        Cgroup g = create(Limits.none());
+        Path dir = g.unifiedDirectory().orElseThrow();
+        assertThat(dir.resolve("cgroup.kill")).exists();
+        List<Process> ps = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ps.add(gated("sleep 30"));
+        }
+        ps.add(gated("while :; do sleep 0.01 & sleep 0.02; done"));
+        for (Process p : ps) {
+            g.addProcess(p.pid());
+            Kernel.go(p);
+        }
+        Thread.sleep(200);
+        assertThat(Kernel.procs(dir).size()).isGreaterThanOrEqualTo(4);
+        g.killAll();
+        assertThat(Kernel.procs(dir)).isEmpty();
+        assertThat(Kernel.key(dir.resolve("cgroup.events"), "populated")).isZero();
+        for (Process p : ps) {
+            assertThat(p.waitFor(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).isEqualTo(137);
+        }
+    }
+
+    @Test
+    @DisplayName("usage() reads cpu.stat; what needs a controller this mount lacks is empty, not 0")
+    void usage() throws Exception {
+        Cgroup g = create(Limits.none());
+        Process p = gated("exec dd if=/dev/zero of=/dev/null bs=1M count=300");
+        g.addProcess(p.pid());
+        Path dir = groupOf(p.pid());
+        Kernel.go(p);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        Usage u = g.usage();
+        assertThat(u.cpuTotal()).hasValue(java.time.Duration.ofNanos(Kernel.key(dir.resolve("cpu.stat"), "usage_usec") * 1000));
+        assertThat(u.cpuSystem().orElseThrow()).isPositive();
+        assertThat(u.cpuUser()).isPresent();
+        assertThat(u.memoryPeak()).isEqualTo(Files.exists(dir.resolve("memory.peak"))
+                ? java.util.OptionalLong.of(Kernel.readLong(dir.resolve("memory.peak"))) : java.util.OptionalLong.empty());
+        assertThat(u.oomKills()).isEqualTo(Files.exists(dir.resolve("memory.events"))
+                ? java.util.OptionalLong.of(Kernel.key(dir.resolve("memory.events"), "oom_kill")) : java.util.OptionalLong.empty());
+        assertThat(u.pidsPeak()).isEqualTo(Files.exists(dir.resolve("pids.peak"))
+                ? java.util.OptionalLong.of(Kernel.readLong(dir.resolve("pids.peak"))) : java.util.OptionalLong.empty());
+        if (!Files.exists(dir.resolve("cpu.max"))) {
+            assertThat(u.cpuThrottled()).as("throttled_usec needs the cpu controller").isEmpty();
+        }
+    }
+
+    @Test
+    @DisplayName("a limit whose controller this mount lacks fails closed and leaves nothing")
+    void limitWithoutControllerFailsClosed() throws Exception {
+        Set<String> offered = Set.of(Kernel.read(mount.resolve("cgroup.subtree_control")).trim().split("\\s+"));
+        HostRequirement.require(!offered.contains("memory"), "the unified mount passes memory down: this check needs one that does not");
+        SharedDir.removeIdle();
+        assertThatThrownBy(() -> create(Limits.builder().memoryMax(64L << 20).build()))
+                .isInstanceOf(CgroupException.class)
+                .hasMessageStartingWith("memoryMax: the memory controller is not ")
+                .hasMessageContaining(mount.toString());
+        assertThat(mount.resolve(Cgroups.DEFAULT_PREFIX).resolve(Cgroups.jvmMarker())).doesNotExist();
+    }
+
+    @Test
+    @DisplayName("close() kills what runs and removes the directory; the idle JVM directory follows")
+    void closeRemovesEverything() throws Exception {
+        Cgroup g = cgroups.create(Limits.none());
+        Path dir;
+        Process p = gated("sleep 30");
+        try {
+            g.addProcess(p.pid());
+            dir = groupOf(p.pid());
+        } finally {
+            g.close();
+        }
+        assertThat(p.waitFor(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(dir).doesNotExist();
+        Path marker = mount.resolve(Cgroups.DEFAULT_PREFIX).resolve(Cgroups.jvmMarker());
+        assertThat(Kernel.await(() -> !Files.exists(marker), SharedDir.LINGER_MILLIS + 3000)).isTrue();
+        for (int i = 0; i < 200; i++) {
+            cgroups.create(Limits.none()).close();
+        }
+        assertThat(Kernel.dirsBelow(marker)).isEmpty();
+    }
+}

@@ -1,0 +1,90 @@
+package dev.sandbox.cgroups;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * ioMax on a loop device: direct I/O of a process in the group runs at the configured rate
+ * (within 20%), measured by wall clock and by the bytes the kernel accounted to the group.
+ */
+@DisplayName("ioMax throttles direct I/O on a loop device (kernel test)")
+class IoMaxIT {
+
+    static final long MiB = 1L << 20;
+    static Path image;
+    static String loop;
+
+    @BeforeAll
+    static void loopDevice() throws Exception {
+        CgroupHost host = CgroupHost.detect();
+        HostRequirement.require(Kernel.isRoot(), "needs root for losetup and the blkio hierarchy");
+        HostRequirement.require(host.v1Mounts().containsKey("blkio"), "needs the v1 blkio hierarchy (this host: " + host + ")");
+        HostRequirement.require(Kernel.onPath("losetup"), "needs losetup (util-linux)");
+        image = Files.createTempFile("sandbox-iomax", ".img");
+        try (var raf = new java.io.RandomAccessFile(image.toFile(), "rw")) {
+            raf.setLength(64 * MiB);
+        }
+        loop = Kernel.host("losetup", "--find", "--show", image.toString()).trim();
+    }
+
+    @AfterAll
+    static void detach() throws Exception {
+        if (loop != null) {
+            Kernel.host("losetup", "-d", loop);
+        }
+        if (image != null) {
+            Files.deleteIfExists(image);
+        }
+        Kernel.removePrefixes(Cgroups.DEFAULT_PREFIX);
+    }
+
+    @Test
+    @DisplayName("write at 2 MiB/s and read at 4 MiB/s, within 20%")
+    void throttlesReadsAndWrites() throws Exception {
+        String majMin = Files.readString(Path.of("/sys/block", Path.of(loop).getFileName().toString(), "dev")).trim();
+        try (Cgroup g = Cgroups.detect().create(Limits.builder().ioMax(majMin, 4 * MiB, 2 * MiB, 0, 0).build())) {
+            double write = rate(g, majMin, "Write", "dd if=/dev/zero of=" + loop + " bs=256k count=24 oflag=direct");
+            assertThat(write / MiB).as("write MiB/s").isBetween(2 * 0.8, 2 * 1.2);
+            double read = rate(g, majMin, "Read", "dd if=" + loop + " of=/dev/null bs=256k count=48 iflag=direct");
+            assertThat(read / MiB).as("read MiB/s").isBetween(4 * 0.8, 4 * 1.2);
+        }
+    }
+
+    /** Bytes per second of {@code direction} that the kernel accounted to the group while {@code script} ran. */
+    private static double rate(Cgroup g, String majMin, String direction, String script) throws Exception {
+        Process p = Kernel.gated("exec " + script + " 2>/dev/null");
+        try {
+            g.addProcess(p.pid());
+            Path blkio = Kernel.v1GroupOf(p.pid(), "blkio");
+            long before = serviced(blkio, majMin, direction);
+            long t0 = System.nanoTime();
+            Kernel.go(p);
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            long t1 = System.nanoTime();
+            assertThat(p.exitValue()).isZero();
+            long bytes = serviced(blkio, majMin, direction) - before;
+            assertThat(bytes).as(direction + " bytes accounted to the group").isEqualTo(6 * MiB * ("Read".equals(direction) ? 2 : 1));
+            return bytes / ((t1 - t0) / 1e9);
+        } finally {
+            Kernel.kill(p);
+        }
+    }
+
+    private static long serviced(Path blkio, String majMin, String direction) throws Exception {
+        for (String line : Kernel.read(blkio.resolve("blkio.throttle.io_service_bytes")).split("\n")) {
+            String[] f = line.split(" ");
+            if (f.length == 3 && f[0].equals(majMin) && f[1].equals(direction)) {
+                return Long.parseLong(f[2]);
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,112 @@
+package dev.sandbox.cgroups;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+@DisplayName("Limits: an immutable, validated value")
+class LimitsTest {
+
+    @Test
+    void unsetSettingsAreEmpty() {
+        Limits l = Limits.none();
+        assertThat(l.isEmpty()).isTrue();
+        assertThat(l.memoryMax()).isEmpty();
+        assertThat(l.memoryHigh()).isEmpty();
+        assertThat(l.cpus()).isEmpty();
+        assertThat(l.cpuQuotaMicros()).isEmpty();
+        assertThat(l.cpuWeight()).isEmpty();
+        assertThat(l.cpuset()).isEmpty();
+        assertThat(l.pidsMax()).isEmpty();
+        assertThat(l.ioMax()).isEmpty();
+        assertThat(l.swapAllowed()).isFalse();
+        assertThat(l).hasToString("Limits[]");
+    }
+
+    @Test
+    void holdsWhatWasSetAndDerivesTheQuota() {
+        Limits l = Limits.builder().memoryMax(64L << 20).memoryHigh(32L << 20).cpus(0.5).cpuWeight(200)
+                .cpuset("1,0").pidsMax(20).ioMax("8:0", 1 << 20, 0, 0, 100).build();
+        assertThat(l.memoryMax()).hasValue(64L << 20);
+        assertThat(l.memoryHigh()).hasValue(32L << 20);
+        assertThat(l.cpus()).hasValue(0.5);
+        assertThat(l.cpuQuotaMicros()).hasValue(50_000);
+        assertThat(l.cpuPeriodMicros()).isEqualTo(100_000);
+        assertThat(l.cpuWeight()).hasValue(200);
+        assertThat(l.cpuset()).as("normalized like the kernel prints it").hasValue("0-1");
+        assertThat(l.pidsMax()).hasValue(20);
+        assertThat(l.ioMax()).containsExactly(new Limits.IoMax("8:0", 1 << 20, 0, 0, 100));
+        assertThat(l.isEmpty()).isFalse();
+    }
+
+    @Test
+    void newBuilderDerivesAVariantWithoutChangingTheOriginal() {
+        Limits a = Limits.builder().memoryMax(1 << 20).ioMax("8:0", 1, 0, 0, 0).build();
+        Limits b = a.newBuilder().pidsMax(5).ioMax("8:0", 2, 0, 0, 0).build();
+        assertThat(a.pidsMax()).isEmpty();
+        assertThat(b.pidsMax()).hasValue(5);
+        assertThat(b.memoryMax()).hasValue(1 << 20);
+        assertThat(b.ioMax()).as("same device replaced").containsExactly(new Limits.IoMax("8:0", 2, 0, 0, 0));
+        assertThat(a.newBuilder().build()).isEqualTo(a).hasSameHashCodeAs(a);
+    }
+
+    @Nested
+    @DisplayName("setters reject out-of-range values with 'name : value (expected: ...)'")
+    class Validation {
+
+        @Test
+        void memory() {
+            assertThatThrownBy(() -> Limits.builder().memoryMax(100))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("memoryMax : 100 (expected: 4096..1125899906842624 bytes)");
+            assertThatThrownBy(() -> Limits.builder().memoryHigh(-1))
+                    .hasMessage("memoryHigh : -1 (expected: 4096..1125899906842624 bytes)");
+        }
+
+        @Test
+        void memoryHighAboveMaxIsRefusedByBuild() {
+            assertThatThrownBy(() -> Limits.builder().memoryMax(1 << 20).memoryHigh(2 << 20).build())
+                    .hasMessage("memoryHigh : 2097152 (expected: <= memoryMax 1048576)");
+        }
+
+        @Test
+        void cpus() {
+            assertThatThrownBy(() -> Limits.builder().cpus(0.005)).hasMessage("cpus : 0.005 (expected: 0.01..4096 cores)");
+            assertThatThrownBy(() -> Limits.builder().cpus(Double.NaN)).hasMessage("cpus : NaN (expected: 0.01..4096 cores)");
+            assertThatThrownBy(() -> Limits.builder().cpus(5000)).hasMessage("cpus : 5000.0 (expected: 0.01..4096 cores)");
+            assertThat(Limits.builder().cpus(0.01).build().cpuQuotaMicros()).hasValue(1000);
+        }
+
+        @Test
+        void cpuWeight() {
+            assertThatThrownBy(() -> Limits.builder().cpuWeight(0)).hasMessage("cpuWeight : 0 (expected: 1..10000)");
+            assertThatThrownBy(() -> Limits.builder().cpuWeight(10001)).hasMessage("cpuWeight : 10001 (expected: 1..10000)");
+        }
+
+        @Test
+        void cpuset() {
+            assertThatThrownBy(() -> Limits.builder().cpuset("")).hasMessage("cpuset : '' (expected: a non-empty CPU list such as 0-3,6)");
+            assertThatThrownBy(() -> Limits.builder().cpuset("3-1")).hasMessageStartingWith("cpuset : '3-1' (expected: a CPU list");
+            assertThatThrownBy(() -> Limits.builder().cpuset("a")).hasMessageStartingWith("cpuset : 'a' (expected: a CPU list");
+        }
+
+        @Test
+        void pids() {
+            assertThatThrownBy(() -> Limits.builder().pidsMax(0)).hasMessage("pidsMax : 0 (expected: 1..4194304)");
+            assertThatThrownBy(() -> Limits.builder().pidsMax(4194305)).hasMessage("pidsMax : 4194305 (expected: 1..4194304)");
+        }
+
+        @Test
+        void io() {
+            assertThatThrownBy(() -> Limits.builder().ioMax("sda", 1, 0, 0, 0))
+                    .hasMessage("ioMax.device : 'sda' (expected: major:minor, e.g. 8:0)");
+            assertThatThrownBy(() -> Limits.builder().ioMax("8:0", -1, 0, 0, 0))
+                    .hasMessage("ioMax.rbps : -1 (expected: >= 0, 0 = unlimited)");
+            assertThatThrownBy(() -> Limits.builder().ioMax("8:0", 0, 0, 0, 0))
+                    .hasMessage("ioMax : 8:0 with all fields 0 (expected: at least one of rbps, wbps, riops, wiops > 0)");
+        }
+    }
+}

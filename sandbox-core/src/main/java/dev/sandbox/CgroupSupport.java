@@ -1,0 +1,46 @@
+package dev.sandbox;
+
+import dev.sandbox.cgroups.Cgroup;
+import dev.sandbox.cgroups.CgroupException;
+import dev.sandbox.cgroups.Cgroups;
+import dev.sandbox.cgroups.Limits;
+import dev.sandbox.internal.Errnos;
+
+/** Where Sandbox meets sandbox-cgroups: one factory per JVM, failures as SandboxException. */
+final class CgroupSupport {
+
+    private CgroupSupport() {
+    }
+
+    private static final class Holder {
+        static final Cgroups CGROUPS = Cgroups.detect();
+    }
+
+    /**
+     * A fresh group with {@code limits} written and verified, made by {@code factory} (null: the
+     * JVM-wide default); fails closed, leaving nothing behind.
+     */
+    static Cgroup create(Cgroups factory, Limits limits) throws SandboxException {
+        try {
+            return (factory != null ? factory : Holder.CGROUPS).create(limits);
+        } catch (CgroupException e) {
+            throw wrap("cgroup", e);
+        } catch (RuntimeException e) {
+            throw new SandboxException("cgroup", "", "cannot use this host's cgroups: " + e.getMessage(), e);
+        }
+    }
+
+    static void closeAfterFailure(Cgroup cgroup, Throwable failure) {
+        try {
+            cgroup.close();
+        } catch (CgroupException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /** The cgroup library's message already names setting, file, errno and remedy. */
+    static SandboxException wrap(String step, CgroupException e) {
+        int errno = e.errno().map(Errnos::number).orElse(0);
+        return SandboxException.withMessage(step, e.path().map(Object::toString).orElse(""), errno, e.getMessage(), e);
+    }
+}

@@ -1,0 +1,186 @@
+package dev.sandbox;
+
+import dev.sandbox.cgroups.CgroupHost;
+import dev.sandbox.cgroups.Usage;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+@DisplayName("Cgroup limits of a sandbox, checked in cgroupfs and /proc")
+class CgroupLimitsIT {
+
+    private static final long MIB = 1024 * 1024;
+
+    /** The sandbox command's group in each hierarchy, from /proc/<pid>/cgroup, as cgroupfs directories. */
+    private static Map<String, Path> groupsOf(long pid) throws IOException {
+        CgroupHost host = CgroupHost.detect();
+        Map<String, Path> out = new LinkedHashMap<>();
+        for (String line : Kernel.read("/proc/" + pid + "/cgroup").split("\n")) {
+            String[] f = line.split(":", 3);
+            if (f.length < 3) {
+                continue;
+            }
+            for (String controller : f[1].split(",")) {
+                Path mount = controller.isEmpty() ? host.unifiedMount().orElse(null) : host.v1Mounts().get(controller);
+                if (mount != null) {
+                    out.put(controller.isEmpty() ? "unified" : controller, mount.resolve(f[2].substring(1)));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void requireController(String controller) {
+        CgroupHost host = CgroupHost.detect();
+        boolean present = host.v1Mounts().containsKey(controller) || host.v2Controllers().contains(controller);
+        HostRequirement.require(present, "needs the " + controller + " cgroup controller");
+        HostRequirement.require(dev.sandbox.internal.LibC.get().geteuid() == 0,
+                "needs root (or a delegated cgroup subtree) to create cgroups");
+    }
+
+    @Test
+    void limitsReadBackFromCgroupfsEqualTheConfiguration() throws Exception {
+        requireController("memory");
+        requireController("pids");
+        requireController("cpu");
+        Sandbox s = Sandbox.builder().pidNs().memoryMax(64 * MIB).pidsMax(20).cpus(0.5).build();
+        try (SandboxedProcess p = s.start("sleep", "30")) {
+            Map<String, Path> groups = groupsOf(p.pid());
+            CgroupHost host = CgroupHost.detect();
+            if (host.layout() == CgroupHost.Layout.V2) {
+                Path g = groups.get("unified");
+                assertThat(Kernel.read(g + "/memory.max").trim()).isEqualTo(Long.toString(64 * MIB));
+                assertThat(Kernel.read(g + "/memory.swap.max").trim()).isEqualTo("0");
+                assertThat(Kernel.read(g + "/pids.max").trim()).isEqualTo("20");
+                assertThat(Kernel.read(g + "/cpu.max").trim()).isEqualTo("50000 100000");
+            } else {
+                assertThat(Kernel.read(groups.get("memory") + "/memory.limit_in_bytes").trim()).isEqualTo(Long.toString(64 * MIB));
+                assertThat(Kernel.read(groups.get("pids") + "/pids.max").trim()).isEqualTo("20");
+                assertThat(Kernel.read(groups.get("cpu") + "/cpu.cfs_quota_us").trim()).isEqualTo("50000");
+                assertThat(Kernel.read(groups.get("cpu") + "/cpu.cfs_period_us").trim()).isEqualTo("100000");
+            }
+            for (Path g : groups.values()) {
+                if (g.toString().contains("/sandbox/")) {
+                    assertThat(Kernel.read(g + "/cgroup.procs")).contains(Long.toString(p.pid()));
+                }
+            }
+            // Both PID 1 and the command were placed before either ran anything.
+            assertThat(groupsOf(p.initPid())).isEqualTo(groups);
+        }
+    }
+
+    @Test
+    void memoryMaxOomKillsOnlyInsideAndSaysSo() throws Exception {
+        requireController("memory");
+        Sandbox s = Sandbox.builder().pidNs().memoryMax(64 * MIB).build();
+        SandboxResult big = s.run("dd", "if=/dev/zero", "of=/dev/null", "bs=300M", "count=1");
+        assertThat(big.oomKilled()).isTrue();
+        assertThat(big.signal()).isEqualTo(9);
+        assertThat(big.usage()).hasValueSatisfying(u -> assertThat(u.oomKills().orElseThrow()).isPositive());
+        SandboxResult small = s.run("dd", "if=/dev/zero", "of=/dev/null", "bs=16M", "count=1");
+        assertThat(small.exitCode()).isZero();
+        assertThat(small.oomKilled()).isFalse();
+        assertThat(small.usage().flatMap(u -> u.memoryPeak().isPresent() ? java.util.Optional.of(u.memoryPeak().getAsLong())
+                : java.util.Optional.empty())).hasValueSatisfying(peak -> assertThat(peak).isGreaterThan(16 * MIB)
+                .isLessThanOrEqualTo(64 * MIB));
+    }
+
+    @Test
+    void pidsMaxStopsAForkLoopAndTheHostStaysResponsive() throws Exception {
+        requireController("pids");
+        try (SandboxedProcess p = Sandbox.builder().pidNs().pidsMax(20).build().start("sh", "-c",
+                "n=0; while [ $n -lt 100 ]; do sleep 30 & n=$((n+1)); done; echo loop-done >&2; wait")) {
+            Path group = groupsOf(p.pid()).get("pids");
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            String events = "";
+            while (System.nanoTime() < deadline) {
+                events = Kernel.read(group + "/pids.events");
+                if (!events.trim().equals("max 0")) {
+                    break;
+                }
+                Thread.sleep(10);
+            }
+            // the kernel refused forks at the limit, and counted them
+            assertThat(Long.parseLong(events.trim().split(" ")[1])).isPositive();
+            assertThat(Long.parseLong(Kernel.read(group + "/pids.current").trim())).isBetween(2L, 20L);
+            // the host still forks fine
+            assertThat(Kernel.host("sh", "-c", "echo ok").trim()).isEqualTo("ok");
+        }
+    }
+
+    @Test
+    void cpusHoldsABusyLoopToItsShare() throws Exception {
+        requireController("cpu");
+        SandboxResult r = Sandbox.builder().pidNs().cpus(0.5).timeout(Duration.ofSeconds(2))
+                .killGracePeriod(Duration.ZERO).build().run("sh", "-c", "while :; do :; done");
+        assertThat(r.timedOut()).isTrue();
+        Usage u = r.usage().orElseThrow();
+        double cpuSeconds = u.cpuTotal().orElseThrow().toNanos() / 1e9;
+        double wallSeconds = r.wallTime().toNanos() / 1e9;
+        assertThat(cpuSeconds / wallSeconds).as("share of one core, from the group's own CPU accounting")
+                .isBetween(0.40, 0.60);
+    }
+
+    @Test
+    void cgroupNamespaceShowsTheSandboxItsOwnGroupAsRoot() throws Exception {
+        requireController("memory");
+        SandboxResult r = Sandbox.builder().cgroupNs().pidNs().memoryMax(64 * MIB).build()
+                .run("cat", "/proc/self/cgroup");
+        String memoryLine = r.stdout().lines().filter(l -> l.matches("\\d+:memory:.*")).findFirst().orElse("");
+        String unifiedLine = r.stdout().lines().filter(l -> l.startsWith("0::")).findFirst().orElse("");
+        assertThat(memoryLine.isEmpty() ? unifiedLine : memoryLine).endsWith(":/");
+    }
+
+    @Test
+    void noGroupRemainsAfterTwoHundredRuns() throws Exception {
+        requireController("memory");
+        Sandbox s = Sandbox.builder().memoryMax(64 * MIB).pidsMax(100).build();
+        List<Path> before = libraryGroups();
+        for (int i = 0; i < 200; i++) {
+            assertThat(s.run("true").exitCode()).isZero();
+        }
+        try (SandboxedProcess p = s.start("sleep", "30")) {
+            assertThat(libraryGroups()).hasSizeGreaterThan(before.size());
+        }
+        assertThat(libraryGroups()).containsExactlyInAnyOrderElementsOf(before);
+    }
+
+    /** Every directory under the library's prefix in every hierarchy, deepest included. */
+    static List<Path> libraryGroups() throws IOException {
+        CgroupHost host = CgroupHost.detect();
+        List<Path> roots = new java.util.ArrayList<>();
+        host.v1Mounts().values().forEach(m -> roots.add(m.resolve("sandbox")));
+        host.unifiedMount().ifPresent(u -> roots.add(u.resolve("sandbox")));
+        List<Path> out = new java.util.ArrayList<>();
+        for (Path r : roots) {
+            if (Files.isDirectory(r)) {
+                try (Stream<Path> w = Files.walk(r)) {
+                    w.filter(Files::isDirectory).filter(d -> d.getNameCount() > r.getNameCount() + 1).forEach(out::add);
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void aLimitThatCannotBeAppliedFailsTheStartWithWhatToDo() {
+        CgroupHost host = CgroupHost.detect();
+        HostRequirement.require(host.v1Mounts().containsKey("blkio") || host.v2Controllers().contains("io"),
+                "needs the blkio (v1) or io (v2) cgroup controller");
+        // ioMax on a device that does not exist is refused by the kernel: the start fails, nothing runs.
+        assertThatThrownBy(() -> Sandbox.builder().ioMax("250:250", 1_000_000, 0, 0, 0).build().start("true"))
+                .isInstanceOf(SandboxException.class)
+                .hasMessageContaining("ioMax");
+    }
+}
