@@ -184,7 +184,7 @@ public final class Sandbox {
     public SandboxedProcess start(List<String> command) throws IOException {
         List<String> checked = checkCommand(command);
         long t0 = System.nanoTime();
-        Cgroup cgroup = limits.isEmpty() ? null : CgroupSupport.create(cgroups, limits);
+        Cgroup cgroup = limits.isEmpty() && cgroups == null ? null : CgroupSupport.create(cgroups, limits);
         try {
             Spec spec = spec(checked, cgroup);
             Launcher.Started started = Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream);
@@ -672,8 +672,9 @@ public final class Sandbox {
         /**
          * Where the sandbox's cgroups are made: a {@link Cgroups} factory with its own prefix,
          * for example a subtree delegated to this (unprivileged) user:
-         * {@code Cgroups.at(CgroupHost.detect(), "my-delegated-dir")}. Default: {@link Cgroups#detect()},
-         * the library's own top-level prefix {@value Cgroups#DEFAULT_PREFIX}.
+         * {@code Cgroups.at(CgroupHost.detect(), "my-delegated-dir")}. Setting it gives every start
+         * its own group even without limits (for usage and kill-all). Default: {@link Cgroups#detect()},
+         * the library's own top-level prefix {@value Cgroups#DEFAULT_PREFIX}, used only with limits.
          */
         public Builder cgroups(Cgroups factory) {
             this.cgroups = Objects.requireNonNull(factory, "cgroups");

@@ -99,8 +99,10 @@ class CgroupLimitsIT {
     @Test
     void pidsMaxStopsAForkLoopAndTheHostStaysResponsive() throws Exception {
         requireController("pids");
+        // The inner shell forks until the kernel refuses (and may give up); the outer one then
+        // holds the sandbox open without forking (exec), so its group can be read.
         try (SandboxedProcess p = Sandbox.builder().pidNs().pidsMax(20).build().start("sh", "-c",
-                "n=0; while [ $n -lt 100 ]; do sleep 30 & n=$((n+1)); done; echo loop-done >&2; wait")) {
+                "sh -c 'n=0; while [ $n -lt 100 ]; do sleep 30 & n=$((n+1)); done' 2>/dev/null; exec sleep 30")) {
             Path group = groupsOf(p.pid()).get("pids");
             long deadline = System.nanoTime() + 10_000_000_000L;
             String events = "";
@@ -154,6 +156,29 @@ class CgroupLimitsIT {
             assertThat(libraryGroups()).hasSizeGreaterThan(before.size());
         }
         assertThat(libraryGroups()).containsExactlyInAnyOrderElementsOf(before);
+    }
+
+    @Test
+    void onCgroupV2TheSandboxIsClonedIntoItsOwnGroup() throws Exception {
+        CgroupHost host = CgroupHost.detect();
+        HostRequirement.require(host.unifiedMount().isPresent(), "needs a cgroup v2 (unified) mount");
+        HostRequirement.require(dev.sandbox.internal.LibC.get().geteuid() == 0, "needs root to create cgroups");
+        // This host's v2 mount alone, as a pure-v2 host would present it (no controllers needed here).
+        Path unified = host.unifiedMount().orElseThrow();
+        String mountinfo = "41 31 0:38 / " + unified + " rw,relatime - cgroup2 cgroup2 rw\n";
+        CgroupHost v2 = CgroupHost.parse(mountinfo, "0::" + host.ownGroups().getOrDefault("", "/") + "\n", java.util.Set.of());
+        Sandbox s = Sandbox.builder().pidNs().cgroups(dev.sandbox.cgroups.Cgroups.at(v2, "sandbox")).build();
+        try (SandboxedProcess p = s.start("sh", "-c", "sleep 30 & wait")) {
+            String own = Kernel.read("/proc/" + p.pid() + "/cgroup").lines().filter(l -> l.startsWith("0::")).findFirst()
+                    .orElseThrow();
+            assertThat(own).matches("0::/sandbox/jvm-\\d+-\\d+/\\d+");
+            Path group = unified.resolve(own.substring(4));
+            assertThat(Kernel.read(group + "/cgroup.procs").trim().split("\n"))
+                    .contains(Long.toString(p.initPid()), Long.toString(p.pid()));
+            assertThat(Kernel.read(group + "/cgroup.procs").trim().split("\n")).hasSize(3); // init, sh, sleep
+        }
+        SandboxResult r = s.run("sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done");
+        assertThat(r.usage()).hasValueSatisfying(u -> assertThat(u.cpuTotal().orElseThrow()).isPositive());
     }
 
     /** Every directory under the library's prefix in every hierarchy, deepest included. */

@@ -18,7 +18,13 @@ class JvmDeathIT {
     public static void main(String[] args) throws Exception {
         SandboxedProcess withPidNs = Sandbox.builder().pidNs().build().start("sleep", "1000");
         SandboxedProcess without = Sandbox.builder().build().start("sh", "-c", "sleep 1000 & setsid sleep 1000 & wait");
-        System.out.println(withPidNs.pid() + " " + withPidNs.initPid() + " " + without.pid());
+        String limited = "none";
+        if (args.length > 0) {
+            SandboxedProcess withLimits = Sandbox.builder().pidNs().memoryMax(64L << 20).pidsMax(50).build()
+                    .start("sleep", "1000");
+            limited = withLimits.pid() + "";
+        }
+        System.out.println(withPidNs.pid() + " " + withPidNs.initPid() + " " + without.pid() + " " + limited);
         System.out.flush();
         Thread.sleep(Long.MAX_VALUE);
     }
@@ -26,8 +32,14 @@ class JvmDeathIT {
     @Test
     void sandboxesDieWithTheJvm() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process jvm = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), JvmDeathIT.class.getName())
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        boolean cgroups = dev.sandbox.internal.LibC.get().geteuid() == 0
+                && dev.sandbox.cgroups.CgroupHost.detect().v1Mounts().containsKey("memory");
+        List<String> cmd = new java.util.ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                JvmDeathIT.class.getName()));
+        if (cgroups) {
+            cmd.add("with-limits");
+        }
+        Process jvm = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String line;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(jvm.getInputStream(), StandardCharsets.UTF_8))) {
             line = r.readLine();
@@ -37,6 +49,17 @@ class JvmDeathIT {
         long sandboxed = Long.parseLong(pids[0]);
         long init = Long.parseLong(pids[1]);
         long plain = Long.parseLong(pids[2]);
+        List<Path> groupsOfThatJvm = new java.util.ArrayList<>();
+        if (cgroups) {
+            long limitedPid = Long.parseLong(pids[3]);
+            for (Path g : CgroupLimitsIT.libraryGroups()) {
+                if (g.getParent().getFileName().toString().startsWith("jvm-" + jvm.pid() + "-")) {
+                    groupsOfThatJvm.add(g);
+                }
+            }
+            assertThat(groupsOfThatJvm).as("the killed JVM's sandbox groups").isNotEmpty();
+            assertThat(Kernel.read("/proc/" + limitedPid + "/cgroup")).contains("/sandbox/jvm-" + jvm.pid() + "-");
+        }
         List<Long> plainTree = Kernel.processesWith("sleep 1000");
         assertThat(Kernel.alive(sandboxed)).isTrue();
         assertThat(Kernel.alive(plain)).isTrue();
@@ -51,5 +74,12 @@ class JvmDeathIT {
             assertThat(Kernel.awaitGone(pid, 1000)).as("background pid %d gone", pid).isTrue();
         }
         assertThat(System.nanoTime() - t0).isLessThan(1_500_000_000L);
+        if (cgroups) {
+            // The dead JVM could not remove its groups; any later JVM's sweep does (here: this one's).
+            assertThat(groupsOfThatJvm).allSatisfy(g -> assertThat(g).exists());
+            dev.sandbox.cgroups.Cgroups.detect().sweepStale();
+            assertThat(groupsOfThatJvm).allSatisfy(g -> assertThat(g).doesNotExist());
+            assertThat(groupsOfThatJvm.get(0).getParent()).doesNotExist();
+        }
     }
 }
