@@ -96,11 +96,6 @@ void child_main(const struct sbx_spec *spec, const struct sbx_pipes *p)
     close_helper_fds(p);
     if (wait_for_go(p->sync_rd) < 0)
         _exit(127);
-    /* After the helper placed us in our cgroups (see clone_child in main.c). */
-    if ((spec->namespaces & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
-        fail_errno("unshare-cgroup", "");
-        error_exit_to_pipe(p->err_wr);
-    }
     if (setup_sandbox(spec) < 0)
         error_exit_to_pipe(p->err_wr);
     if (spec->namespaces & CLONE_NEWPID)

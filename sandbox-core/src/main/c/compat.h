@@ -50,13 +50,6 @@ struct sbx_clone_args {
     uint64_t stack;
     uint64_t stack_size;
     uint64_t tls;
-    uint64_t set_tid;
-    uint64_t set_tid_size;
-    uint64_t cgroup;
 };
-
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
 
 #endif

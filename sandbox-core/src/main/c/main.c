@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -84,52 +83,11 @@ static void receive_spec(struct sbx_spec *spec)
     }
 }
 
-/*
- * Write the child's pid into each cgroup.procs file of its sandbox, and into the v2 group's
- * unless clone3 already placed it there (cloned_into).
- */
-static int join_cgroups(pid_t pid, const struct sbx_spec *spec, int cloned_into)
+static pid_t clone_child(uint32_t ns)
 {
-    char text[16];
-    int n = snprintf(text, sizeof text, "%d", (int)pid);
-    for (size_t i = 0; i < spec->n_cgroup; i++)
-        if (write_file(spec->cgroup_procs[i], text, (size_t)n) < 0)
-            return fail_errno("cgroup", spec->cgroup_procs[i]);
-    if (spec->cgroup_dir && !cloned_into) {
-        char procs[PATH_MAX];
-        if ((size_t)snprintf(procs, sizeof procs, "%s/cgroup.procs", spec->cgroup_dir) >= sizeof procs)
-            return fail("cgroup", ENAMETOOLONG, spec->cgroup_dir);
-        if (write_file(procs, text, (size_t)n) < 0)
-            return fail_errno("cgroup", procs);
-    }
-    return 0;
-}
-
-/*
- * A cgroup namespace is not cloned but unshared by the child after "go", once it sits in its own
- * cgroups: its namespace root is then its own group, as the sandbox should see it.
- */
-static pid_t clone_child(uint32_t ns, int cgroup_fd, int *cloned_into)
-{
-    ns &= ~(uint32_t)CLONE_NEWCGROUP;
-    *cloned_into = 0;
     /* clone3 is the only way to ask for CLONE_NEWTIME (in clone() it collides with the exit signal). */
     struct sbx_clone_args args = {.flags = ns, .exit_signal = SIGCHLD};
-    pid_t pid;
-    if (cgroup_fd >= 0) {
-        /* Born in its v2 group: not even the first instruction runs elsewhere (Linux 5.7+). */
-        args.flags |= CLONE_INTO_CGROUP;
-        args.cgroup = (uint64_t)cgroup_fd;
-        pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
-        if (pid >= 0) {
-            *cloned_into = 1;
-            return pid;
-        }
-        /* Older kernel, or a group the kernel will not clone into: join it by pid below. */
-        args.flags &= ~CLONE_INTO_CGROUP;
-        args.cgroup = 0;
-    }
-    pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+    pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
     if (pid >= 0 || errno != ENOSYS)
         return pid;
     if (ns & CLONE_NEWTIME) {
@@ -246,14 +204,7 @@ static int run_helper(void)
         abort_start(NULL);
     }
 
-    int cgroup_fd = -1, cloned_into = 0;
-    if (spec.cgroup_dir && (cgroup_fd = open(spec.cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-        fail_errno("cgroup", spec.cgroup_dir);
-        abort_start(NULL);
-    }
-    pid_t pid = clone_child(spec.namespaces, cgroup_fd, &cloned_into);
-    if (cgroup_fd >= 0)
-        close(cgroup_fd);
+    pid_t pid = clone_child(spec.namespaces);
     if (pid < 0) {
         fail_errno("clone", "");
         abort_start(NULL);
@@ -274,9 +225,6 @@ static int run_helper(void)
     close(1);
     close(2);
 
-    /* The child waits for "go": it runs nothing, and forks nothing, outside its cgroups. */
-    if (join_cgroups(pid, &spec, cloned_into) < 0)
-        abort_start(&m);
     if ((spec.namespaces & CLONE_NEWUSER) && idmap_write(pid, &spec) < 0)
         abort_start(&m);
     if (write_full(p.sync_wr, "g", 1) < 0) {

@@ -31,7 +31,7 @@
  *
  * Failures before the command runs arrive as ERROR {errno, step, path}; steps used by the helper:
  *   spec (errno EINVAL, path = the reason), prctl, pipe, socketpair, setsockopt, signalfd, clone, setgroups, uid_map,
- *   gid_map (path = the /proc file), cgroup (path = the cgroup.procs file), unshare-cgroup, sync, poll, timeout (ETIMEDOUT: deadline passed in setup),
+ *   gid_map (path = the /proc file), sync, poll, timeout (ETIMEDOUT: deadline passed in setup),
  *   child (malformed record), sethostname, mount-private, tmpfs, bind (path = source), ro-bind,
  *   proc, dev, mkdir, pivot_root, umount, remount-ro, chdir, loopback, init, fork, execve.
  */
@@ -58,11 +58,6 @@ enum sbx_tag {
     SBX_T_GRACE_MS = 12,      /* u64: SIGTERM -> SIGKILL grace period */
     SBX_T_ARG = 13,           /* string; repeatable, in order; at least one */
     SBX_T_ENV = 14,           /* string "NAME=value"; repeatable, in order */
-    SBX_T_CGROUP = 15,        /* string: absolute path of a cgroup.procs file; repeatable. The helper
-                                 writes the child's pid into each before the child runs anything. */
-    SBX_T_CGROUP_DIR = 16,    /* string: a cgroup v2 directory, at most once. The child is cloned straight
-                                 into it (clone3 CLONE_INTO_CGROUP, Linux 5.7+), else its pid is written
-                                 to <dir>/cgroup.procs like a CGROUP record. */
 };
 
 enum sbx_root {

@@ -39,8 +39,7 @@ static const char *tag_name(unsigned tag)
 {
     static const char *names[] = {NULL,       "NAMESPACES", "UID_MAP", "GID_MAP", "SETGROUPS_DENY",
                                   "HOSTNAME", "ROOT",       "MOUNT",   "FEATURES", "CWD",
-                                  "PATH",     "TIMEOUT_MS", "GRACE_MS", "ARG",    "ENV",
-                                  "CGROUP", "CGROUP_DIR"};
+                                  "PATH",     "TIMEOUT_MS", "GRACE_MS", "ARG",    "ENV"};
     return tag < sizeof names / sizeof names[0] && names[tag] ? names[tag] : "?";
 }
 
@@ -215,8 +214,8 @@ static int check_whole(const struct sbx_spec *s, unsigned seen_ns, char *reason,
 
 int spec_decode(const unsigned char *body, size_t len, struct sbx_spec *s, char *reason, size_t cap)
 {
-    unsigned seen[SBX_T_CGROUP_DIR + 1] = {0};
-    size_t argv_cap = 0, envp_cap = 0, cgroup_cap = 0;
+    unsigned seen[SBX_T_ENV + 1] = {0};
+    size_t argv_cap = 0, envp_cap = 0;
     memset(s, 0, sizeof *s);
     s->root = SBX_ROOT_HOST;
 
@@ -235,7 +234,7 @@ int spec_decode(const unsigned char *body, size_t len, struct sbx_spec *s, char 
         const unsigned char *p = body + off + 8;
         off += 8 + (size_t)plen;
 
-        if (tag < SBX_T_NAMESPACES || tag > SBX_T_CGROUP_DIR)
+        if (tag < SBX_T_NAMESPACES || tag > SBX_T_ENV)
             return reject(reason, cap, "unknown tag %u", tag);
         seen[tag]++;
         switch (tag) {
@@ -247,7 +246,6 @@ int spec_decode(const unsigned char *body, size_t len, struct sbx_spec *s, char 
         case SBX_T_PATH:
         case SBX_T_TIMEOUT_MS:
         case SBX_T_GRACE_MS:
-        case SBX_T_CGROUP_DIR:
             if (seen[tag] > 1)
                 return reject(reason, cap, "repeated %s", tag_name(tag));
             break;
@@ -284,8 +282,6 @@ int spec_decode(const unsigned char *body, size_t len, struct sbx_spec *s, char 
         case SBX_T_PATH:
         case SBX_T_ARG:
         case SBX_T_ENV:
-        case SBX_T_CGROUP:
-        case SBX_T_CGROUP_DIR:
             if (memchr(p, 0, plen))
                 return reject(reason, cap, "NUL byte in %s", tag_name(tag));
             if (!(str = take_string(p, plen)))
@@ -348,17 +344,6 @@ int spec_decode(const unsigned char *body, size_t len, struct sbx_spec *s, char 
         case SBX_T_ENV:
             if (push_string(&s->envp, &s->envc, &envp_cap, str))
                 return reject(reason, cap, "out of memory");
-            break;
-        case SBX_T_CGROUP:
-            if (str[0] != '/')
-                return reject(reason, cap, "cgroup path not absolute");
-            if (push_string(&s->cgroup_procs, &s->n_cgroup, &cgroup_cap, str))
-                return reject(reason, cap, "out of memory");
-            break;
-        case SBX_T_CGROUP_DIR:
-            if (str[0] != '/')
-                return reject(reason, cap, "cgroup directory not absolute");
-            s->cgroup_dir = str;
             break;
         }
     }
@@ -440,16 +425,6 @@ void spec_describe(const struct sbx_spec *s, FILE *out)
     if (s->path) {
         fputs("path ", out);
         put_quoted(out, s->path);
-        fputc('\n', out);
-    }
-    for (size_t i = 0; i < s->n_cgroup; i++) {
-        fputs("cgroup ", out);
-        put_quoted(out, s->cgroup_procs[i]);
-        fputc('\n', out);
-    }
-    if (s->cgroup_dir) {
-        fputs("cgroup_dir ", out);
-        put_quoted(out, s->cgroup_dir);
         fputc('\n', out);
     }
     fprintf(out, "timeout_ms %llu\n", (unsigned long long)s->timeout_ms);

@@ -40,9 +40,6 @@ struct sbx_spec {
     size_t argc;
     char **envp; /* NULL-terminated */
     size_t envc;
-    char **cgroup_procs; /* cgroup.procs files to join, in order */
-    size_t n_cgroup;
-    char *cgroup_dir; /* a v2 group to clone into; NULL when absent */
 };
 
 /*

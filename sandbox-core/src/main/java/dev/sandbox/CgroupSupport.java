@@ -4,6 +4,7 @@ import dev.sandbox.cgroups.Cgroup;
 import dev.sandbox.cgroups.CgroupException;
 import dev.sandbox.cgroups.Cgroups;
 import dev.sandbox.cgroups.Limits;
+import dev.sandbox.internal.CgroupedHelpers;
 import dev.sandbox.internal.Errnos;
 
 /** Where Sandbox meets sandbox-cgroups: one factory per JVM, failures as SandboxException. */
@@ -17,12 +18,12 @@ final class CgroupSupport {
     }
 
     /**
-     * A fresh group with {@code limits} written and verified, made by {@code factory} (null: the
-     * JVM-wide default); fails closed, leaving nothing behind.
+     * A helper in a fresh group with {@code limits} written and verified, made by {@code factory}
+     * (null: the JVM-wide default); fails closed, leaving nothing behind.
      */
-    static Cgroup create(Cgroups factory, Limits limits) throws SandboxException {
+    static CgroupedHelpers.Placed place(Cgroups factory, Limits limits) throws SandboxException {
         try {
-            return (factory != null ? factory : Holder.CGROUPS).create(limits);
+            return CgroupedHelpers.get().take(factory != null ? factory : Holder.CGROUPS, limits);
         } catch (CgroupException e) {
             throw wrap("cgroup", e);
         } catch (RuntimeException e) {

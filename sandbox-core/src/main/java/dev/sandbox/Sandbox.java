@@ -1,8 +1,8 @@
 package dev.sandbox;
 
-import dev.sandbox.cgroups.Cgroup;
 import dev.sandbox.cgroups.Cgroups;
 import dev.sandbox.cgroups.Limits;
+import dev.sandbox.internal.CgroupedHelpers;
 import dev.sandbox.internal.Encoding;
 import dev.sandbox.internal.Exit;
 import dev.sandbox.internal.Launcher;
@@ -184,15 +184,17 @@ public final class Sandbox {
     public SandboxedProcess start(List<String> command) throws IOException {
         List<String> checked = checkCommand(command);
         long t0 = System.nanoTime();
-        Cgroup cgroup = limits.isEmpty() && cgroups == null ? null : CgroupSupport.create(cgroups, limits);
+        Spec spec = spec(checked);
+        if (limits.isEmpty() && cgroups == null) {
+            return new SandboxedProcess(Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream, null), t0, null);
+        }
+        // The helper already sits in the sandbox's fresh group; the sandbox is forked inside it.
+        CgroupedHelpers.Placed placed = CgroupSupport.place(cgroups, limits);
         try {
-            Spec spec = spec(checked, cgroup);
-            Launcher.Started started = Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream);
-            return new SandboxedProcess(started, t0, cgroup);
+            Launcher.Started started = Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream, placed.helper());
+            return new SandboxedProcess(started, t0, placed);
         } catch (IOException | RuntimeException | Error e) {
-            if (cgroup != null) {
-                CgroupSupport.closeAfterFailure(cgroup, e);
-            }
+            CgroupSupport.closeAfterFailure(placed.cgroup(), e);
             throw e;
         }
     }
@@ -274,8 +276,8 @@ public final class Sandbox {
         return List.copyOf(command);
     }
 
-    /** The helper's spec for {@code command} in {@code cgroup} (null: none). */
-    Spec spec(List<String> command, Cgroup cgroup) {
+    /** The helper's spec for {@code command}. */
+    Spec spec(List<String> command) {
         List<byte[]> args = new ArrayList<>(command.size());
         for (String a : command) {
             args.add(Encoding.bytes(a));
@@ -333,28 +335,12 @@ public final class Sandbox {
                 workingDirectory == null ? null : Encoding.bytes(workingDirectory),
                 Encoding.bytes(path),
                 timeout == null ? 0 : Math.max(1, timeout.toMillis()),
-                killGracePeriod.toMillis(), args, envBytes, cgroupProcs(cgroup),
-                cgroup == null ? null : cgroup.unifiedDirectory().map(d -> Encoding.bytes(d.toString())).orElse(null));
-    }
-
-    /** The v1 groups' cgroup.procs files; a v2 group is cloned into instead (see Spec.cgroupDir). */
-    private static List<byte[]> cgroupProcs(Cgroup cgroup) {
-        if (cgroup == null) {
-            return List.of();
-        }
-        Path unifiedProcs = cgroup.unifiedDirectory().map(d -> d.resolve("cgroup.procs")).orElse(null);
-        List<byte[]> out = new ArrayList<>();
-        for (Path p : cgroup.procsFiles()) {
-            if (!p.equals(unifiedProcs)) {
-                out.add(Encoding.bytes(p.toString()));
-            }
-        }
-        return out;
+                killGracePeriod.toMillis(), args, envBytes);
     }
 
     /** The spec of a start of {@code command}, in readable form: what the helper would get. */
     public String describe(String... command) {
-        return spec(checkCommand(List.of(command)), null).describe();
+        return spec(checkCommand(List.of(command))).describe();
     }
 
     @Override
@@ -675,6 +661,12 @@ public final class Sandbox {
          * {@code Cgroups.at(CgroupHost.detect(), "my-delegated-dir")}. Setting it gives every start
          * its own group even without limits (for usage and kill-all). Default: {@link Cgroups#detect()},
          * the library's own top-level prefix {@value Cgroups#DEFAULT_PREFIX}, used only with limits.
+         *
+         * <p>The sandbox's helper process is moved into the group ahead of time and forks the
+         * sandbox inside it (moving a process into a cgroup can cost the kernel milliseconds; a
+         * fork inherits the group for free). It stays there as the sandbox's monitor, so the
+         * group's {@code pids.max} is {@link #pidsMax} plus one. The group is removed in the
+         * background as soon as the sandbox has ended.
          */
         public Builder cgroups(Cgroups factory) {
             this.cgroups = Objects.requireNonNull(factory, "cgroups");

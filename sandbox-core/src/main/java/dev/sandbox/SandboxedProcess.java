@@ -1,8 +1,8 @@
 package dev.sandbox;
 
-import dev.sandbox.cgroups.Cgroup;
 import dev.sandbox.cgroups.CgroupException;
 import dev.sandbox.cgroups.Usage;
+import dev.sandbox.internal.CgroupedHelpers;
 import dev.sandbox.internal.Exit;
 import dev.sandbox.internal.HelperChannel;
 import dev.sandbox.internal.Launcher;
@@ -43,7 +43,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private final CompletableFuture<Process> onExit = new CompletableFuture<>();
     private final Object lock = new Object();
     private final Optional<ProcessHandle> handle;
-    private final Cgroup cgroup;
+    private final CgroupedHelpers.Placed placed;
     private Exit exit;
     private boolean reaped;
     private long endNanos;
@@ -51,7 +51,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private boolean oomKilled;
     private SandboxException cleanupFailure;
 
-    SandboxedProcess(Launcher.Started started, long startNanos, Cgroup cgroup) throws SandboxException {
+    SandboxedProcess(Launcher.Started started, long startNanos, CgroupedHelpers.Placed placed) throws SandboxException {
         this.channel = started.channel();
         this.commandPid = started.commandPid();
         this.childPid = started.childPid();
@@ -59,15 +59,39 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         this.stdout = started.stdout();
         this.stderr = started.stderr();
         this.startNanos = startNanos;
-        this.cgroup = cgroup;
+        this.placed = placed;
         this.handle = ProcessHandle.of(commandPid);
         Reaper.get().watch(channel, this::exited, this::reaped);
     }
 
     private void reaped() {
+        Usage measured = null;
+        SandboxException failure = null;
+        if (placed != null) {
+            // The tree and the helper are gone, so the group's counters are final.
+            try {
+                measured = placed.cgroup().usage();
+            } catch (CgroupException ex) {
+                failure = CgroupSupport.wrap("cgroup", ex);
+            }
+        }
         synchronized (lock) {
+            usage = measured;
+            oomKilled = measured != null && measured.oomKills().orElse(0) > 0;
+            cleanupFailure = failure;
             reaped = true;
             lock.notifyAll();
+        }
+        if (placed != null) {
+            // Then the group goes, in the background (its removal waits on the kernel's cgroup
+            // lock); anything that escaped the helper's teardown is killed first.
+            CgroupedHelpers.get().release(placed, ex -> {
+                synchronized (lock) {
+                    if (cleanupFailure == null) {
+                        cleanupFailure = CgroupSupport.wrap("cgroup", ex);
+                    }
+                }
+            });
         }
     }
 
@@ -78,41 +102,13 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             // died with it (PR_SET_PDEATHSIG), but what it started may live on in its process group.
             dev.sandbox.internal.LibC.get().kill(-commandPid, dev.sandbox.internal.Signals.SIGKILL);
         }
-        Usage measured = null;
-        boolean oom = false;
-        SandboxException failure = null;
-        if (cgroup != null) {
-            // The tree is gone (the helper reports only then), so the group's counters are final.
-            try {
-                measured = cgroup.usage();
-                oom = cgroup.oomKilled();
-            } catch (CgroupException ex) {
-                failure = CgroupSupport.wrap("cgroup", ex);
-            }
-        }
         synchronized (lock) {
             exit = e;
             endNanos = end;
-            usage = measured;
-            oomKilled = oom;
-            cleanupFailure = failure;
             lock.notifyAll();
         }
         // Dependent actions run off the reaper thread, so user callbacks can never stall it.
         ForkJoinPool.commonPool().execute(() -> onExit.complete(this));
-        if (cgroup != null) {
-            // Kills anything that escaped the helper's teardown, then removes the group; close()
-            // waits for this, since the reaper runs it before it reports the helper reaped.
-            try {
-                cgroup.close();
-            } catch (CgroupException ex) {
-                synchronized (lock) {
-                    if (cleanupFailure == null) {
-                        cleanupFailure = CgroupSupport.wrap("cgroup", ex);
-                    }
-                }
-            }
-        }
     }
 
     @Override
@@ -252,22 +248,46 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
 
     /**
      * Whether the kernel's OOM killer killed a process of this sandbox for exceeding its memory
-     * limit (its cgroup's OOM events); false while it runs and without a memory limit.
+     * limit (its cgroup's OOM events); false while it runs and without a memory limit. Once the
+     * command has ended, waits the moment it takes the helper to exit and the counters to be read.
      */
     public boolean oomKilled() {
         synchronized (lock) {
+            awaitReapedIfExited();
             return oomKilled;
         }
     }
 
-    /** What the sandbox's own cgroup measured; empty while it runs and without cgroup limits. */
+    /**
+     * What the sandbox's own cgroup measured; empty while it runs and without a cgroup. Once the
+     * command has ended, waits the moment it takes the helper to exit and the counters to be read.
+     */
     public Optional<Usage> cgroupUsage() {
         synchronized (lock) {
+            awaitReapedIfExited();
             return Optional.ofNullable(usage);
         }
     }
 
-    /** A failure to read or remove the sandbox's cgroup after it ended; empty normally. */
+    /** Called with the lock held. */
+    private void awaitReapedIfExited() {
+        boolean interrupted = false;
+        while (exit != null && !reaped) {
+            try {
+                lock.wait();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * A failure to read the sandbox's cgroup after it ended, or to remove it (which happens in the
+     * background right after the end); empty normally.
+     */
     public Optional<SandboxException> cleanupFailure() {
         synchronized (lock) {
             return Optional.ofNullable(cleanupFailure);

@@ -226,6 +226,14 @@ public final class Cgroups {
         return backend.prefixDirectories();
     }
 
+    /**
+     * Removes now this JVM's marker directories that hold no group (they otherwise go a second
+     * after their last group, or at JVM exit). For code that closes groups in its own shutdown hook.
+     */
+    public static void removeIdleDirectories() {
+        dev.sandbox.cgroups.internal.SharedDir.removeIdle();
+    }
+
     /** This JVM's marker directory name, {@code jvm-<pid>-<starttime>}. */
     public static String jvmMarker() {
         return JvmMarker.self();

@@ -41,8 +41,12 @@ public final class Launcher {
     }
 
     /** Starts one sandboxed command; on failure nothing it created is left behind. */
-    public static Started launch(Spec spec, Redirect in, Redirect out, Redirect err, boolean errorToOutput)
-            throws IOException {
+    /**
+     * @param preset a helper to use (already placed in the sandbox's cgroup), or null to take one
+     *               from the {@link HelperPool}
+     */
+    public static Started launch(Spec spec, Redirect in, Redirect out, Redirect err, boolean errorToOutput,
+                                 HelperChannel preset) throws IOException {
         Fds fds = new Fds();
         try {
             OutputStream stdin = closedOutput();
@@ -66,8 +70,8 @@ public final class Launcher {
                 }
             }
             byte[] encoded = spec.encode();
-            HelperChannel channel = HelperPool.get().take();
-            if (!channel.sendSpec(encoded, stdio)) {
+            HelperChannel channel = preset != null ? preset : HelperPool.get().take();
+            if (!channel.sendSpec(encoded, stdio) && preset == null) {
                 // A helper started ahead of time has died (killed from outside): use a fresh one.
                 discard(channel);
                 channel = HelperPool.spawn();

@@ -26,8 +26,6 @@ public final class Protocol {
     public static final int T_GRACE_MS = 12;
     public static final int T_ARG = 13;
     public static final int T_ENV = 14;
-    public static final int T_CGROUP = 15;
-    public static final int T_CGROUP_DIR = 16;
 
     public static final int ROOT_HOST = 0;
     public static final int ROOT_READ_ONLY = 1;

@@ -28,9 +28,7 @@ public record Spec(
         long timeoutMillis,
         long graceMillis,
         List<byte[]> args,
-        List<byte[]> env,
-        List<byte[]> cgroupProcs,
-        byte[] cgroupDir) {
+        List<byte[]> env) {
 
     /** One line of a uid_map or gid_map: {@code count} ids from {@code outside} seen as {@code inside}. */
     public record IdMap(int inside, int outside, int count) {
@@ -50,7 +48,6 @@ public record Spec(
         mounts = List.copyOf(mounts);
         args = List.copyOf(args);
         env = List.copyOf(env);
-        cgroupProcs = List.copyOf(cgroupProcs);
     }
 
     /** The message sent on fd 3: header, then records in a fixed order. */
@@ -81,12 +78,6 @@ public record Spec(
         }
         if (path != null) {
             r.bytes(Protocol.T_PATH, path);
-        }
-        for (byte[] c : cgroupProcs) {
-            r.bytes(Protocol.T_CGROUP, c);
-        }
-        if (cgroupDir != null) {
-            r.bytes(Protocol.T_CGROUP_DIR, cgroupDir);
         }
         r.u64(Protocol.T_TIMEOUT_MS, timeoutMillis);
         r.u64(Protocol.T_GRACE_MS, graceMillis);
@@ -145,12 +136,6 @@ public record Spec(
         }
         if (path != null) {
             sb.append("path ").append(quote(path)).append('\n');
-        }
-        for (byte[] c : cgroupProcs) {
-            sb.append("cgroup ").append(quote(c)).append('\n');
-        }
-        if (cgroupDir != null) {
-            sb.append("cgroup_dir ").append(quote(cgroupDir)).append('\n');
         }
         sb.append("timeout_ms ").append(Long.toUnsignedString(timeoutMillis)).append('\n');
         sb.append("grace_ms ").append(Long.toUnsignedString(graceMillis)).append('\n');

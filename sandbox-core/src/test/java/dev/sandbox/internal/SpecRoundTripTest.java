@@ -43,9 +43,7 @@ class SpecRoundTripTest {
                         new Spec.Mount(Protocol.MOUNT_TMPFS, new byte[0], "/tmp".getBytes(StandardCharsets.UTF_8))),
                 Protocol.FEATURE_PROC | Protocol.FEATURE_DEV, null, "/bin".getBytes(StandardCharsets.UTF_8), 1500, 2000,
                 List.of("echo".getBytes(StandardCharsets.UTF_8), new byte[] {'a', '\\', (byte) 0xff, '\n'}),
-                List.of("K=v".getBytes(StandardCharsets.UTF_8)),
-                List.of("/sys/fs/cgroup/pids/sandbox/a/cgroup.procs".getBytes(StandardCharsets.UTF_8)),
-                "/sys/fs/cgroup/unified/sandbox/a".getBytes(StandardCharsets.UTF_8));
+                List.of("K=v".getBytes(StandardCharsets.UTF_8)));
         assertThat(spec.describe()).isEqualTo("""
                 sandbox-spec v1
                 namespaces user,mount,pid
@@ -58,8 +56,6 @@ class SpecRoundTripTest {
                 mount tmpfs "/tmp"
                 features proc,dev
                 path "/bin"
-                cgroup "/sys/fs/cgroup/pids/sandbox/a/cgroup.procs"
-                cgroup_dir "/sys/fs/cgroup/unified/sandbox/a"
                 timeout_ms 1500
                 grace_ms 2000
                 arg "echo"
@@ -72,17 +68,17 @@ class SpecRoundTripTest {
     @Label("the helper rejects a spec with a bad magic number, a NUL in a string, or no command")
     void rejectsMalformedSpecs() throws Exception {
         Spec ok = new Spec(0, List.of(), List.of(), false, null, Protocol.ROOT_HOST, List.of(), 0, null, null, 0, 0,
-                List.of("true".getBytes(StandardCharsets.UTF_8)), List.of(), List.of(), null);
+                List.of("true".getBytes(StandardCharsets.UTF_8)), List.of());
         byte[] badMagic = ok.encode();
         badMagic[0] ^= 0x55;
         assertThat(helperDescribes(badMagic).status()).isEqualTo(2);
 
         Spec nul = new Spec(0, List.of(), List.of(), false, null, Protocol.ROOT_HOST, List.of(), 0, null, null, 0, 0,
-                List.of(new byte[] {'a', 0, 'b'}), List.of(), List.of(), null);
+                List.of(new byte[] {'a', 0, 'b'}), List.of());
         assertThat(helperDescribes(nul.encode()).status()).isEqualTo(2);
 
         Spec noArgs = new Spec(0, List.of(), List.of(), false, null, Protocol.ROOT_HOST, List.of(), 0, null, null, 0, 0,
-                List.of(), List.of(), List.of(), null);
+                List.of(), List.of());
         assertThat(helperDescribes(noArgs.encode()).status()).isEqualTo(2);
 
         byte[] truncated = ok.encode();
@@ -142,10 +138,8 @@ class SpecRoundTripTest {
                 Arbitraries.longs().greaterOrEqual(0),
                 Arbitraries.longs().greaterOrEqual(0),
                 noNul.list().ofMinSize(1).ofMaxSize(6),
-                noNul.list().ofMaxSize(6),
-                absolute.list().ofMaxSize(3),
-                absolute.injectNull(0.5)
-        ).as((cwd, path, timeout, grace, args, env, cgroups, cgroupDir) -> {
+                noNul.list().ofMaxSize(6)
+        ).as((cwd, path, timeout, grace, args, env) -> {
             // the decoder rejects mounts without a mount namespace and a hostname without a UTS one
             // the decoder's cross-field rules, which Sandbox.spec() keeps too
             int feats = features;
@@ -160,8 +154,7 @@ class SpecRoundTripTest {
             }
             boolean needsMountNs = !mounts.isEmpty() || root != Protocol.ROOT_HOST || (feats & 3) != 0;
             int flags = ns | (needsMountNs ? 0x00020000 : 0) | (host == null ? 0 : 0x04000000);
-            return new Spec(flags, uids, gids, deny, host, root, mounts, feats, cwd, path, timeout, grace, args, env,
-                    cgroups, cgroupDir);
+            return new Spec(flags, uids, gids, deny, host, root, mounts, feats, cwd, path, timeout, grace, args, env);
         }));
     }
 }

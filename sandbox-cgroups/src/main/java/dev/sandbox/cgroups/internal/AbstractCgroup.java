@@ -236,6 +236,7 @@ abstract class AbstractCgroup implements Cgroup {
         if (closed) {
             return;
         }
+        closeKept(); // an open control file does not keep a group alive, but it would leak
         long deadline = System.nanoTime() + Poll.DEFAULT_TIMEOUT_NANOS;
         while (!remaining.isEmpty()) {
             Path dir = remaining.get(0);
@@ -289,18 +290,45 @@ abstract class AbstractCgroup implements Cgroup {
         return text.isEmpty() ? OptionalLong.empty() : OptionalLong.of(Formats.single(text.get()));
     }
 
-    /** The file's text, or empty if the kernel has no such file. */
-    Optional<String> readOptional(Path file) throws CgroupException {
+    /**
+     * The file's text, or empty if the kernel has no such file. Files are kept open from their
+     * first read until {@link #close()}: usage() read once ahead of time makes the read at a
+     * sandbox's end one pread per file.
+     */
+    synchronized Optional<String> readOptional(Path file) throws CgroupException {
         if (file == null) {
             return Optional.empty();
         }
         try {
-            return Optional.of(fs.read(file));
+            if (!kept.containsKey(file)) {
+                try {
+                    kept.put(file, fs.keep(file));
+                } catch (NoSuchFileException absent) {
+                    kept.put(file, null);
+                }
+            }
+            CgroupFs.Kept k = kept.get(file);
+            return k == null ? Optional.empty() : Optional.of(k.read());
         } catch (NoSuchFileException absent) {
             return Optional.empty();
         } catch (IOException e) {
             throw Failures.io("usage", "read", file, e);
         }
+    }
+
+    private final java.util.Map<Path, CgroupFs.Kept> kept = new java.util.HashMap<>();
+
+    private void closeKept() {
+        for (CgroupFs.Kept k : kept.values()) {
+            if (k != null) {
+                try {
+                    k.close();
+                } catch (IOException ignored) {
+                    // a read-only descriptor of a group being removed: nothing to lose
+                }
+            }
+        }
+        kept.clear();
     }
 
     @Override

@@ -38,6 +38,31 @@ public interface CgroupFs {
     /** The whole content of {@code file}. */
     String read(Path file) throws IOException;
 
+    /** A file read again and again: counters read at a sandbox's end. */
+    interface Kept extends java.io.Closeable {
+        /** The whole current content. */
+        String read() throws IOException;
+    }
+
+    /**
+     * {@code file} kept open, so each later read is one {@code pread(2)} from offset 0 instead of
+     * open + read + close; throws {@link java.nio.file.NoSuchFileException} if the kernel has no
+     * such file. This default opens the file anew for each read.
+     */
+    default Kept keep(Path file) throws IOException {
+        read(file);
+        return new Kept() {
+            @Override
+            public String read() throws IOException {
+                return CgroupFs.this.read(file);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
     /** Whether {@code path} exists. */
     boolean exists(Path path);
 

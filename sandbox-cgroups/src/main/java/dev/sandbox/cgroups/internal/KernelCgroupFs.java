@@ -60,6 +60,22 @@ final class KernelCgroupFs implements CgroupFs {
     }
 
     @Override
+    public Kept keep(Path file) throws IOException {
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+        return new Kept() {
+            @Override
+            public String read() throws IOException {
+                return readFrom(ch);
+            }
+
+            @Override
+            public void close() throws IOException {
+                ch.close();
+            }
+        };
+    }
+
+    @Override
     public boolean exists(Path path) {
         return Files.exists(path, LinkOption.NOFOLLOW_LINKS);
     }
