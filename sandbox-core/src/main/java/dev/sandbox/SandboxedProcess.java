@@ -67,6 +67,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private void reaped() {
         Usage measured = null;
         SandboxException failure = null;
+        Runnable release = null;
         if (placed != null) {
             // The tree and the helper are gone, so the group's counters are final.
             try {
@@ -74,6 +75,15 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             } catch (CgroupException ex) {
                 failure = CgroupSupport.wrap("cgroup", ex);
             }
+            // The group goes in the background (its removal waits on the kernel's cgroup lock);
+            // anything that escaped the helper's teardown is killed first.
+            release = CgroupedHelpers.get().release(placed, ex -> {
+                synchronized (lock) {
+                    if (cleanupFailure == null) {
+                        cleanupFailure = CgroupSupport.wrap("cgroup", ex);
+                    }
+                }
+            });
         }
         synchronized (lock) {
             usage = measured;
@@ -82,16 +92,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             reaped = true;
             lock.notifyAll();
         }
-        if (placed != null) {
-            // Then the group goes, in the background (its removal waits on the kernel's cgroup
-            // lock); anything that escaped the helper's teardown is killed first.
-            CgroupedHelpers.get().release(placed, ex -> {
-                synchronized (lock) {
-                    if (cleanupFailure == null) {
-                        cleanupFailure = CgroupSupport.wrap("cgroup", ex);
-                    }
-                }
-            });
+        if (release != null) {
+            release.run(); // after the waiters are told: the background threads it wakes must not delay them
         }
     }
 

@@ -162,6 +162,35 @@ class CgroupLimitsIT {
         assertThat(groupsBesidesSpares()).containsExactlyInAnyOrderElementsOf(before);
     }
 
+    @Test
+    void aSpareHelperKilledInItsGroupIsReplacedAndItsGroupRemoved() throws Exception {
+        requireController("memory");
+        Sandbox s = Sandbox.builder().pidNs().memoryMax(48 * MIB).build();
+        List<Path> otherKinds = Spare.spareGroups();
+        List<Integer> otherPids = dev.sandbox.internal.CgroupedHelpers.get().sparePids();
+        s.run("true");
+        // this kind's spares: the ones its first run added
+        List<Path> spareGroups = Spare.spareGroups().stream().filter(g -> !otherKinds.contains(g)).toList();
+        List<Integer> spares = dev.sandbox.internal.CgroupedHelpers.get().sparePids().stream()
+                .filter(p -> !otherPids.contains(p)).toList();
+        assertThat(spares).isNotEmpty();
+        for (int pid : spares) {
+            Kernel.host("kill", "-9", Integer.toString(pid));
+            assertThat(Kernel.awaitGone(pid, 1000)).isTrue();
+        }
+        for (int i = 0; i < spares.size() + 1; i++) {
+            assertThat(s.run("echo", "ok").stdout()).isEqualTo("ok\n");
+        }
+        Spare.settle();
+        List<Path> now = libraryGroups();
+        for (Path g : spareGroups) {
+            if (g.toString().contains("/memory/")) {
+                assertThat(now).as("the dead spare's group is gone").doesNotContain(g);
+            }
+        }
+        assertThat(Spare.childrenBesidesIdleHelpers()).isEmpty();
+    }
+
     /** The library's groups that hold a sandbox or are left over: all of them but the spares'. */
     private static List<Path> groupsBesidesSpares() throws Exception {
         List<Path> spares = Spare.spareGroups();
@@ -183,14 +212,14 @@ class CgroupLimitsIT {
         String mountinfo = "41 31 0:38 / " + unified + " rw,relatime - cgroup2 cgroup2 rw\n";
         CgroupHost v2 = CgroupHost.parse(mountinfo, "0::" + host.ownGroups().getOrDefault("", "/") + "\n", java.util.Set.of());
         Sandbox s = Sandbox.builder().pidNs().cgroups(dev.sandbox.cgroups.Cgroups.at(v2, "sandbox")).build();
-        try (SandboxedProcess p = s.start("sh", "-c", "sleep 30 & wait")) {
+        try (SandboxedProcess p = s.start("sleep", "30")) {
             String own = Kernel.read("/proc/" + p.pid() + "/cgroup").lines().filter(l -> l.startsWith("0::")).findFirst()
                     .orElseThrow();
             assertThat(own).matches("0::/sandbox/jvm-\\d+-\\d+/\\d+");
             Path group = unified.resolve(own.substring(4));
-            assertThat(Kernel.read(group + "/cgroup.procs").trim().split("\n"))
-                    .contains(Long.toString(p.initPid()), Long.toString(p.pid()));
-            assertThat(Kernel.read(group + "/cgroup.procs").trim().split("\n")).hasSize(4); // helper, init, sh, sleep
+            // the helper, moved in ahead of time, and PID 1 and the command, forked inside
+            assertThat(Kernel.read(group + "/cgroup.procs").trim().split("\n")).containsExactlyInAnyOrder(
+                    Long.toString(parentOf(p.initPid())), Long.toString(p.initPid()), Long.toString(p.pid()));
         }
         SandboxResult r = s.run("sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done");
         assertThat(r.usage()).hasValueSatisfying(u -> assertThat(u.cpuTotal().orElseThrow()).isPositive());

@@ -91,7 +91,7 @@ public final class CgroupedHelpers {
                 scheduleRefill(kind);
             }
         }
-        if (spare != null && LibC.get().kill(spare.helper().helperPid(), 0) == 0) {
+        if (spare != null && !spare.helper().exitedAlready()) {
             return spare;
         }
         if (spare != null) {
@@ -101,24 +101,27 @@ public final class CgroupedHelpers {
     }
 
     /**
-     * The sandbox in {@code placed} has ended and its helper is reaped: removes its group in the
-     * background (kills what is left, rmdir; failures go to {@code onFailure}) and prepares the
-     * next spare of its kind.
+     * The sandbox in {@code placed} has ended and its helper is reaped: returns the work that
+     * removes its group (kills what is left, rmdir; failures go to {@code onFailure}) and
+     * prepares the next spare of its kind, to run when the caller likes. The work is counted as
+     * pending from this call on ({@link #awaitSettled}).
      */
-    public void release(Placed placed, Consumer<CgroupException> onFailure) {
+    public Runnable release(Placed placed, Consumer<CgroupException> onFailure) {
         removing.incrementAndGet();
-        cleanup.execute(() -> {
-            try {
-                placed.cgroup().close();
-            } catch (CgroupException e) {
-                onFailure.accept(e);
-            } finally {
-                removing.decrementAndGet();
+        return () -> {
+            cleanup.execute(() -> {
+                try {
+                    placed.cgroup().close();
+                } catch (CgroupException e) {
+                    onFailure.accept(e);
+                } finally {
+                    removing.decrementAndGet();
+                }
+            });
+            synchronized (this) {
+                scheduleRefill((Kind) placed.kind());
             }
-        });
-        synchronized (this) {
-            scheduleRefill((Kind) placed.kind());
-        }
+        };
     }
 
     /** Waits (up to {@code millis}) until no spare is being prepared and no group being removed. */

@@ -199,6 +199,12 @@ public final class HelperChannel {
         return new Frame(type, payload);
     }
 
+    /** Whether the helper has already exited; if so it is reaped here (a later reapHelper() returns -1). */
+    boolean exitedAlready() {
+        int[] status = new int[1];
+        return LibC.get().waitpid(helperPid, status, LibC.WNOHANG) == helperPid;
+    }
+
     /** Waits for the helper to exit and returns its wait status. */
     int reapHelper() {
         int[] status = new int[1];
