@@ -1,5 +1,7 @@
 package dev.sandbox;
 
+import dev.sandbox.testing.HostRequirement;
+
 import dev.sandbox.cgroups.CgroupHost;
 import dev.sandbox.cgroups.Usage;
 import org.junit.jupiter.api.DisplayName;

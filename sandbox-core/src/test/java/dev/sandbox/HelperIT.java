@@ -1,5 +1,7 @@
 package dev.sandbox;
 
+import dev.sandbox.testing.HostRequirement;
+
 import dev.sandbox.internal.HelperBinary;
 import dev.sandbox.internal.HelperPool;
 import org.junit.jupiter.api.DisplayName;

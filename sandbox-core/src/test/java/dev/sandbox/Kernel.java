@@ -25,18 +25,11 @@ final class Kernel {
     }
 
     static String read(String file) throws IOException {
-        return Files.readString(Path.of(file), StandardCharsets.UTF_8);
+        return dev.sandbox.testing.Host.read(file);
     }
 
-    /** Whether {@code pid} still runs: a zombie (dead, not yet reaped by its parent) does not. */
     static boolean alive(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            char state = stat.charAt(stat.lastIndexOf(')') + 2);
-            return state != 'Z' && state != 'X';
-        } catch (IOException gone) {
-            return false;
-        }
+        return dev.sandbox.testing.Host.alive(pid);
     }
 
     /** The open file descriptors of this JVM. */
@@ -99,27 +92,12 @@ final class Kernel {
         return out;
     }
 
-    /** Runs a host command and returns its stdout; fails the test on a non-zero exit. */
     static String host(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("host command timed out: " + String.join(" ", command));
-        }
-        if (p.exitValue() != 0) {
-            throw new AssertionError("host command failed (" + p.exitValue() + "): " + String.join(" ", command) + "\n" + out);
-        }
-        return out;
+        return dev.sandbox.testing.Host.run(command);
     }
 
     static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            if (Files.isExecutable(Path.of(dir, tool))) {
-                return true;
-            }
-        }
-        return false;
+        return dev.sandbox.testing.Host.onPath(tool);
     }
 
     /** Waits until {@code pid} is gone, up to {@code millis}; true if it went. */

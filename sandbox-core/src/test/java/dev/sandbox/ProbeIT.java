@@ -1,5 +1,7 @@
 package dev.sandbox;
 
+import dev.sandbox.testing.HostRequirement;
+
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 

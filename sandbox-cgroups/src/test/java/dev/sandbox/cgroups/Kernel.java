@@ -93,24 +93,12 @@ final class Kernel {
                 .orElseThrow().substring("State:".length()).trim();
     }
 
-    /** Whether {@code pid} still runs: a zombie (dead, not yet reaped) does not. */
     static boolean alive(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            char state = stat.charAt(stat.lastIndexOf(')') + 2);
-            return state != 'Z' && state != 'X';
-        } catch (IOException gone) {
-            return false;
-        }
+        return dev.sandbox.testing.Host.alive(pid);
     }
 
     static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            if (Files.isExecutable(Path.of(dir, tool))) {
-                return true;
-            }
-        }
-        return false;
+        return dev.sandbox.testing.Host.onPath(tool);
     }
 
     static boolean isRoot() {
@@ -129,18 +117,8 @@ final class Kernel {
         return p.exitValue() == 0 ? out : "missing";
     }
 
-    /** Runs a host command; returns stdout+stderr; fails the test on a non-zero exit. */
     static String host(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("host command timed out: " + String.join(" ", command));
-        }
-        if (p.exitValue() != 0) {
-            throw new AssertionError("host command failed (" + p.exitValue() + "): " + String.join(" ", command) + "\n" + out);
-        }
-        return out;
+        return dev.sandbox.testing.Host.run(command);
     }
 
     /**

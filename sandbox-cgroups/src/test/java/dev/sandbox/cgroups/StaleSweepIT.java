@@ -1,5 +1,7 @@
 package dev.sandbox.cgroups;
 
+import dev.sandbox.testing.HostRequirement;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;

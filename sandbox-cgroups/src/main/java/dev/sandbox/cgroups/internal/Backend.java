@@ -26,6 +26,35 @@ public interface Backend {
     /** What this backend will do on this host, and what it cannot. */
     List<String> describe();
 
+    /**
+     * Controller → the first setting of {@code limits} that needs it; {@code io} names the block
+     * I/O controller ({@code blkio} on v1, {@code io} on v2). Only the memory controller knows
+     * memoryHigh, and only on v2 (the v1 backend refuses it before asking).
+     */
+    static java.util.Map<String, String> required(Limits limits, String io) {
+        java.util.Map<String, String> r = new java.util.LinkedHashMap<>();
+        if (limits.memoryMax().isPresent()) {
+            r.put("memory", "memoryMax");
+        } else if (limits.memoryHigh().isPresent()) {
+            r.put("memory", "memoryHigh");
+        }
+        if (limits.cpus().isPresent()) {
+            r.put("cpu", "cpus");
+        } else if (limits.cpuWeight().isPresent()) {
+            r.put("cpu", "cpuWeight");
+        }
+        if (limits.cpuset().isPresent()) {
+            r.put("cpuset", "cpuset");
+        }
+        if (!limits.ioMax().isEmpty()) {
+            r.put(io, "ioMax");
+        }
+        if (limits.pidsMax().isPresent()) {
+            r.put("pids", "pidsMax");
+        }
+        return r;
+    }
+
     /** A host without any cgroup mount: every create fails, and says why. */
     static Backend unavailable(String why) {
         return new Backend() {

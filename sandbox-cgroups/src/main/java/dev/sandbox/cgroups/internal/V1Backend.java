@@ -60,36 +60,13 @@ public final class V1Backend implements Backend {
         this.prefixDirectories = List.copyOf(dirs);
     }
 
-    /** Controller → the first setting of {@code limits} that needs it. */
-    static Map<String, String> required(Limits limits) {
-        Map<String, String> r = new LinkedHashMap<>();
-        if (limits.memoryMax().isPresent()) {
-            r.put("memory", "memoryMax");
-        }
-        if (limits.cpus().isPresent()) {
-            r.put("cpu", "cpus");
-        } else if (limits.cpuWeight().isPresent()) {
-            r.put("cpu", "cpuWeight");
-        }
-        if (limits.cpuset().isPresent()) {
-            r.put("cpuset", "cpuset");
-        }
-        if (!limits.ioMax().isEmpty()) {
-            r.put("blkio", "ioMax");
-        }
-        if (limits.pidsMax().isPresent()) {
-            r.put("pids", "pidsMax");
-        }
-        return r;
-    }
-
     @Override
     public Cgroup create(Limits limits, String marker, long n, List<String> notes) throws CgroupException {
         if (limits.memoryHigh().isPresent()) {
             throw Failures.refused("memoryHigh", null, "cgroup v1 has no memory.high (memory.soft_limit_in_bytes only"
                     + " steers reclaim under global memory pressure, it does not throttle); use memoryMax, or a cgroup v2 host");
         }
-        Map<String, String> required = required(limits);
+        Map<String, String> required = Backend.required(limits, "blkio");
         for (Map.Entry<String, String> e : required.entrySet()) {
             if (!mounts.containsKey(e.getKey())) {
                 throw Failures.refused(e.getValue(), null, "no cgroup v1 hierarchy of the " + e.getKey()

@@ -63,33 +63,9 @@ public final class V2Backend implements Backend {
         this.anchorIsOwnGroup = !own.isEmpty() && anchor.equals(mount.resolve(own));
     }
 
-    static Map<String, String> required(Limits limits) {
-        Map<String, String> r = new LinkedHashMap<>();
-        if (limits.memoryMax().isPresent()) {
-            r.put("memory", "memoryMax");
-        } else if (limits.memoryHigh().isPresent()) {
-            r.put("memory", "memoryHigh");
-        }
-        if (limits.cpus().isPresent()) {
-            r.put("cpu", "cpus");
-        } else if (limits.cpuWeight().isPresent()) {
-            r.put("cpu", "cpuWeight");
-        }
-        if (limits.cpuset().isPresent()) {
-            r.put("cpuset", "cpuset");
-        }
-        if (!limits.ioMax().isEmpty()) {
-            r.put("io", "ioMax");
-        }
-        if (limits.pidsMax().isPresent()) {
-            r.put("pids", "pidsMax");
-        }
-        return r;
-    }
-
     @Override
     public Cgroup create(Limits limits, String marker, long n, List<String> notes) throws CgroupException {
-        Map<String, String> required = required(limits);
+        Map<String, String> required = Backend.required(limits, "io");
         Set<String> atAnchor = anchorEnabled(false);
         if (!atAnchor.containsAll(required.keySet())) {
             atAnchor = anchorEnabled(true);

@@ -1,18 +1,19 @@
-package dev.sandbox.cgroups;
+package dev.sandbox.testing;
+
 
 import org.junit.jupiter.api.Assumptions;
 
 /**
  * Skips a test whose host lacks something, with the reason; when the environment variable
  * {@code SANDBOX_TEST_REQUIRE_ALL} is {@code true} (as CI sets it) the test fails instead, so CI
- * cannot pass by skipping. (The same pattern as sandbox-core's; this module stands alone.)
+ * cannot pass by skipping. Shared by every module's tests (sandbox-cgroups' test jar).
  */
-final class HostRequirement {
+public final class HostRequirement {
 
     private HostRequirement() {
     }
 
-    static void require(boolean met, String reason) {
+    public static void require(boolean met, String reason) {
         if (met) {
             return;
         }
