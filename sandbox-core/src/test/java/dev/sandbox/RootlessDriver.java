@@ -43,6 +43,15 @@ public final class RootlessDriver {
         } catch (SandboxException e) {
             System.out.println("ERROR no-delegation " + b64(e.getMessage()));
         }
+        if (args.length > 1) {
+            // a v1 subtree the test (as root) chowned to us: limits work there
+            Sandbox limited = Sandbox.builder().pidNs().memoryMax(64L << 20)
+                    .cgroups(dev.sandbox.cgroups.Cgroups.at(dev.sandbox.cgroups.CgroupHost.detect(), args[1])).build();
+            SandboxResult where = limited.run("cat", "/proc/self/cgroup");
+            result("delegated-where", where);
+            SandboxResult big = limited.run("dd", "if=/dev/zero", "of=/dev/null", "bs=300M", "count=1");
+            System.out.println("RESULT delegated-oom 0 " + b64(big.oomKilled() + " " + big.signal()));
+        }
         try {
             // /root is mode 700 and owned by the host's root, which the user namespace does not map.
             Sandbox.builder().mapRootUser().workingDirectory("/root").build().start("true");

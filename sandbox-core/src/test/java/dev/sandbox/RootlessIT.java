@@ -36,6 +36,38 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RootlessIT {
 
     private static final int NOBODY = 65534;
+    private static final String DELEGATED_PREFIX = "sandbox-rootless-core";
+    private static final List<String> DELEGATED = List.of("memory", "cpuacct", "pids", "freezer");
+
+    /** As root: a v1 subtree per controller, chowned to uid 65534, as an admin would delegate it. */
+    private static List<Path> delegateSubtree() throws IOException {
+        List<Path> made = new ArrayList<>();
+        dev.sandbox.cgroups.CgroupHost host = dev.sandbox.cgroups.CgroupHost.detect();
+        for (String c : DELEGATED) {
+            Path mount = host.v1Mounts().get(c);
+            if (mount == null) {
+                continue;
+            }
+            Path dir = mount.resolve(DELEGATED_PREFIX);
+            Files.createDirectory(dir);
+            made.add(dir);
+            for (Path p : List.of(dir, dir.resolve("cgroup.procs"), dir.resolve("tasks"), dir.resolve("memory.limit_in_bytes"),
+                    dir.resolve("memory.memsw.limit_in_bytes"), dir.resolve("pids.max"))) {
+                if (Files.exists(p)) {
+                    Files.setAttribute(p, "unix:uid", NOBODY);
+                    Files.setAttribute(p, "unix:gid", NOBODY);
+                }
+            }
+        }
+        return made;
+    }
+
+    private static List<Path> below(Path dir) throws IOException {
+        try (Stream<Path> w = Files.walk(dir)) {
+            return w.filter(Files::isDirectory).filter(d -> !d.equals(dir))
+                    .sorted(java.util.Comparator.reverseOrder()).toList();
+        }
+    }
 
     @Test
     void unprivilegedCallerGetsEveryNamespace() throws Exception {
@@ -46,6 +78,7 @@ class RootlessIT {
             Path out = Files.createDirectory(work.resolve("out"));
             int uid;
             Process driver;
+            List<Path> delegated = new ArrayList<>();
             if (euid == 0) {
                 HostRequirement.require(Kernel.onPath("setpriv"), "needs setpriv (util-linux) to drop to uid 65534");
                 Files.setAttribute(out, "unix:uid", NOBODY);
@@ -55,9 +88,17 @@ class RootlessIT {
                 Files.setAttribute(tmp, "unix:gid", NOBODY);
                 String cp = copyClasspath(work.resolve("cp"));
                 String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-                driver = new ProcessBuilder("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups",
-                        java, "-Djava.io.tmpdir=" + tmp, "-cp", cp, RootlessDriver.class.getName(), out.toString())
-                        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                boolean v1 = dev.sandbox.cgroups.CgroupHost.detect().v1Mounts().containsKey("memory");
+                if (v1) {
+                    delegated = delegateSubtree();
+                }
+                List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY,
+                        "--clear-groups", java, "-Djava.io.tmpdir=" + tmp, "-cp", cp, RootlessDriver.class.getName(),
+                        out.toString()));
+                if (v1) {
+                    cmd.add(DELEGATED_PREFIX);
+                }
+                driver = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
                 uid = NOBODY;
             } else {
                 driver = null;
@@ -65,8 +106,25 @@ class RootlessIT {
             }
             Map<String, String> results = new HashMap<>();
             if (driver != null) {
-                drive(driver.getInputStream(), driver.getOutputStream(), uid, results);
-                assertThat(driver.waitFor()).as("driver exit").isZero();
+                try {
+                    drive(driver.getInputStream(), driver.getOutputStream(), uid, results);
+                    assertThat(driver.waitFor()).as("driver exit").isZero();
+                    if (!delegated.isEmpty()) {
+                        assertThat(results.get("delegated-where")).contains(":memory:/" + DELEGATED_PREFIX + "/jvm-");
+                        // the kernel's OOM killer acted inside the user's own group, and the result says so
+                        assertThat(results.get("delegated-oom")).isEqualTo("true 9");
+                        for (Path d : delegated) {
+                            assertThat(below(d)).as("groups left below " + d + " after the unprivileged JVM exited").isEmpty();
+                        }
+                    }
+                } finally {
+                    for (Path d : delegated) {
+                        for (Path g : below(d)) {
+                            Files.deleteIfExists(g);
+                        }
+                        Files.deleteIfExists(d);
+                    }
+                }
             } else {
                 PipedOutputStream toDriver = new PipedOutputStream();
                 PipedInputStream driverIn = new PipedInputStream(toDriver);
