@@ -58,6 +58,7 @@ public final class CgroupedHelpers {
     private final AtomicInteger removing = new AtomicInteger();
     private final ExecutorService refill = daemon("sandbox-cgroup-prespawn");
     private final ExecutorService cleanup = daemon("sandbox-cgroup-cleanup");
+    private volatile boolean closing;
 
     private CgroupedHelpers() {
         Runtime.getRuntime().addShutdownHook(new Thread(this::shutdown, "sandbox-cgroup-shutdown"));
@@ -109,7 +110,7 @@ public final class CgroupedHelpers {
     public Runnable release(Placed placed, Consumer<CgroupException> onFailure) {
         removing.incrementAndGet();
         return () -> {
-            cleanup.execute(() -> {
+            Runnable remove = () -> {
                 try {
                     placed.cgroup().close();
                 } catch (CgroupException e) {
@@ -117,7 +118,12 @@ public final class CgroupedHelpers {
                 } finally {
                     removing.decrementAndGet();
                 }
-            });
+            };
+            try {
+                cleanup.execute(remove);
+            } catch (java.util.concurrent.RejectedExecutionException exiting) {
+                remove.run(); // the JVM is exiting: remove it here
+            }
             synchronized (this) {
                 scheduleRefill((Kind) placed.kind());
             }
@@ -172,6 +178,13 @@ public final class CgroupedHelpers {
     }
 
     private void shutdown() {
+        closing = true;
+        refill.shutdown(); // a spare being made now is retired as soon as it is made
+        try {
+            refill.awaitTermination(15, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         retireAll();
         cleanup.shutdown();
         try {
@@ -216,7 +229,12 @@ public final class CgroupedHelpers {
         int have = spares.getOrDefault(kind, new ArrayDeque<>()).size() + pending.getOrDefault(kind, 0);
         for (; have < PER_KIND; have++) {
             pending.merge(kind, 1, Integer::sum);
-            refill.execute(() -> refillOne(kind));
+            try {
+                refill.execute(() -> refillOne(kind));
+            } catch (java.util.concurrent.RejectedExecutionException exiting) {
+                pending.computeIfPresent(kind, (k, n) -> n > 1 ? n - 1 : null);
+                return;
+            }
         }
     }
 
@@ -228,6 +246,10 @@ public final class CgroupedHelpers {
             // The next take() of this kind makes one on the spot and reports the failure there.
         }
         List<Placed> evicted = new ArrayList<>();
+        if (p != null && closing) {
+            evicted.add(p); // the JVM is exiting: nobody will take it
+            p = null;
+        }
         synchronized (this) {
             pending.computeIfPresent(kind, (k, n) -> n > 1 ? n - 1 : null);
             if (p != null) {
