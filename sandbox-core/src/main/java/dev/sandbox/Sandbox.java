@@ -11,9 +11,7 @@ import dev.sandbox.internal.Protocol;
 import dev.sandbox.internal.Spec;
 import dev.sandbox.internal.WaitStatus;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.charset.Charset;
@@ -31,7 +29,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A recipe for running commands inside Linux namespaces: immutable, thread-safe, reusable.

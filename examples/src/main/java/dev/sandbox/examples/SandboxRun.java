@@ -38,6 +38,9 @@ public final class SandboxRun {
               --setenv NAME VAL set an environment variable
               --clearenv        start from an empty environment
               --timeout SECONDS wall-clock limit (then SIGTERM, SIGKILL after the grace period)
+              --memory-max SIZE memory limit of the sandbox's own cgroup, e.g. 64m, 1g (swap off)
+              --cpus N          CPU bandwidth in cores, e.g. 0.5
+              --pids-max N      most processes and threads at once
               --describe        print the spec the helper would get, do not run
               --probe           print what this host supports and exit
             """;
@@ -83,6 +86,9 @@ public final class SandboxRun {
                     case "--setenv" -> b.env(value(args, ++i, a), value(args, ++i, a));
                     case "--clearenv" -> b.clearEnv();
                     case "--timeout" -> b.timeout(Duration.ofMillis((long) (Double.parseDouble(value(args, ++i, a)) * 1000)));
+                    case "--memory-max" -> b.memoryMax(size(value(args, ++i, a)));
+                    case "--cpus" -> b.cpus(Double.parseDouble(value(args, ++i, a)));
+                    case "--pids-max" -> b.pidsMax(Long.parseLong(value(args, ++i, a)));
                     case "--describe" -> describe = true;
                     case "--probe" -> {
                         System.out.print(Sandbox.probe().report());
@@ -119,6 +125,24 @@ public final class SandboxRun {
         } catch (SandboxException e) {
             System.err.println("sandbox-run: " + e.getMessage());
             return 125;
+        }
+    }
+
+    /** 64m, 1g, 512k or plain bytes. */
+    private static long size(String text) {
+        String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+        long unit = 1;
+        if (t.endsWith("k")) {
+            unit = 1L << 10;
+        } else if (t.endsWith("m")) {
+            unit = 1L << 20;
+        } else if (t.endsWith("g")) {
+            unit = 1L << 30;
+        }
+        try {
+            return Long.parseLong(unit == 1 ? t : t.substring(0, t.length() - 1)) * unit;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--memory-max : " + text + " (expected: bytes, or a number with k, m or g)");
         }
     }
 

@@ -48,5 +48,11 @@ class ExamplesIT {
         assertThat(SandboxRun.run(new String[] {"/no/such/program"})).isEqualTo(125);
         assertThat(SandboxRun.run(new String[] {"--bogus"})).isEqualTo(2);
         assertThat(SandboxRun.run(new String[] {"--timeout", "0.2", "sleep", "10"})).isEqualTo(124);
+        assertThat(SandboxRun.run(new String[] {"--memory-max", "lots", "true"})).isEqualTo(2);
+        if (dev.sandbox.internal.LibC.get().geteuid() == 0) {
+            // OOM-killed inside its own 32 MiB group: 128 + SIGKILL
+            assertThat(SandboxRun.run(new String[] {"--pid", "--memory-max", "32m", "--",
+                "dd", "if=/dev/zero", "of=/dev/null", "bs=200M", "count=1"})).isEqualTo(137);
+        }
     }
 }
