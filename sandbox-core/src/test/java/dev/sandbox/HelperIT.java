@@ -118,6 +118,53 @@ class HelperIT {
                 .contains("set -Dsandbox.helper.dir");
     }
 
+    @Test
+    void thePreLinux512ReadOnlyFallbackHoldsToo(@TempDir Path dir) throws Exception {
+        // The same helper built without mount_setattr(2), as on kernels before 5.12: read-only
+        // views then come from remounting each mount, keeping the flags a user namespace locks.
+        HostRequirement.require(Kernel.onPath("cc"), "needs the C compiler the build used");
+        Path src = Path.of(System.getProperty("user.dir"), "src", "main", "c", "build.sh");
+        HostRequirement.require(Files.isRegularFile(src), "runs from the sandbox-core module directory (mvn)");
+        ProcessBuilder build = new ProcessBuilder("sh", src.toString(), dir.resolve("out").toString(), dir.resolve("obj").toString());
+        build.environment().put("CFLAGS", "-DSBX_TEST_NO_MOUNT_SETATTR");
+        Process b = build.redirectErrorStream(true).start();
+        String log = new String(b.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(b.waitFor()).as(log).isZero();
+        Path helper = dir.resolve("out").resolve(HelperBinary.platform()).resolve("sandbox-helper");
+        Path data = Files.createDirectory(dir.resolve("data"));
+        Files.writeString(data.resolve("f"), "x");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-Dsandbox.helper=" + helper, "-cp", System.getProperty("java.class.path"),
+                FallbackProbe.class.getName(), data.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String onePass = """
+                /usr: Read-only file system
+                /: Read-only file system
+                /data: Read-only file system
+                x
+                /tmp: ok
+                """;
+        // as root: once inside a user namespace (locked mount flags), once without one
+        assertThat(out).isEqualTo(onePass.repeat(dev.sandbox.internal.LibC.get().geteuid() == 0 ? 2 : 1));
+        assertThat(data.resolve("new")).doesNotExist();
+    }
+
+    /** Run in a child JVM with the fallback helper: prints what writes the kernel refused. */
+    public static final class FallbackProbe {
+        public static void main(String[] args) throws Exception {
+            for (Sandbox.Builder b : java.util.List.of(Sandbox.builder().mapRootUser(), Sandbox.builder())) {
+                SandboxResult r = b.readOnlyRoot().pidNs().tmpfs("/tmp").readOnlyBind(Path.of(args[0]), "/data").build()
+                        .run("sh", "-c", "for d in /usr / /data; do touch $d/new 2>/dev/null && echo $d: written"
+                                + " || echo $d: Read-only file system; done; cat /data/f; echo; touch /tmp/new && echo /tmp: ok");
+                System.out.print(r.stdout());
+                if (dev.sandbox.internal.LibC.get().geteuid() != 0) {
+                    break; // one pass is the rootless one already
+                }
+            }
+        }
+    }
+
     /** Run in a child JVM whose helper directory is mounted noexec. */
     public static final class NoexecProbe {
         public static void main(String[] args) {
