@@ -217,7 +217,7 @@ public final class Sandbox {
             byte[] out = p.getInputStream().readAllBytes();
             byte[] errBytes = err == null ? new byte[0] : get(err);
             p.waitFor();
-            p.close(); // the cgroup is read and removed by now
+            p.close(); // the helper is reaped and the cgroup's counters read (its removal follows in the background)
             Exit exit = p.exit();
             if (exit.failure() != null) {
                 throw exit.failure();
