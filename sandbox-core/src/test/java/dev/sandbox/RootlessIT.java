@@ -1,5 +1,6 @@
 package dev.sandbox;
 
+import dev.sandbox.testing.ForOthers;
 import dev.sandbox.testing.HostRequirement;
 
 import dev.sandbox.internal.LibC;
@@ -17,7 +18,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -86,7 +86,7 @@ class RootlessIT {
                 Path tmp = Files.createDirectory(work.resolve("tmp"));
                 Files.setAttribute(tmp, "unix:uid", NOBODY);
                 Files.setAttribute(tmp, "unix:gid", NOBODY);
-                String cp = copyClasspath(work.resolve("cp"));
+                String cp = ForOthers.copy(ForOthers.classpath(), work.resolve("cp"));
                 String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
                 boolean v1 = dev.sandbox.cgroups.CgroupHost.detect().v1Mounts().containsKey("memory");
                 if (v1) {
@@ -167,7 +167,7 @@ class RootlessIT {
             }
             assertThat(results.get("cwd-denied")).isEqualTo("chdir /root: EACCES (Permission denied)");
         } finally {
-            deleteTree(work);
+            ForOthers.deleteTree(work);
         }
     }
 
@@ -212,70 +212,4 @@ class RootlessIT {
         return new String(Base64.getDecoder().decode(b64), StandardCharsets.UTF_8);
     }
 
-    /** A world-readable copy of this JVM's class path, since ~/.m2 of root is not. */
-    private static String copyClasspath(Path into) throws IOException {
-        Files.createDirectories(into);
-        List<String> entries = new ArrayList<>();
-        int i = 0;
-        for (String entry : classpathEntries()) {
-            Path src = Path.of(entry);
-            if (!Files.exists(src)) {
-                continue;
-            }
-            Path dst = into.resolve((i++) + "-" + src.getFileName());
-            if (Files.isDirectory(src)) {
-                try (Stream<Path> walk = Files.walk(src)) {
-                    for (Path p : (Iterable<Path>) walk::iterator) {
-                        Path t = dst.resolve(src.relativize(p).toString());
-                        if (Files.isDirectory(p)) {
-                            Files.createDirectories(t);
-                        } else {
-                            Files.copy(p, t, StandardCopyOption.COPY_ATTRIBUTES);
-                        }
-                    }
-                }
-            } else {
-                Files.copy(src, dst);
-            }
-            entries.add(dst.toString());
-        }
-        try (Stream<Path> walk = Files.walk(into)) {
-            for (Path p : (Iterable<Path>) walk::iterator) {
-                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
-            }
-        }
-        return String.join(":", entries);
-    }
-
-    /** The real class path, also when surefire hides it behind a manifest-only jar. */
-    private static List<String> classpathEntries() throws IOException {
-        List<String> out = new ArrayList<>();
-        for (String e : System.getProperty("java.class.path").split(":")) {
-            Path p = Path.of(e);
-            if (e.endsWith(".jar") && p.getFileName().toString().startsWith("surefire")) {
-                try (java.util.jar.JarFile jar = new java.util.jar.JarFile(p.toFile())) {
-                    String cp = jar.getManifest().getMainAttributes().getValue("Class-Path");
-                    if (cp != null) {
-                        for (String u : cp.trim().split("\\s+")) {
-                            out.add(Path.of(java.net.URI.create(u)).toString());
-                        }
-                        continue;
-                    }
-                }
-            }
-            out.add(e);
-        }
-        return out;
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }

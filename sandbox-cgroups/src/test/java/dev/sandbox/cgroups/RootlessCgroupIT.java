@@ -1,5 +1,6 @@
 package dev.sandbox.cgroups;
 
+import dev.sandbox.testing.ForOthers;
 import dev.sandbox.testing.HostRequirement;
 
 import org.junit.jupiter.api.AfterAll;
@@ -13,14 +14,11 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -49,13 +47,15 @@ class RootlessCgroupIT {
         Path tmp = Files.createDirectory(work.resolve("tmp"));
         Files.setAttribute(tmp, "unix:uid", NOBODY);
         Files.setAttribute(tmp, "unix:gid", NOBODY);
-        classpath = copyClasses(work.resolve("cp"));
+        // only the library's and the tests' classes: the driver needs nothing else
+        classpath = ForOthers.copy(List.of(ForOthers.locationOf(Cgroups.class), ForOthers.locationOf(RootlessCgroupDriver.class)),
+                work.resolve("cp"));
     }
 
     @AfterAll
     static void removeWork() throws IOException {
         if (work != null) {
-            deleteTree(work);
+            ForOthers.deleteTree(work);
         }
     }
 
@@ -167,41 +167,4 @@ class RootlessCgroupIT {
         p.waitFor(10, TimeUnit.SECONDS);
     }
 
-    /**
-     * A world-readable copy of the library's and the tests' classes (root's ~/.m2 and the build
-     * directory may not be readable by others); the driver needs nothing else.
-     */
-    static String copyClasses(Path into) throws Exception {
-        List<String> entries = new ArrayList<>();
-        int i = 0;
-        for (Class<?> c : List.of(Cgroups.class, RootlessCgroupDriver.class)) {
-            Path src = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
-            Path dst = into.resolve(i++ + "-" + src.getFileName());
-            try (Stream<Path> walk = Files.walk(src)) {
-                for (Path p : (Iterable<Path>) walk::iterator) {
-                    Path t = dst.resolve(src.relativize(p).toString());
-                    if (Files.isDirectory(p)) {
-                        Files.createDirectories(t);
-                    } else {
-                        Files.copy(p, t, StandardCopyOption.COPY_ATTRIBUTES);
-                    }
-                }
-            }
-            entries.add(dst.toString());
-        }
-        try (Stream<Path> walk = Files.walk(into)) {
-            for (Path p : (Iterable<Path>) walk::iterator) {
-                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
-            }
-        }
-        return String.join(":", entries);
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }
