@@ -33,8 +33,7 @@ class CgroupsV1IT {
     static final long MiB = 1L << 20;
     static Cgroups cgroups;
 
-    final List<Process> started = new ArrayList<>();
-    final List<Cgroup> groups = new ArrayList<>();
+    final Tracked tracked = new Tracked();
 
     @BeforeAll
     static void requireV1AndRoot() {
@@ -49,12 +48,7 @@ class CgroupsV1IT {
 
     @AfterEach
     void cleanUp() throws Exception {
-        for (Process p : started) {
-            Kernel.kill(p);
-        }
-        for (Cgroup g : groups) {
-            g.close();
-        }
+        tracked.cleanUp();
     }
 
     @AfterAll
@@ -67,16 +61,21 @@ class CgroupsV1IT {
         Kernel.removePrefixes(Cgroups.DEFAULT_PREFIX);
     }
 
+    /** No group is left below this JVM's marker directories, and once idle the markers go too. */
+    static void assertNoGroupBelowOwnMarkers() throws IOException {
+        for (Path marker : Kernel.ownMarkerDirs(Cgroups.DEFAULT_PREFIX)) {
+            assertThat(Kernel.dirsBelow(marker)).as("groups below " + marker).isEmpty();
+        }
+        SharedDir.removeIdle();
+        assertThat(Kernel.ownMarkerDirs(Cgroups.DEFAULT_PREFIX)).isEmpty();
+    }
+
     Cgroup create(Limits limits) throws CgroupException {
-        Cgroup g = cgroups.create(limits);
-        groups.add(g);
-        return g;
+        return tracked.create(cgroups, limits);
     }
 
     Process gated(String script) throws IOException {
-        Process p = Kernel.gated(script);
-        started.add(p);
-        return p;
+        return tracked.gated(script);
     }
 
     @Test
@@ -149,8 +148,7 @@ class CgroupsV1IT {
         assertThat(Kernel.readLong(pids.resolve("pids.current"))).isLessThanOrEqualTo(20);
         assertThat(stderr).as("the shell saw fork fail").containsAnyOf("fork", "Resource temporarily unavailable");
         // the host is fine: a fork outside the group works
-        Process outside = new ProcessBuilder("true").start();
-        started.add(outside);
+        Process outside = tracked.track(new ProcessBuilder("true").start());
         assertThat(outside.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(outside.exitValue()).isZero();
         g.killAll();
@@ -304,11 +302,7 @@ class CgroupsV1IT {
         for (int i = 0; i < 200; i++) {
             cgroups.create(limits).close();
         }
-        for (Path marker : Kernel.ownMarkerDirs(Cgroups.DEFAULT_PREFIX)) {
-            assertThat(Kernel.dirsBelow(marker)).as("groups below " + marker).isEmpty();
-        }
-        SharedDir.removeIdle();
-        assertThat(Kernel.ownMarkerDirs(Cgroups.DEFAULT_PREFIX)).isEmpty();
+        assertNoGroupBelowOwnMarkers();
     }
 
     @Test
@@ -341,11 +335,7 @@ class CgroupsV1IT {
         } finally {
             pool.shutdownNow();
         }
-        for (Path marker : Kernel.ownMarkerDirs(Cgroups.DEFAULT_PREFIX)) {
-            assertThat(Kernel.dirsBelow(marker)).as("groups below " + marker).isEmpty();
-        }
-        SharedDir.removeIdle();
-        assertThat(Kernel.ownMarkerDirs(Cgroups.DEFAULT_PREFIX)).isEmpty();
+        assertNoGroupBelowOwnMarkers();
     }
 
     @Test

@@ -32,8 +32,7 @@ class CgroupsV2IT {
     static Path mount;
     static Cgroups cgroups;
 
-    final List<Process> started = new ArrayList<>();
-    final List<Cgroup> groups = new ArrayList<>();
+    final Tracked tracked = new Tracked();
 
     @BeforeAll
     static void requireUnifiedMount() throws Exception {
@@ -51,12 +50,7 @@ class CgroupsV2IT {
 
     @AfterEach
     void cleanUp() throws Exception {
-        for (Process p : started) {
-            Kernel.kill(p);
-        }
-        for (Cgroup g : groups) {
-            g.close();
-        }
+        tracked.cleanUp();
     }
 
     @AfterAll
@@ -70,15 +64,11 @@ class CgroupsV2IT {
     }
 
     Cgroup create(Limits limits) throws CgroupException {
-        Cgroup g = cgroups.create(limits);
-        groups.add(g);
-        return g;
+        return tracked.create(cgroups, limits);
     }
 
     Process gated(String script) throws IOException {
-        Process p = Kernel.gated(script);
-        started.add(p);
-        return p;
+        return tracked.gated(script);
     }
 
     /** The v2 group of {@code pid}, from /proc/pid/cgroup's 0:: line. */
