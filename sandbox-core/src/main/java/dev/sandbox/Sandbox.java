@@ -89,6 +89,7 @@ public final class Sandbox {
     private final boolean redirectErrorStream;
     private final Limits limits;
     private final Cgroups cgroups;
+    private final Spec template;
     private final int euid;
     private final int egid;
 
@@ -111,6 +112,7 @@ public final class Sandbox {
         this.cgroups = b.cgroups;
         this.euid = euid;
         this.egid = egid;
+        this.template = template();
     }
 
     private static EnumSet<Namespace> effectiveNamespaces(Builder b, int euid) {
@@ -273,12 +275,17 @@ public final class Sandbox {
         return List.copyOf(command);
     }
 
-    /** The helper's spec for {@code command}. */
+    /** The helper's spec for {@code command}: the settings' part is encoded once, at build(). */
     Spec spec(List<String> command) {
         List<byte[]> args = new ArrayList<>(command.size());
         for (String a : command) {
             args.add(Encoding.bytes(a));
         }
+        return template.withArgs(args);
+    }
+
+    /** Everything of the spec but the command (the JVM's environment does not change while it runs). */
+    private Spec template() {
         Map<String, String> environment = new LinkedHashMap<>(clearEnv ? Map.of() : System.getenv());
         environment.putAll(env);
         List<byte[]> envBytes = new ArrayList<>(environment.size());
@@ -332,7 +339,7 @@ public final class Sandbox {
                 workingDirectory == null ? null : Encoding.bytes(workingDirectory),
                 Encoding.bytes(path),
                 timeout == null ? 0 : Math.max(1, timeout.toMillis()),
-                killGracePeriod.toMillis(), args, envBytes);
+                killGracePeriod.toMillis(), List.of(), envBytes);
     }
 
     /** The spec of a start of {@code command}, in readable form: what the helper would get. */

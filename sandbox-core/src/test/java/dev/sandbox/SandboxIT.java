@@ -66,6 +66,9 @@ class SandboxIT {
         void feedsStdinAndReadsStdoutAsAProcess() throws Exception {
             try (SandboxedProcess p = Sandbox.builder().pidNs().build().start("tr", "a-z", "A-Z")) {
                 Process asProcess = p;
+                // the handle is the kernel's process: its command line is the sandboxed command's
+                assertThat(asProcess.toHandle().pid()).isEqualTo(p.pid());
+                assertThat(Kernel.read("/proc/" + p.pid() + "/cmdline")).isEqualTo("tr\0a-z\0A-Z\0");
                 try (OutputStream in = asProcess.getOutputStream()) {
                     in.write("hello\n".getBytes(StandardCharsets.UTF_8));
                 }

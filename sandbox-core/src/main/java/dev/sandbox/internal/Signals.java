@@ -7,13 +7,7 @@ package dev.sandbox.internal;
  */
 public final class Signals {
 
-    public static final int SIGHUP = 1;
-    public static final int SIGINT = 2;
-    public static final int SIGQUIT = 3;
     public static final int SIGKILL = 9;
-    public static final int SIGUSR1 = 10;
-    public static final int SIGUSR2 = 12;
-    public static final int SIGTERM = 15;
 
     private static final String[] NAMES = {"0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP",
         "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM",

@@ -50,6 +50,12 @@ public record Spec(
         env = List.copyOf(env);
     }
 
+    /** This spec for another command. */
+    public Spec withArgs(List<byte[]> newArgs) {
+        return new Spec(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, root, mounts, features, cwd, path,
+                timeoutMillis, graceMillis, newArgs, env);
+    }
+
     /** The message sent on fd 3: header, then records in a fixed order. */
     public byte[] encode() {
         Records r = new Records();

@@ -18,10 +18,6 @@ public final class WaitStatus {
         return (status >> 8) & 0xff;
     }
 
-    public static boolean signaled(int status) {
-        return !exited(status) && (status & 0x7f) != 0x7f;
-    }
-
     public static int termSignal(int status) {
         return status & 0x7f;
     }
