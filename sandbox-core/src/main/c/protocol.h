@@ -39,7 +39,7 @@
 #define SANDBOX_PROTOCOL_H
 
 #define SBX_SPEC_MAGIC 0x53425853u /* arbitrary; rejects a stray writer on fd 3 */
-#define SBX_SPEC_VERSION 1u
+#define SBX_SPEC_VERSION 2u
 #define SBX_SPEC_MAX_BODY (64u * 1024u * 1024u)
 
 /* Spec record tags. */
@@ -50,7 +50,8 @@ enum sbx_tag {
     SBX_T_SETGROUPS_DENY = 4, /* empty: write "deny" to /proc/<pid>/setgroups */
     SBX_T_HOSTNAME = 5,       /* string */
     SBX_T_ROOT = 6,           /* u32 SBX_ROOT_* ; at most once, default HOST */
-    SBX_T_MOUNT = 7,          /* u32 SBX_MOUNT_*, u32 n, source[n], u32 m, target[m]; repeatable, in order */
+    SBX_T_MOUNT = 7,          /* u32 SBX_MOUNT_*, u32 SBX_MOUNT_F_* flags, u64 tmpfs size in bytes (0: the
+                                 kernel's default), u32 n, source[n], u32 m, target[m]; repeatable, in order */
     SBX_T_FEATURES = 8,       /* u32 SBX_FEATURE_* bits; at most once */
     SBX_T_CWD = 9,            /* string */
     SBX_T_PATH = 10,          /* string: the PATH searched when argv[0] has no '/' */
@@ -58,7 +59,12 @@ enum sbx_tag {
     SBX_T_GRACE_MS = 12,      /* u64: SIGTERM -> SIGKILL grace period */
     SBX_T_ARG = 13,           /* string; repeatable, in order; at least one */
     SBX_T_ENV = 14,           /* string "NAME=value"; repeatable, in order */
+    SBX_T_CAPS = 15,          /* u64: capabilities kept after exec (bit n = capability n); absent = none */
+    SBX_T_SECURITY = 16,      /* u32 SBX_SEC_* bits; at most once */
+    SBX_T_IDS = 17,           /* u32 uid, u32 gid: the ids (inside the user ns) the command runs as; at most once */
+    SBX_T_SECCOMP = 18,       /* struct sock_filter[] (8 bytes each, 1..4096): installed right before execve */
 };
+#define SBX_T_LAST SBX_T_SECCOMP
 
 enum sbx_root {
     SBX_ROOT_HOST = 0,      /* the host's root, as it is */
@@ -72,11 +78,25 @@ enum sbx_mount_kind {
     SBX_MOUNT_TMPFS = 3, /* source is empty */
 };
 
+enum sbx_mount_flag {
+    /* bind: an idmapped mount (made by the helper, outside the user ns) showing the source's owner
+       as the sandbox's uid/gid, so the sandbox's writes land as the owner's on disk */
+    SBX_MOUNT_F_IDMAP = 1u << 0,
+};
+
 enum sbx_feature {
     SBX_FEATURE_PROC = 1u << 0,     /* a fresh procfs on /proc */
     SBX_FEATURE_DEV = 1u << 1,      /* a minimal /dev */
     SBX_FEATURE_LOOPBACK = 1u << 2, /* bring lo up (new net ns) */
     SBX_FEATURE_SYS = 1u << 3,      /* a fresh read-only sysfs on /sys: the new net ns's devices (read-only root) */
+    SBX_FEATURE_RO_CGROUP = 1u << 4, /* /sys/fs/cgroup read-only (recursively) in the sandbox's view */
+};
+
+enum sbx_security {
+    SBX_SEC_NO_NEW_PRIVS = 1u << 0, /* prctl(PR_SET_NO_NEW_PRIVS) before exec */
+    SBX_SEC_NEW_SESSION = 1u << 1,  /* setsid(): no controlling terminal, own session */
+    SBX_SEC_LOCK_MOUNTS = 1u << 2,  /* a nested user namespace once the view is built: every mount locked */
+    SBX_SEC_CLEAR_GROUPS = 1u << 3, /* setgroups(0, NULL): drop the caller's supplementary groups */
 };
 
 enum sbx_frame {

@@ -14,7 +14,13 @@
 #define ALL_NAMESPACES                                                                        \
     ((uint32_t)(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS |    \
                 CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWTIME))
-#define ALL_FEATURES ((uint32_t)(SBX_FEATURE_PROC | SBX_FEATURE_DEV | SBX_FEATURE_LOOPBACK | SBX_FEATURE_SYS))
+#define ALL_FEATURES                                                                                 \
+    ((uint32_t)(SBX_FEATURE_PROC | SBX_FEATURE_DEV | SBX_FEATURE_LOOPBACK | SBX_FEATURE_SYS | SBX_FEATURE_RO_CGROUP))
+#define ALL_SECURITY \
+    ((uint32_t)(SBX_SEC_NO_NEW_PRIVS | SBX_SEC_NEW_SESSION | SBX_SEC_LOCK_MOUNTS | SBX_SEC_CLEAR_GROUPS))
+#define ALL_MOUNT_FLAGS ((uint32_t)SBX_MOUNT_F_IDMAP)
+#define SBX_SECCOMP_MAX_INSNS 4096 /* BPF_MAXINSNS */
+#define SBX_LAST_CAP 63
 
 static const struct {
     uint32_t bit;
@@ -33,13 +39,25 @@ static const struct {
     {SBX_FEATURE_DEV, "dev"},
     {SBX_FEATURE_LOOPBACK, "loopback"},
     {SBX_FEATURE_SYS, "sys"},
+    {SBX_FEATURE_RO_CGROUP, "ro-cgroup"},
+};
+
+static const struct {
+    uint32_t bit;
+    const char *name;
+} security_names[] = {
+    {SBX_SEC_NO_NEW_PRIVS, "no-new-privs"},
+    {SBX_SEC_NEW_SESSION, "new-session"},
+    {SBX_SEC_LOCK_MOUNTS, "lock-mounts"},
+    {SBX_SEC_CLEAR_GROUPS, "clear-groups"},
 };
 
 static const char *tag_name(unsigned tag)
 {
     static const char *names[] = {NULL,       "NAMESPACES", "UID_MAP", "GID_MAP", "SETGROUPS_DENY",
                                   "HOSTNAME", "ROOT",       "MOUNT",   "FEATURES", "CWD",
-                                  "PATH",     "TIMEOUT_MS", "GRACE_MS", "ARG",    "ENV"};
+                                  "PATH",     "TIMEOUT_MS", "GRACE_MS", "ARG",    "ENV",
+                                  "CAPS",     "SECURITY",   "IDS",     "SECCOMP"};
     return tag < sizeof names / sizeof names[0] && names[tag] ? names[tag] : "?";
 }
 
@@ -135,18 +153,19 @@ static uint64_t get_u64(const unsigned char *p)
     return v;
 }
 
-/* The MOUNT payload: u32 kind, u32 n, source[n], u32 m, target[m]. */
+/* The MOUNT payload: u32 kind, u32 flags, u64 size, u32 n, source[n], u32 m, target[m]. */
 static int decode_mount(const unsigned char *p, uint32_t len, struct sbx_spec *s, char *reason, size_t cap)
 {
-    if (len < 12)
+    if (len < 24)
         return reject(reason, cap, "MOUNT payload too short (%u bytes)", len);
-    uint32_t kind = get_u32(p), n = get_u32(p + 4);
-    if (n > len - 12)
+    uint32_t kind = get_u32(p), flags = get_u32(p + 4), n = get_u32(p + 16);
+    uint64_t size = get_u64(p + 8);
+    if (n > len - 24)
         return reject(reason, cap, "MOUNT source length %u overruns the record", n);
-    uint32_t m = get_u32(p + 8 + n);
-    if ((uint64_t)12 + n + m != len)
+    uint32_t m = get_u32(p + 20 + n);
+    if ((uint64_t)24 + n + m != len)
         return reject(reason, cap, "MOUNT lengths (%u, %u) do not match the record length %u", n, m, len);
-    const unsigned char *src = p + 8, *dst = p + 12 + n;
+    const unsigned char *src = p + 20, *dst = p + 24 + n;
     if (kind != SBX_MOUNT_BIND && kind != SBX_MOUNT_RO_BIND && kind != SBX_MOUNT_TMPFS)
         return reject(reason, cap, "unknown mount kind %u", kind);
     if (memchr(src, 0, n) || memchr(dst, 0, m))
@@ -155,6 +174,12 @@ static int decode_mount(const unsigned char *p, uint32_t len, struct sbx_spec *s
         return reject(reason, cap, "tmpfs mount with a source");
     if (kind != SBX_MOUNT_TMPFS && n == 0)
         return reject(reason, cap, "bind mount with an empty source");
+    if (flags & ~ALL_MOUNT_FLAGS)
+        return reject(reason, cap, "unknown mount flags 0x%x", flags & ~ALL_MOUNT_FLAGS);
+    if ((flags & SBX_MOUNT_F_IDMAP) && kind == SBX_MOUNT_TMPFS)
+        return reject(reason, cap, "idmapped tmpfs mount");
+    if (size && kind != SBX_MOUNT_TMPFS)
+        return reject(reason, cap, "size on a bind mount");
     if (m == 0 || dst[0] != '/')
         return reject(reason, cap, "mount target not absolute");
     if (s->n_mounts >= SBX_MAX_MOUNTS)
@@ -167,6 +192,8 @@ static int decode_mount(const unsigned char *p, uint32_t len, struct sbx_spec *s
     }
     struct sbx_mount *mt = &s->mounts[s->n_mounts];
     mt->kind = kind;
+    mt->flags = flags;
+    mt->size = size;
     mt->source = take_string(src, n);
     mt->target = take_string(dst, m);
     if (!mt->source || !mt->target)
@@ -209,12 +236,23 @@ static int check_whole(const struct sbx_spec *s, unsigned seen_ns, char *reason,
         return reject(reason, cap, "loopback feature without CLONE_NEWNET");
     if ((s->features & SBX_FEATURE_SYS) && (s->root != SBX_ROOT_READ_ONLY || !(s->namespaces & CLONE_NEWNET)))
         return reject(reason, cap, "sys feature without a read-only root and CLONE_NEWNET");
+    if ((s->features & SBX_FEATURE_RO_CGROUP) && !(s->namespaces & CLONE_NEWNS))
+        return reject(reason, cap, "ro-cgroup feature without CLONE_NEWNS");
+    if ((s->security & SBX_SEC_LOCK_MOUNTS) && (s->namespaces & (CLONE_NEWUSER | CLONE_NEWNS)) != (CLONE_NEWUSER | CLONE_NEWNS))
+        return reject(reason, cap, "lock-mounts without CLONE_NEWUSER and CLONE_NEWNS");
+    if (s->has_ids && !(s->namespaces & CLONE_NEWUSER))
+        return reject(reason, cap, "IDS without CLONE_NEWUSER");
+    for (size_t i = 0; i < s->n_mounts; i++)
+        if ((s->mounts[i].flags & SBX_MOUNT_F_IDMAP) && !(s->namespaces & CLONE_NEWUSER))
+            return reject(reason, cap, "idmapped mount without CLONE_NEWUSER");
+    if (s->keep_caps >> SBX_LAST_CAP)
+        return reject(reason, cap, "capability bit 63 set");
     return 0;
 }
 
 int spec_decode(const unsigned char *body, size_t len, struct sbx_spec *s, char *reason, size_t cap)
 {
-    unsigned seen[SBX_T_ENV + 1] = {0};
+    unsigned seen[SBX_T_LAST + 1] = {0};
     size_t argv_cap = 0, envp_cap = 0;
     memset(s, 0, sizeof *s);
     s->root = SBX_ROOT_HOST;
@@ -234,7 +272,7 @@ int spec_decode(const unsigned char *body, size_t len, struct sbx_spec *s, char 
         const unsigned char *p = body + off + 8;
         off += 8 + (size_t)plen;
 
-        if (tag < SBX_T_NAMESPACES || tag > SBX_T_ENV)
+        if (tag < SBX_T_NAMESPACES || tag > SBX_T_LAST)
             return reject(reason, cap, "unknown tag %u", tag);
         seen[tag]++;
         switch (tag) {
@@ -246,6 +284,10 @@ int spec_decode(const unsigned char *body, size_t len, struct sbx_spec *s, char 
         case SBX_T_PATH:
         case SBX_T_TIMEOUT_MS:
         case SBX_T_GRACE_MS:
+        case SBX_T_CAPS:
+        case SBX_T_SECURITY:
+        case SBX_T_IDS:
+        case SBX_T_SECCOMP:
             if (seen[tag] > 1)
                 return reject(reason, cap, "repeated %s", tag_name(tag));
             break;
@@ -257,7 +299,12 @@ int spec_decode(const unsigned char *body, size_t len, struct sbx_spec *s, char 
         case SBX_T_NAMESPACES:
         case SBX_T_ROOT:
         case SBX_T_FEATURES:
+        case SBX_T_SECURITY:
             want = 4;
+            break;
+        case SBX_T_IDS:
+        case SBX_T_CAPS:
+            want = 8;
             break;
         case SBX_T_UID_MAP:
         case SBX_T_GID_MAP:
@@ -345,6 +392,28 @@ int spec_decode(const unsigned char *body, size_t len, struct sbx_spec *s, char 
             if (push_string(&s->envp, &s->envc, &envp_cap, str))
                 return reject(reason, cap, "out of memory");
             break;
+        case SBX_T_CAPS:
+            s->keep_caps = get_u64(p);
+            break;
+        case SBX_T_SECURITY:
+            s->security = get_u32(p);
+            if (s->security & ~ALL_SECURITY)
+                return reject(reason, cap, "unknown security bits 0x%x", s->security & ~ALL_SECURITY);
+            break;
+        case SBX_T_IDS:
+            s->has_ids = 1;
+            s->uid = get_u32(p);
+            s->gid = get_u32(p + 4);
+            break;
+        case SBX_T_SECCOMP:
+            if (plen == 0 || plen % 8 != 0 || plen / 8 > SBX_SECCOMP_MAX_INSNS)
+                return reject(reason, cap, "SECCOMP payload of %u bytes (expected: 1 to %d instructions of 8 bytes)",
+                              plen, SBX_SECCOMP_MAX_INSNS);
+            if (!(s->seccomp = malloc(plen)))
+                return reject(reason, cap, "out of memory");
+            memcpy(s->seccomp, p, plen);
+            s->seccomp_len = plen / 8;
+            break;
         }
     }
     if (check_whole(s, seen[SBX_T_NAMESPACES], reason, cap))
@@ -384,7 +453,7 @@ void spec_describe(const struct sbx_spec *s, FILE *out)
     static const char *kinds[] = {NULL, "bind", "ro-bind", "tmpfs"};
     int any;
 
-    fputs("sandbox-spec v1\n", out);
+    fputs("sandbox-spec v2\n", out);
     fputs("namespaces ", out);
     any = 0;
     for (size_t i = 0; i < sizeof ns_names / sizeof ns_names[0]; i++)
@@ -409,6 +478,10 @@ void spec_describe(const struct sbx_spec *s, FILE *out)
             fputc(' ', out);
         }
         put_quoted(out, m->target);
+        if (m->flags & SBX_MOUNT_F_IDMAP)
+            fputs(" idmap", out);
+        if (m->size)
+            fprintf(out, " size=%llu", (unsigned long long)m->size);
         fputc('\n', out);
     }
     fputs("features ", out);
@@ -427,6 +500,17 @@ void spec_describe(const struct sbx_spec *s, FILE *out)
         put_quoted(out, s->path);
         fputc('\n', out);
     }
+    fputs("security ", out);
+    any = 0;
+    for (size_t i = 0; i < sizeof security_names / sizeof security_names[0]; i++)
+        if (s->security & security_names[i].bit)
+            fprintf(out, "%s%s", any++ ? "," : "", security_names[i].name);
+    fputs(any ? "\n" : "none\n", out);
+    fprintf(out, "caps 0x%llx\n", (unsigned long long)s->keep_caps);
+    if (s->has_ids)
+        fprintf(out, "ids %u %u\n", s->uid, s->gid);
+    if (s->seccomp)
+        fprintf(out, "seccomp %zu\n", s->seccomp_len);
     fprintf(out, "timeout_ms %llu\n", (unsigned long long)s->timeout_ms);
     fprintf(out, "grace_ms %llu\n", (unsigned long long)s->grace_ms);
     for (size_t i = 0; i < s->argc; i++) {

@@ -16,6 +16,8 @@ struct sbx_idmap {
 
 struct sbx_mount {
     uint32_t kind;  /* SBX_MOUNT_* */
+    uint32_t flags; /* SBX_MOUNT_F_* */
+    uint64_t size;  /* tmpfs: size= in bytes, 0 for the kernel's default */
     char *source;   /* "" for tmpfs */
     char *target;   /* absolute path inside the sandbox */
 };
@@ -40,6 +42,12 @@ struct sbx_spec {
     size_t argc;
     char **envp; /* NULL-terminated */
     size_t envc;
+    uint64_t keep_caps; /* capabilities kept after exec, bit n = capability n */
+    uint32_t security;  /* SBX_SEC_* */
+    int has_ids;        /* uid/gid below are set */
+    uint32_t uid, gid;  /* inside the user namespace */
+    unsigned char *seccomp; /* struct sock_filter[], NULL when absent */
+    size_t seccomp_len;     /* instructions */
 };
 
 /*

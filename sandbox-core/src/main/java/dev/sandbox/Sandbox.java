@@ -326,7 +326,7 @@ public final class Sandbox {
                 case TMPFS -> Protocol.MOUNT_TMPFS;
             };
             byte[] source = m.source() == null ? new byte[0] : Encoding.bytes(m.source().toString());
-            specMounts.add(new Spec.Mount(kind, source, Encoding.bytes(m.target())));
+            specMounts.add(new Spec.Mount(kind, 0, 0, source, Encoding.bytes(m.target())));
         }
         return new Spec(flags, uidMaps, gidMaps, userNs && euid != 0,
                 hostname == null ? null : Encoding.bytes(hostname),
@@ -339,7 +339,7 @@ public final class Sandbox {
                 workingDirectory == null ? null : Encoding.bytes(workingDirectory),
                 Encoding.bytes(path),
                 timeout == null ? 0 : Math.max(1, timeout.toMillis()),
-                killGracePeriod.toMillis(), List.of(), envBytes);
+                killGracePeriod.toMillis(), List.of(), envBytes, 0, 0, null, null);
     }
 
     /** The spec of a start of {@code command}, in readable form: what the helper would get. */

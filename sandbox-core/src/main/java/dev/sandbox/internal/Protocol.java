@@ -9,7 +9,7 @@ package dev.sandbox.internal;
 public final class Protocol {
 
     public static final int SPEC_MAGIC = 0x53425853;
-    public static final int SPEC_VERSION = 1;
+    public static final int SPEC_VERSION = 2;
     public static final int SPEC_MAX_BODY = 64 * 1024 * 1024;
 
     public static final int T_NAMESPACES = 1;
@@ -26,6 +26,10 @@ public final class Protocol {
     public static final int T_GRACE_MS = 12;
     public static final int T_ARG = 13;
     public static final int T_ENV = 14;
+    public static final int T_CAPS = 15;
+    public static final int T_SECURITY = 16;
+    public static final int T_IDS = 17;
+    public static final int T_SECCOMP = 18;
 
     public static final int ROOT_HOST = 0;
     public static final int ROOT_READ_ONLY = 1;
@@ -35,10 +39,18 @@ public final class Protocol {
     public static final int MOUNT_RO_BIND = 2;
     public static final int MOUNT_TMPFS = 3;
 
+    public static final int MOUNT_F_IDMAP = 1;
+
     public static final int FEATURE_PROC = 1;
     public static final int FEATURE_DEV = 1 << 1;
     public static final int FEATURE_LOOPBACK = 1 << 2;
     public static final int FEATURE_SYS = 1 << 3;
+    public static final int FEATURE_RO_CGROUP = 1 << 4;
+
+    public static final int SEC_NO_NEW_PRIVS = 1;
+    public static final int SEC_NEW_SESSION = 1 << 1;
+    public static final int SEC_LOCK_MOUNTS = 1 << 2;
+    public static final int SEC_CLEAR_GROUPS = 1 << 3;
 
     public static final int FRAME_STARTED = 1;
     public static final int FRAME_ERROR = 2;

@@ -28,14 +28,25 @@ public record Spec(
         long timeoutMillis,
         long graceMillis,
         List<byte[]> args,
-        List<byte[]> env) {
+        List<byte[]> env,
+        long keepCaps,
+        int security,
+        Ids ids,
+        byte[] seccomp) {
+
+    /** The uid and gid (inside the user namespace) the command runs as. */
+    public record Ids(int uid, int gid) {
+    }
 
     /** One line of a uid_map or gid_map: {@code count} ids from {@code outside} seen as {@code inside}. */
     public record IdMap(int inside, int outside, int count) {
     }
 
-    /** A bind, read-only bind or tmpfs; {@code source} is empty for tmpfs. */
-    public record Mount(int kind, byte[] source, byte[] target) {
+    /**
+     * A bind, read-only bind or tmpfs; {@code source} is empty for tmpfs, {@code flags} are
+     * {@code MOUNT_F_*}, {@code size} is a tmpfs's size in bytes (0: the kernel's default).
+     */
+    public record Mount(int kind, int flags, long size, byte[] source, byte[] target) {
         public Mount {
             Objects.requireNonNull(source, "source");
             Objects.requireNonNull(target, "target");
@@ -53,7 +64,7 @@ public record Spec(
     /** This spec for another command. */
     public Spec withArgs(List<byte[]> newArgs) {
         return new Spec(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, root, mounts, features, cwd, path,
-                timeoutMillis, graceMillis, newArgs, env);
+                timeoutMillis, graceMillis, newArgs, env, keepCaps, security, ids, seccomp);
     }
 
     /** The message sent on fd 3: header, then records in a fixed order. */
@@ -74,8 +85,9 @@ public record Spec(
         }
         r.u32(Protocol.T_ROOT, root);
         for (Mount m : mounts) {
-            ByteBuffer b = order(ByteBuffer.allocate(12 + m.source().length + m.target().length));
-            b.putInt(m.kind()).putInt(m.source().length).put(m.source()).putInt(m.target().length).put(m.target());
+            ByteBuffer b = order(ByteBuffer.allocate(24 + m.source().length + m.target().length));
+            b.putInt(m.kind()).putInt(m.flags()).putLong(m.size());
+            b.putInt(m.source().length).put(m.source()).putInt(m.target().length).put(m.target());
             r.bytes(Protocol.T_MOUNT, b.array());
         }
         r.u32(Protocol.T_FEATURES, features);
@@ -93,6 +105,16 @@ public record Spec(
         for (byte[] e : env) {
             r.bytes(Protocol.T_ENV, e);
         }
+        if (keepCaps != 0) {
+            r.u64(Protocol.T_CAPS, keepCaps);
+        }
+        r.u32(Protocol.T_SECURITY, security);
+        if (ids != null) {
+            r.bytes(Protocol.T_IDS, order(ByteBuffer.allocate(8)).putInt(ids.uid()).putInt(ids.gid()).array());
+        }
+        if (seccomp != null) {
+            r.bytes(Protocol.T_SECCOMP, seccomp);
+        }
         byte[] body = r.out.toByteArray();
         ByteBuffer msg = order(ByteBuffer.allocate(12 + body.length));
         msg.putInt(Protocol.SPEC_MAGIC).putInt(Protocol.SPEC_VERSION).putInt(body.length).put(body);
@@ -101,7 +123,7 @@ public record Spec(
 
     /** The readable form, line for line what {@code sandbox-helper --describe-spec} prints. */
     public String describe() {
-        StringBuilder sb = new StringBuilder("sandbox-spec v1\n");
+        StringBuilder sb = new StringBuilder("sandbox-spec v2\n");
         sb.append("namespaces ").append(namespaceNames(namespaces)).append('\n');
         for (IdMap m : uidMaps) {
             sb.append("uid_map ").append(Integer.toUnsignedString(m.inside())).append(' ')
@@ -134,6 +156,12 @@ public record Spec(
                 case Protocol.MOUNT_TMPFS -> sb.append("mount tmpfs ").append(quote(m.target()));
                 default -> throw new IllegalStateException("mount kind " + m.kind());
             }
+            if ((m.flags() & Protocol.MOUNT_F_IDMAP) != 0) {
+                sb.append(" idmap");
+            }
+            if (m.size() != 0) {
+                sb.append(" size=").append(Long.toUnsignedString(m.size()));
+            }
             sb.append('\n');
         }
         sb.append("features ").append(featureNames(features)).append('\n');
@@ -142,6 +170,16 @@ public record Spec(
         }
         if (path != null) {
             sb.append("path ").append(quote(path)).append('\n');
+        }
+        sb.append("security ").append(names(security, "no-new-privs", "new-session", "lock-mounts", "clear-groups"))
+                .append('\n');
+        sb.append("caps 0x").append(Long.toHexString(keepCaps)).append('\n');
+        if (ids != null) {
+            sb.append("ids ").append(Integer.toUnsignedString(ids.uid())).append(' ')
+                    .append(Integer.toUnsignedString(ids.gid())).append('\n');
+        }
+        if (seccomp != null) {
+            sb.append("seccomp ").append(seccomp.length / 8).append('\n');
         }
         sb.append("timeout_ms ").append(Long.toUnsignedString(timeoutMillis)).append('\n');
         sb.append("grace_ms ").append(Long.toUnsignedString(graceMillis)).append('\n');
@@ -169,10 +207,14 @@ public record Spec(
     }
 
     static String featureNames(int features) {
+        return names(features, "proc", "dev", "loopback", "sys", "ro-cgroup");
+    }
+
+    /** The names of the bits set in {@code bits}, bit i named names[i]; "none" when no bit is set. */
+    private static String names(int bits, String... names) {
         StringBuilder sb = new StringBuilder();
-        String[] names = {"proc", "dev", "loopback", "sys"};
         for (int i = 0; i < names.length; i++) {
-            if ((features & (1 << i)) != 0) {
+            if ((bits & (1 << i)) != 0) {
                 sb.append(sb.length() == 0 ? "" : ",").append(names[i]);
             }
         }

@@ -38,14 +38,17 @@ class SpecRoundTripTest {
         Spec spec = new Spec(0x10000000 | 0x20000000 | 0x00020000,
                 List.of(new Spec.IdMap(0, 1000, 1)), List.of(new Spec.IdMap(0, 1000, 1)), true,
                 "box".getBytes(StandardCharsets.UTF_8), Protocol.ROOT_READ_ONLY,
-                List.of(new Spec.Mount(Protocol.MOUNT_RO_BIND, "/a b".getBytes(StandardCharsets.UTF_8),
+                List.of(new Spec.Mount(Protocol.MOUNT_RO_BIND, 0, 0, "/a b".getBytes(StandardCharsets.UTF_8),
                         "/x\"y".getBytes(StandardCharsets.UTF_8)),
-                        new Spec.Mount(Protocol.MOUNT_TMPFS, new byte[0], "/tmp".getBytes(StandardCharsets.UTF_8))),
+                        new Spec.Mount(Protocol.MOUNT_BIND, Protocol.MOUNT_F_IDMAP, 0, "/o".getBytes(StandardCharsets.UTF_8),
+                                "/out".getBytes(StandardCharsets.UTF_8)),
+                        new Spec.Mount(Protocol.MOUNT_TMPFS, 0, 1 << 20, new byte[0], "/tmp".getBytes(StandardCharsets.UTF_8))),
                 Protocol.FEATURE_PROC | Protocol.FEATURE_DEV, null, "/bin".getBytes(StandardCharsets.UTF_8), 1500, 2000,
                 List.of("echo".getBytes(StandardCharsets.UTF_8), new byte[] {'a', '\\', (byte) 0xff, '\n'}),
-                List.of("K=v".getBytes(StandardCharsets.UTF_8)));
+                List.of("K=v".getBytes(StandardCharsets.UTF_8)), 1L << 21,
+                Protocol.SEC_NO_NEW_PRIVS | Protocol.SEC_LOCK_MOUNTS, new Spec.Ids(0, 0), new byte[16]);
         assertThat(spec.describe()).isEqualTo("""
-                sandbox-spec v1
+                sandbox-spec v2
                 namespaces user,mount,pid
                 uid_map 0 1000 1
                 gid_map 0 1000 1
@@ -53,9 +56,14 @@ class SpecRoundTripTest {
                 hostname "box"
                 root read-only
                 mount ro-bind "/a b" "/x\\"y"
-                mount tmpfs "/tmp"
+                mount bind "/o" "/out" idmap
+                mount tmpfs "/tmp" size=1048576
                 features proc,dev
                 path "/bin"
+                security no-new-privs,lock-mounts
+                caps 0x200000
+                ids 0 0
+                seccomp 2
                 timeout_ms 1500
                 grace_ms 2000
                 arg "echo"
@@ -68,17 +76,17 @@ class SpecRoundTripTest {
     @Label("the helper rejects a spec with a bad magic number, a NUL in a string, or no command")
     void rejectsMalformedSpecs() throws Exception {
         Spec ok = new Spec(0, List.of(), List.of(), false, null, Protocol.ROOT_HOST, List.of(), 0, null, null, 0, 0,
-                List.of("true".getBytes(StandardCharsets.UTF_8)), List.of());
+                List.of("true".getBytes(StandardCharsets.UTF_8)), List.of(), 0, 0, null, null);
         byte[] badMagic = ok.encode();
         badMagic[0] ^= 0x55;
         assertThat(helperDescribes(badMagic).status()).isEqualTo(2);
 
         Spec nul = new Spec(0, List.of(), List.of(), false, null, Protocol.ROOT_HOST, List.of(), 0, null, null, 0, 0,
-                List.of(new byte[] {'a', 0, 'b'}), List.of());
+                List.of(new byte[] {'a', 0, 'b'}), List.of(), 0, 0, null, null);
         assertThat(helperDescribes(nul.encode()).status()).isEqualTo(2);
 
         Spec noArgs = new Spec(0, List.of(), List.of(), false, null, Protocol.ROOT_HOST, List.of(), 0, null, null, 0, 0,
-                List.of(), List.of());
+                List.of(), List.of(), 0, 0, null, null);
         assertThat(helperDescribes(noArgs.encode()).status()).isEqualTo(2);
 
         byte[] truncated = ok.encode();
@@ -119,8 +127,11 @@ class SpecRoundTripTest {
         Arbitrary<Spec.IdMap> idMap = Combinators.combine(Arbitraries.integers(), Arbitraries.integers(),
                 Arbitraries.integers().filter(c -> c != 0)).as(Spec.IdMap::new);
         Arbitrary<Spec.Mount> mount = Combinators.combine(
-                Arbitraries.of(Protocol.MOUNT_BIND, Protocol.MOUNT_RO_BIND, Protocol.MOUNT_TMPFS), absolute, absolute)
-                .as((kind, src, dst) -> new Spec.Mount(kind, kind == Protocol.MOUNT_TMPFS ? new byte[0] : src, dst));
+                Arbitraries.of(Protocol.MOUNT_BIND, Protocol.MOUNT_RO_BIND, Protocol.MOUNT_TMPFS), absolute, absolute,
+                Arbitraries.of(true, false), Arbitraries.longs().greaterOrEqual(0))
+                .as((kind, src, dst, idmap, size) -> kind == Protocol.MOUNT_TMPFS
+                        ? new Spec.Mount(kind, 0, size, new byte[0], dst)
+                        : new Spec.Mount(kind, idmap ? Protocol.MOUNT_F_IDMAP : 0, 0, src, dst));
         Arbitrary<Integer> nsFlags = Arbitraries.subsetOf(0x10000000, 0x00020000, 0x20000000, 0x40000000, 0x04000000,
                 0x08000000, 0x02000000, 0x00000080).map(s -> s.stream().reduce(0, (a, b) -> a | b));
         return Combinators.combine(
@@ -131,15 +142,19 @@ class SpecRoundTripTest {
                 nonEmpty.injectNull(0.3),
                 Arbitraries.of(Protocol.ROOT_HOST, Protocol.ROOT_READ_ONLY, Protocol.ROOT_EMPTY),
                 mount.list().ofMaxSize(4),
-                Arbitraries.integers().between(0, 15)
+                Arbitraries.integers().between(0, 31)
         ).flatAs((ns, uids, gids, deny, host, root, mounts, features) -> Combinators.combine(
                 absolute.injectNull(0.3),
                 noNul.injectNull(0.3),
                 Arbitraries.longs().greaterOrEqual(0),
                 Arbitraries.longs().greaterOrEqual(0),
                 noNul.list().ofMinSize(1).ofMaxSize(6),
-                noNul.list().ofMaxSize(6)
-        ).as((cwd, path, timeout, grace, args, env) -> {
+                noNul.list().ofMaxSize(6),
+                Combinators.combine(Arbitraries.longs().between(0, Long.MAX_VALUE), Arbitraries.integers().between(0, 15),
+                        Combinators.combine(Arbitraries.integers(), Arbitraries.integers()).as(Spec.Ids::new).injectNull(0.3),
+                        Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(64).map(b -> java.util.Arrays.copyOf(b, b.length * 8))
+                                .injectNull(0.3)).as((c, sb, i, f) -> java.util.Arrays.<Object>asList(c, sb, i, f))
+        ).as((cwd, path, timeout, grace, args, env, sec) -> {
             // the decoder rejects mounts without a mount namespace and a hostname without a UTS one
             // the decoder's cross-field rules, which Sandbox.spec() keeps too
             int feats = features;
@@ -152,9 +167,18 @@ class SpecRoundTripTest {
             if ((ns & 0x40000000) == 0 || root != Protocol.ROOT_READ_ONLY) {
                 feats &= ~Protocol.FEATURE_SYS;
             }
-            boolean needsMountNs = !mounts.isEmpty() || root != Protocol.ROOT_HOST || (feats & 3) != 0;
-            int flags = ns | (needsMountNs ? 0x00020000 : 0) | (host == null ? 0 : 0x04000000);
-            return new Spec(flags, uids, gids, deny, host, root, mounts, feats, cwd, path, timeout, grace, args, env);
+            long caps = (Long) sec.get(0);
+            int security = (Integer) sec.get(1);
+            Spec.Ids ids = (Spec.Ids) sec.get(2);
+            byte[] seccomp = (byte[]) sec.get(3);
+            boolean needsMountNs = !mounts.isEmpty() || root != Protocol.ROOT_HOST || (feats & 3) != 0
+                    || (feats & Protocol.FEATURE_RO_CGROUP) != 0 || (security & Protocol.SEC_LOCK_MOUNTS) != 0;
+            boolean needsUserNs = ids != null || (security & Protocol.SEC_LOCK_MOUNTS) != 0
+                    || mounts.stream().anyMatch(m -> (m.flags() & Protocol.MOUNT_F_IDMAP) != 0);
+            int flags = ns | (needsMountNs ? 0x00020000 : 0) | (host == null ? 0 : 0x04000000)
+                    | (needsUserNs ? 0x10000000 : 0);
+            return new Spec(flags, uids, gids, deny, host, root, mounts, feats, cwd, path, timeout, grace, args, env,
+                    caps, security, ids, seccomp);
         }));
     }
 }
