@@ -19,6 +19,13 @@
 #define SYS_mount_setattr 442
 #endif
 
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -40,6 +47,10 @@ struct sbx_mount_attr {
     uint64_t userns_fd;
 };
 #define SBX_MOUNT_ATTR_RDONLY 0x00000001ULL
+#define SBX_MOUNT_ATTR_IDMAP 0x00100000ULL
+#define SBX_OPEN_TREE_CLONE 1
+#define SBX_OPEN_TREE_CLOEXEC 02000000 /* O_CLOEXEC */
+#define SBX_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
 
 struct sbx_clone_args {
     uint64_t flags;

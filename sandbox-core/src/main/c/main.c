@@ -24,6 +24,7 @@
 #include "frames.h"
 #include "hygiene.h"
 #include "idmap.h"
+#include "idmount.h"
 #include "init.h"
 #include "io.h"
 #include "monitor.h"
@@ -182,6 +183,7 @@ static int run_helper(void)
         abort_start(NULL);
     }
 
+    sbx_jvm_pid = getppid();
     struct sbx_spec spec;
     receive_spec(&spec);
     struct sbx_monitor m = {.pidns = !!(spec.namespaces & CLONE_NEWPID), .status_rd = -1, .grace_ms = spec.grace_ms};
@@ -196,6 +198,8 @@ static int run_helper(void)
     init_forwarded_signals(&startup);
     sigaddset(&startup, SIGCHLD);
     sigprocmask(SIG_BLOCK, &startup, &saved);
+    if (idmounts_prepare(&spec) < 0)
+        abort_start(NULL);
     struct sbx_pipes p;
     if (make_pipes(&p, m.pidns) < 0)
         abort_start(NULL);
@@ -214,6 +218,12 @@ static int run_helper(void)
 
     m.child = pid;
     m.status_rd = p.status_rd;
+    /* From now on the sandbox runs: no ptrace of us, no /proc/<us>/mem, fd or environ for it (the
+       child was cloned while we were dumpable, so its own /proc files stay its own). */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+        fail_errno("prctl", "PR_SET_DUMPABLE");
+        abort_start(&m);
+    }
     sigaddset(&saved, SIGCHLD);
     sigprocmask(SIG_SETMASK, &saved, NULL);
     close(p.sync_rd);

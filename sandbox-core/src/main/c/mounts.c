@@ -220,7 +220,7 @@ static int resolve_sources(size_t from)
     if (!V.sources && !(V.sources = calloc(s->n_mounts + 1, sizeof *V.sources)))
         return fail("bind", ENOMEM, "");
     for (size_t i = from; i < s->n_mounts; i++) {
-        if (s->mounts[i].kind == SBX_MOUNT_TMPFS)
+        if (s->mounts[i].kind == SBX_MOUNT_TMPFS || s->mounts[i].tree_fd >= 0)
             continue;
         /* Absolute symlinks must resolve against the host, which stops being "/" soon. */
         if (!(V.sources[i] = realpath(s->mounts[i].source, NULL)))
@@ -497,7 +497,7 @@ static int apply_mount(size_t i)
     V.next_mount = i;
     if (m->kind != SBX_MOUNT_TMPFS) {
         struct stat st;
-        if (source_path(i, src) < 0 || stat(src, &st) < 0)
+        if (m->tree_fd >= 0 ? fstat(m->tree_fd, &st) < 0 : (source_path(i, src) < 0 || stat(src, &st) < 0))
             return fail_errno("bind", m->source);
         want_dir = S_ISDIR(st.st_mode);
     }
@@ -505,9 +505,13 @@ static int apply_mount(size_t i)
         return -1;
     if (m->kind == SBX_MOUNT_TMPFS)
         return mount_tmpfs(full, 0755, MS_NOSUID | MS_NODEV, "tmpfs", m->target);
-    /* Creating the target may have staged the root: the source moved under OLDROOT. */
-    if (source_path(i, src) < 0 || mount(src, full, NULL, MS_BIND | MS_REC, NULL) < 0)
+    if (m->tree_fd >= 0) { /* opened (and maybe idmapped) by the helper: attach its detached tree */
+        if (syscall(SYS_move_mount, m->tree_fd, "", AT_FDCWD, full, SBX_MOVE_MOUNT_F_EMPTY_PATH) < 0)
+            return fail_errno("bind", m->source);
+    } else if (source_path(i, src) < 0 || mount(src, full, NULL, MS_BIND | MS_REC, NULL) < 0) {
+        /* Creating the target may have staged the root: the source moved under OLDROOT. */
         return fail_errno("bind", m->source);
+    }
     if (m->kind == SBX_MOUNT_RO_BIND && make_readonly(full, 1) < 0)
         return fail_errno("ro-bind", m->target);
     return 0;

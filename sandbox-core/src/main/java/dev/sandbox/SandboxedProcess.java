@@ -2,6 +2,7 @@ package dev.sandbox;
 
 import dev.sandbox.cgroups.CgroupException;
 import dev.sandbox.cgroups.Usage;
+import dev.sandbox.internal.HostIds;
 import dev.sandbox.internal.CgroupedHelpers;
 import dev.sandbox.internal.Exit;
 import dev.sandbox.internal.HelperChannel;
@@ -44,6 +45,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private final Object lock = new Object();
     private final Optional<ProcessHandle> handle;
     private final CgroupedHelpers.Placed placed;
+    private final HostIds.Lease lease;
     private Exit exit;
     private boolean reaped;
     private long endNanos;
@@ -51,7 +53,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private boolean oomKilled;
     private SandboxException cleanupFailure;
 
-    SandboxedProcess(Launcher.Started started, long startNanos, CgroupedHelpers.Placed placed) throws SandboxException {
+    SandboxedProcess(Launcher.Started started, long startNanos, CgroupedHelpers.Placed placed, HostIds.Lease lease)
+            throws SandboxException {
         this.channel = started.channel();
         this.commandPid = started.commandPid();
         this.childPid = started.childPid();
@@ -60,6 +63,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         this.stderr = started.stderr();
         this.startNanos = startNanos;
         this.placed = placed;
+        this.lease = lease;
         this.handle = ProcessHandle.of(commandPid);
         Reaper.get().watch(channel, this::exited, this::reaped);
     }
@@ -86,6 +90,12 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             });
         }
         synchronized (lock) {
+            // The helper reported the end only once the whole tree was gone: the host ids are free.
+            // A helper that died without reporting may have left processes under them, so those
+            // ids stay out of use for the rest of this JVM's life.
+            if (lease != null && exit != null && exit.failure() == null) {
+                lease.release();
+            }
             usage = measured;
             oomKilled = measured != null && measured.oomKills().orElse(0) > 0;
             cleanupFailure = failure;

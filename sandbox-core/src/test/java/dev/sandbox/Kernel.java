@@ -24,6 +24,15 @@ final class Kernel {
         return Files.readSymbolicLink(Path.of("/proc/self/ns/" + procName)).toString();
     }
 
+    /**
+     * Makes a test's directory (JUnit creates them 0700) readable and searchable by others: a root
+     * caller's sandbox runs as an unprivileged host uid and sees read-only binds with their real
+     * permissions.
+     */
+    static void readableByOthers(Path dir) throws IOException {
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
     static String read(String file) throws IOException {
         return dev.sandbox.testing.Host.read(file);
     }

@@ -82,6 +82,7 @@ class SandboxIT {
 
         @Test
         void redirectsToFilesLikeProcessBuilder(@TempDir Path dir) throws Exception {
+            Kernel.readableByOthers(dir); // a root caller\'s sandbox runs as an unprivileged uid
             Path in = Files.writeString(dir.resolve("in"), "from a file\n");
             Path out = dir.resolve("out");
             Sandbox s = Sandbox.builder()
@@ -149,10 +150,16 @@ class SandboxIT {
         }
 
         @Test
-        void withoutNamespacesTheCommandSharesAllOfTheHosts() throws Exception {
+        @DisplayName("without namespaces asked for, the command shares the host's but for its own user and IPC namespaces")
+        void withoutNamespacesTheCommandSharesAllOfTheHostsButUserAndIpc() throws Exception {
             try (SandboxedProcess p = Sandbox.builder().build().start("sleep", "30")) {
                 for (Namespace ns : Namespace.values()) {
-                    assertThat(Kernel.namespace(p.pid(), ns.procName())).isEqualTo(Kernel.namespaceOfSelf(ns.procName()));
+                    String inside = Kernel.namespace(p.pid(), ns.procName());
+                    if (ns == Namespace.USER || ns == Namespace.IPC) {
+                        assertThat(inside).as(ns.procName()).isNotEqualTo(Kernel.namespaceOfSelf(ns.procName()));
+                    } else {
+                        assertThat(inside).as(ns.procName()).isEqualTo(Kernel.namespaceOfSelf(ns.procName()));
+                    }
                 }
             }
         }
@@ -214,13 +221,24 @@ class SandboxIT {
         }
 
         @Test
+        @DisplayName("mapRootUser() maps root inside to the caller, or for a root caller to an unprivileged host uid")
         void mapRootUserMapsTheCallerToRootInside() throws Exception {
             int uid = dev.sandbox.internal.LibC.get().geteuid();
             try (SandboxedProcess p = Sandbox.builder().mapRootUser().build().start("sleep", "30")) {
-                assertThat(Kernel.read("/proc/" + p.pid() + "/uid_map").trim().split("\\s+"))
-                        .containsExactly("0", Integer.toString(uid), "1");
-                assertThat(Kernel.read("/proc/" + p.pid() + "/gid_map").trim().split("\\s+"))
-                        .containsExactly("0", Integer.toString(dev.sandbox.internal.LibC.get().getegid()), "1");
+                // read from the host: the map of the command's own (nested, mount-locking) namespace
+                // as the host sees it, down to host ids
+                String[] uidMap = Kernel.read("/proc/" + p.pid() + "/uid_map").trim().split("\\s+");
+                String[] gidMap = Kernel.read("/proc/" + p.pid() + "/gid_map").trim().split("\\s+");
+                assertThat(uidMap[0]).isEqualTo("0");
+                assertThat(gidMap[0]).isEqualTo("0");
+                if (uid == 0) {
+                    assertThat(Long.parseLong(uidMap[1])).isNotIn(0L, 65534L);
+                    assertThat(Long.parseLong(gidMap[1])).isNotIn(0L, 65534L);
+                    assertThat(Kernel.read("/proc/" + p.pid() + "/status")).containsPattern("Uid:\\t" + uidMap[1] + "\\t");
+                } else {
+                    assertThat(uidMap[1]).isEqualTo(Integer.toString(uid));
+                    assertThat(gidMap[1]).isEqualTo(Integer.toString(dev.sandbox.internal.LibC.get().getegid()));
+                }
             }
             assertThat(Sandbox.builder().mapRootUser().build().run("id", "-u").stdout()).isEqualTo("0\n");
         }
@@ -232,6 +250,7 @@ class SandboxIT {
 
         @Test
         void readOnlyBindRejectsWrites(@TempDir Path dir) throws Exception {
+            Kernel.readableByOthers(dir); // a root caller\'s sandbox runs as an unprivileged uid
             Files.writeString(dir.resolve("existing"), "x");
             SandboxResult r = Sandbox.builder().readOnlyBind(dir, "/data").build()
                     .run("sh", "-c", "cat /data/existing; echo y > /data/new");
@@ -243,6 +262,7 @@ class SandboxIT {
 
         @Test
         void bindWritesReachTheHost(@TempDir Path dir) throws Exception {
+            Kernel.readableByOthers(dir); // a root caller\'s sandbox runs as an unprivileged uid
             SandboxResult r = Sandbox.builder().pidNs().bind(dir, "/data").build()
                     .run("sh", "-c", "echo written-inside > /data/out");
             assertThat(r.exitCode()).isZero();
@@ -251,6 +271,7 @@ class SandboxIT {
 
         @Test
         void missingTargetsAreCreatedInTheViewNeverOnTheHost(@TempDir Path dir) throws Exception {
+            Kernel.readableByOthers(dir); // a root caller\'s sandbox runs as an unprivileged uid
             String target = "/opt/sandbox-it-" + UUID.randomUUID() + "/deeper";
             Files.writeString(dir.resolve("f"), "content");
             SandboxResult r = Sandbox.builder().readOnlyBind(dir, target).tmpfs(target + "-tmp").build()
@@ -262,6 +283,7 @@ class SandboxIT {
 
         @Test
         void hostViewKeepsTheRestOfTheParentDirectoryVisible(@TempDir Path dir) throws Exception {
+            Kernel.readableByOthers(dir); // a root caller\'s sandbox runs as an unprivileged uid
             // /etc gets a new entry in the view; everything that was in /etc stays readable.
             String target = "/etc/sandbox-it-" + UUID.randomUUID();
             SandboxResult r = Sandbox.builder().bind(dir, target).build()
@@ -286,6 +308,7 @@ class SandboxIT {
 
         @Test
         void emptyRootHoldsOnlyDeclaredMounts(@TempDir Path dir) throws Exception {
+            Kernel.readableByOthers(dir); // a root caller\'s sandbox runs as an unprivileged uid
             Sandbox.Builder b = Sandbox.builder().emptyRoot().pidNs()
                     .readOnlyBind(Path.of("/usr"), "/usr")
                     .bind(dir, "/out")
@@ -305,6 +328,7 @@ class SandboxIT {
 
         @Test
         void mountsNeverLeakToTheHost(@TempDir Path dir) throws Exception {
+            Kernel.readableByOthers(dir); // a root caller\'s sandbox runs as an unprivileged uid
             String before = Kernel.read("/proc/self/mountinfo");
             Sandbox.builder().readOnlyRoot().pidNs().tmpfs("/tmp").bind(dir, "/data").build().run("true");
             Sandbox.builder().pidNs().bind(dir, "/mnt").build().run("true");
@@ -331,13 +355,15 @@ class SandboxIT {
 
         @Test
         void missingExecutableOnPath() {
-            assertThatThrownBy(() -> Sandbox.builder().build().start("no-such-program-anywhere"))
+            // a PATH the sandbox's unprivileged uid can search (this JVM's may hold root-only directories)
+            assertThatThrownBy(() -> Sandbox.builder().env("PATH", "/usr/bin:/bin").build().start("no-such-program-anywhere"))
                     .isInstanceOf(SandboxException.class)
                     .hasMessage("execve no-such-program-anywhere: ENOENT (No such file or directory)");
         }
 
         @Test
         void nonExecutableFile(@TempDir Path dir) throws Exception {
+            Kernel.readableByOthers(dir); // a root caller\'s sandbox runs as an unprivileged uid
             Path script = Files.writeString(dir.resolve("script"), "#!/bin/sh\necho hi\n");
             Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rw-r--r--"));
             assertThatThrownBy(() -> Sandbox.builder().mapRootUser().build().start(script.toString()))
