@@ -218,14 +218,14 @@ public final class Sandbox {
             Spec spec = spec(checked, lease);
             if (limits.isEmpty() && cgroups == null) {
                 return new SandboxedProcess(Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream, null), t0,
-                        null, lease);
+                        null, lease, timeout, killGracePeriod);
             }
             // The helper already sits in the sandbox's fresh group; the sandbox is forked inside it.
             CgroupedHelpers.Placed placed = CgroupSupport.place(cgroups, limits);
             try {
                 Launcher.Started started = Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream,
                         placed.helper());
-                return new SandboxedProcess(started, t0, placed, lease);
+                return new SandboxedProcess(started, t0, placed, lease, timeout, killGracePeriod);
             } catch (IOException | RuntimeException | Error e) {
                 CgroupSupport.closeAfterFailure(placed.cgroup(), e);
                 throw e;
