@@ -346,10 +346,10 @@ int main(int argc, char **argv)
         return run_helper();
     if (argc == 2 && strcmp(argv[1], "--describe-spec") == 0)
         return describe_spec();
-    if (argc == 2 && strcmp(argv[1], "--probe") == 0)
-        return probe_main();
+    if ((argc == 2 || argc == 3) && strcmp(argv[1], "--probe") == 0)
+        return probe_main(argc == 3 ? argv[2] : "/tmp");
     if (argc == 3 && strcmp(argv[1], "--kill-uid") == 0)
         return kill_uid(argv[2]);
-    fprintf(stderr, "usage: sandbox-helper [--describe-spec | --probe | --kill-uid UID]  (normal mode: spec on fd 3)\n");
+    fprintf(stderr, "usage: sandbox-helper [--describe-spec | --probe [DIR] | --kill-uid UID]  (normal mode: spec on fd 3)\n");
     return 2;
 }

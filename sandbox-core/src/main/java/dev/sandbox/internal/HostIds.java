@@ -198,7 +198,8 @@ public final class HostIds {
         return "uids " + range.firstUid() + "-" + (range.firstUid() + range.count() - 1) + " (" + range.source() + ")";
     }
 
-    static Range configuredRange() {
+    /** The range this JVM would use, from the property, the subordinate id files or the default. */
+    public static Range configuredRange() {
         String prop = System.getProperty(PROPERTY);
         if (prop != null && !prop.isBlank()) {
             return parseProperty(prop);
