@@ -110,6 +110,7 @@ public final class Sandbox {
     private final boolean allowNewPrivileges;
     private final boolean sameSession;
     private final boolean runAsCallerUid;
+    private final SeccompPolicy seccomp;
 
     private Sandbox(Builder b, Limits limits, int euid, int egid) {
         this.namespaces = Collections.unmodifiableSet(effectiveNamespaces(b, limits, euid));
@@ -134,6 +135,7 @@ public final class Sandbox {
         this.allowNewPrivileges = b.allowNewPrivileges;
         this.sameSession = b.sameSession;
         this.runAsCallerUid = b.runAsCallerUid;
+        this.seccomp = b.seccomp;
         this.template = template();
     }
 
@@ -400,9 +402,11 @@ public final class Sandbox {
                 case READ_ONLY_BIND -> Protocol.MOUNT_RO_BIND;
                 case TMPFS -> Protocol.MOUNT_TMPFS;
             };
-            // A root caller's command runs as another host uid: a writable bind shows the source's
-            // owner as that uid (an idmapped mount), so what it writes lands as the owner's.
-            int mountFlags = m.kind() == Mount.Kind.BIND && leasesHostIds() ? Protocol.MOUNT_F_IDMAP : 0;
+            // A root caller's command runs as another host uid: a declared bind shows the source's
+            // owner as that uid (an idmapped mount), so the command reads what the caller declared
+            // and what it writes lands as the owner's. The rest of the host keeps its permissions.
+            int mountFlags = m.kind() != Mount.Kind.TMPFS && m.source() != null && leasesHostIds()
+                    ? Protocol.MOUNT_F_IDMAP : 0;
             byte[] source = m.source() == null ? new byte[0] : Encoding.bytes(m.source().toString());
             specMounts.add(new Spec.Mount(kind, mountFlags, m.size(), source, Encoding.bytes(m.target())));
         }
@@ -417,7 +421,18 @@ public final class Sandbox {
                 workingDirectory == null ? null : Encoding.bytes(workingDirectory),
                 Encoding.bytes(path),
                 timeout == null ? 0 : Math.max(1, timeout.toMillis()),
-                killGracePeriod.toMillis(), List.of(), envBytes, caps, security, ids, null);
+                killGracePeriod.toMillis(), List.of(), envBytes, caps, security, ids, seccompProgram());
+    }
+
+    /** The seccomp program for this machine's architecture, compiled once per policy; null for none. */
+    private byte[] seccompProgram() {
+        byte[] program = seccomp.program(SeccompPolicy.Arch.host());
+        return program.length == 0 ? null : program;
+    }
+
+    /** The syscall filter each start installs right before exec. */
+    public SeccompPolicy seccomp() {
+        return seccomp;
     }
 
     /** The spec of a start of {@code command}, in readable form: what the helper would get. */
@@ -462,6 +477,7 @@ public final class Sandbox {
         private boolean allowNewPrivileges;
         private boolean sameSession;
         private boolean runAsCallerUid;
+        private SeccompPolicy seccomp = SeccompPolicy.defaultUntrusted();
 
         Builder() {
         }
@@ -489,6 +505,7 @@ public final class Sandbox {
             allowNewPrivileges = s.allowNewPrivileges;
             sameSession = s.sameSession;
             runAsCallerUid = s.runAsCallerUid;
+            seccomp = s.seccomp;
         }
 
         /**
@@ -641,6 +658,18 @@ public final class Sandbox {
             for (Capability c : capabilities) {
                 keepCapabilities.add(Objects.requireNonNull(c, "keepCapabilities element"));
             }
+            return this;
+        }
+
+        /**
+         * The syscall filter installed right before exec (after every other step, so the policy
+         * needs to allow only {@code execve} and what the command itself calls). Default:
+         * {@link SeccompPolicy#defaultUntrusted()}; {@link SeccompPolicy#unconfined()} installs none.
+         * A policy that denies with {@link SeccompPolicy.Action#killProcess()} ends the command with
+         * SIGSYS.
+         */
+        public Builder seccomp(SeccompPolicy policy) {
+            this.seccomp = Objects.requireNonNull(policy, "seccomp");
             return this;
         }
 

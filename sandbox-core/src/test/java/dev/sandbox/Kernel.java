@@ -24,15 +24,6 @@ final class Kernel {
         return Files.readSymbolicLink(Path.of("/proc/self/ns/" + procName)).toString();
     }
 
-    /**
-     * Makes a test's directory (JUnit creates them 0700) readable and searchable by others: a root
-     * caller's sandbox runs as an unprivileged host uid and sees read-only binds with their real
-     * permissions.
-     */
-    static void readableByOthers(Path dir) throws IOException {
-        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-    }
-
     /** The parent pid of {@code pid}, from {@code /proc/<pid>/stat}. */
     static long parentOf(long pid) throws IOException {
         String stat = read("/proc/" + pid + "/stat");

@@ -82,7 +82,6 @@ class SandboxIT {
 
         @Test
         void redirectsToFilesLikeProcessBuilder(@TempDir Path dir) throws Exception {
-            Kernel.readableByOthers(dir); // a root caller\'s sandbox runs as an unprivileged uid
             Path in = Files.writeString(dir.resolve("in"), "from a file\n");
             Path out = dir.resolve("out");
             Sandbox s = Sandbox.builder()
@@ -250,7 +249,6 @@ class SandboxIT {
 
         @Test
         void readOnlyBindRejectsWrites(@TempDir Path dir) throws Exception {
-            Kernel.readableByOthers(dir); // a root caller\'s sandbox runs as an unprivileged uid
             Files.writeString(dir.resolve("existing"), "x");
             SandboxResult r = Sandbox.builder().readOnlyBind(dir, "/data").build()
                     .run("sh", "-c", "cat /data/existing; echo y > /data/new");
@@ -262,7 +260,6 @@ class SandboxIT {
 
         @Test
         void bindWritesReachTheHost(@TempDir Path dir) throws Exception {
-            Kernel.readableByOthers(dir); // a root caller\'s sandbox runs as an unprivileged uid
             SandboxResult r = Sandbox.builder().pidNs().bind(dir, "/data").build()
                     .run("sh", "-c", "echo written-inside > /data/out");
             assertThat(r.exitCode()).isZero();
@@ -271,7 +268,6 @@ class SandboxIT {
 
         @Test
         void missingTargetsAreCreatedInTheViewNeverOnTheHost(@TempDir Path dir) throws Exception {
-            Kernel.readableByOthers(dir); // a root caller\'s sandbox runs as an unprivileged uid
             String target = "/opt/sandbox-it-" + UUID.randomUUID() + "/deeper";
             Files.writeString(dir.resolve("f"), "content");
             SandboxResult r = Sandbox.builder().readOnlyBind(dir, target).tmpfs(target + "-tmp").build()
@@ -283,7 +279,6 @@ class SandboxIT {
 
         @Test
         void hostViewKeepsTheRestOfTheParentDirectoryVisible(@TempDir Path dir) throws Exception {
-            Kernel.readableByOthers(dir); // a root caller\'s sandbox runs as an unprivileged uid
             // /etc gets a new entry in the view; everything that was in /etc stays readable.
             String target = "/etc/sandbox-it-" + UUID.randomUUID();
             SandboxResult r = Sandbox.builder().bind(dir, target).build()
@@ -308,7 +303,6 @@ class SandboxIT {
 
         @Test
         void emptyRootHoldsOnlyDeclaredMounts(@TempDir Path dir) throws Exception {
-            Kernel.readableByOthers(dir); // a root caller\'s sandbox runs as an unprivileged uid
             Sandbox.Builder b = Sandbox.builder().emptyRoot().pidNs()
                     .readOnlyBind(Path.of("/usr"), "/usr")
                     .bind(dir, "/out")
@@ -328,7 +322,6 @@ class SandboxIT {
 
         @Test
         void mountsNeverLeakToTheHost(@TempDir Path dir) throws Exception {
-            Kernel.readableByOthers(dir); // a root caller\'s sandbox runs as an unprivileged uid
             String before = Kernel.read("/proc/self/mountinfo");
             Sandbox.builder().readOnlyRoot().pidNs().tmpfs("/tmp").bind(dir, "/data").build().run("true");
             Sandbox.builder().pidNs().bind(dir, "/mnt").build().run("true");
@@ -363,7 +356,6 @@ class SandboxIT {
 
         @Test
         void nonExecutableFile(@TempDir Path dir) throws Exception {
-            Kernel.readableByOthers(dir); // a root caller\'s sandbox runs as an unprivileged uid
             Path script = Files.writeString(dir.resolve("script"), "#!/bin/sh\necho hi\n");
             Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rw-r--r--"));
             assertThatThrownBy(() -> Sandbox.builder().mapRootUser().build().start(script.toString()))
