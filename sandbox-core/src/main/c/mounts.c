@@ -26,6 +26,12 @@
 #define NEWROOT "newroot"
 #define OLDROOT "oldroot"
 
+/* The staging and new-root tmpfs and /dev only hold mount points, directories and symlinks. */
+#define STAGE_SIZE (1u << 20)
+#define DEV_SIZE (64u << 10)
+/* The command's shared memory: runc's default. */
+#define SHM_SIZE (64u << 20)
+
 #define ATTR_TMPFS (SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV)
 
 /*
@@ -163,7 +169,7 @@ static int stage_new_root(void)
     int tmp = openat(V.host, STAGE_BASE, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
     if (tmp < 0)
         return fail_errno("tmpfs", "/" STAGE_BASE);
-    int stage = owned_tmpfs(&(struct mfd_at){tmp, V.host, STAGE_BASE}, 0755, 0, "tmpfs", "/" STAGE_BASE);
+    int stage = owned_tmpfs(&(struct mfd_at){tmp, V.host, STAGE_BASE}, 0755, STAGE_SIZE, "tmpfs", "/" STAGE_BASE);
     close(tmp);
     if (stage < 0)
         return -1;
@@ -174,7 +180,7 @@ static int stage_new_root(void)
         return fail_errno("pivot_root", "/" STAGE_BASE);
     V.staged = 1;
     mfd_set_proc("/" OLDROOT "/proc");
-    V.root = owned_tmpfs(&(struct mfd_at){newroot, stage, NEWROOT}, 0755, 0, "tmpfs", "/");
+    V.root = owned_tmpfs(&(struct mfd_at){newroot, stage, NEWROOT}, 0755, STAGE_SIZE, "tmpfs", "/");
     close(newroot);
     close(stage);
     return V.root < 0 ? -1 : 0;
@@ -298,11 +304,16 @@ static int split_dir(struct view_walk *w)
     }
     struct stat st;
     struct statvfs sv;
+    uint64_t entries = 0;
+    while (readdir(d))
+        entries++;
+    rewinddir(d);
     if (fstat(fd, &st) < 0 || fstatvfs(fd, &sv) < 0) {
         closedir(d);
         return fail_errno("mkdir", shown);
     }
-    int root = owned_tmpfs(&at, st.st_mode, 0, "tmpfs", shown);
+    /* Room for a page per entry: a long symlink's target takes one. */
+    int root = owned_tmpfs(&at, st.st_mode, STAGE_SIZE + entries * 4096, "tmpfs", shown);
     if (root >= 0 && (sv.f_flag & ST_RDONLY) && push_ro_later(root, shown) < 0)
         root = fail_errno("tmpfs", shown);
     struct dirent *e;
@@ -378,7 +389,7 @@ static int apply_mount(size_t i)
     if (rc == 0 && view_at(&w, &at) < 0)
         rc = fail_errno("mkdir", m->target); /* it resolved to the view's root itself */
     if (rc == 0 && m->kind == SBX_MOUNT_TMPFS) {
-        int root = owned_tmpfs(&at, 0755, 0, "tmpfs", m->target);
+        int root = owned_tmpfs(&at, 0755, m->size, "tmpfs", m->target);
         rc = root < 0 ? -1 : close(root);
     } else if (rc == 0) {
         /* An idmapped bind would attach its ready-made mount here instead (mfd_attach). */
@@ -435,10 +446,11 @@ static int make_dev(void)
     int dir = ensure_dir(V.root, "dev", "/dev");
     if (dir < 0)
         return -1;
-    int dev = mfd_tmpfs(&(struct mfd_at){dir, V.root, "dev"}, 0755, 0, SBX_MOUNT_ATTR_NOSUID);
+    /* nodev: the devices are binds of the host's nodes, which keep their own mount's flags. */
+    int dev = owned_tmpfs(&(struct mfd_at){dir, V.root, "dev"}, 0755, DEV_SIZE, "dev", "/dev");
     close(dir);
-    if (dev < 0 || push_owned(dev) < 0)
-        return fail_errno("dev", "/dev");
+    if (dev < 0)
+        return -1;
     int host = openat(V.host, "dev", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
     int rc = host < 0 ? fail_errno("dev", "/dev") : 0;
     for (size_t i = 0; rc == 0 && i < sizeof nodes / sizeof nodes[0]; i++)
@@ -465,7 +477,7 @@ static int make_dev(void)
     }
     int shm = rc < 0 ? -1 : ensure_dir(dev, "shm", "/dev/shm");
     if (shm >= 0) {
-        int m = owned_tmpfs(&(struct mfd_at){shm, dev, "shm"}, 01777, 0, "dev", "/dev/shm");
+        int m = owned_tmpfs(&(struct mfd_at){shm, dev, "shm"}, 01777, SHM_SIZE, "dev", "/dev/shm");
         rc = m < 0 ? -1 : close(m);
         close(shm);
     } else {
