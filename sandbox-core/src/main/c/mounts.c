@@ -10,10 +10,12 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "compat.h"
 #include "error.h"
+#include "masks.h"
 #include "mountfd.h"
 #include "protocol.h"
 #include "viewpath.h"
@@ -413,6 +415,37 @@ static int apply_mounts(void)
     return 0;
 }
 
+/* The host's /dev/null, checked to be the null device (it masks files). */
+static int host_devnull(void)
+{
+    struct stat st;
+    int dev = openat(V.host, "dev", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+    int fd = dev < 0 ? -1 : openat(dev, "null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (dev >= 0)
+        close(dev);
+    if (fd < 0 || fstat(fd, &st) < 0)
+        return fail_errno("mask", "/dev/null");
+    if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+        close(fd);
+        return fail("mask", ENODEV, "/dev/null");
+    }
+    return fd;
+}
+
+/* runc's masked and read-only paths. */
+static int protect_kernel_files(const struct sbx_spec *s)
+{
+    /* A fresh /proc gets runc's treatment; a new root's /sys too. The host root stays as it is. */
+    int proc = !!(s->features & SBX_FEATURE_PROC), sys = s->root != SBX_ROOT_HOST;
+    if (proc || sys) {
+        int devnull = host_devnull();
+        if (devnull < 0 || masks_apply(V.root, devnull, proc, sys) < 0)
+            return -1;
+        close(devnull);
+    }
+    return 0;
+}
+
 /* The host's device `name` bound on an empty file of that name in `dev` (our /dev tmpfs). */
 static int bind_device(int host, int dev, const char *name)
 {
@@ -524,7 +557,7 @@ static int build_host_view(const struct sbx_spec *s)
 {
     if ((s->features & SBX_FEATURE_PROC) && fresh_fs("proc", "proc", ATTR_KERNEL_FS, "proc", "/proc") < 0)
         return -1;
-    if (apply_mounts() < 0 || seal_split_dirs() < 0)
+    if (apply_mounts() < 0 || protect_kernel_files(s) < 0 || seal_split_dirs() < 0)
         return -1;
     if (!V.staged)
         return 0;
@@ -550,7 +583,7 @@ static int build_new_root(const struct sbx_spec *s)
         return -1;
     if ((s->features & SBX_FEATURE_PROC) && fresh_fs("proc", "proc", ATTR_KERNEL_FS, "proc", "/proc") < 0)
         return -1;
-    if (apply_mounts() < 0 || seal_split_dirs() < 0)
+    if (apply_mounts() < 0 || protect_kernel_files(s) < 0 || seal_split_dirs() < 0)
         return -1;
     /* Only the declared binds, tmpfs mounts and /dev stay writable. */
     if (mfd_readonly(V.root, 0) < 0)
