@@ -432,7 +432,7 @@ static int host_devnull(void)
     return fd;
 }
 
-/* runc's masked and read-only paths. */
+/* runc's masked and read-only paths, and a read-only /sys/fs/cgroup if asked for. */
 static int protect_kernel_files(const struct sbx_spec *s)
 {
     /* A fresh /proc gets runc's treatment; a new root's /sys too. The host root stays as it is. */
@@ -443,6 +443,8 @@ static int protect_kernel_files(const struct sbx_spec *s)
             return -1;
         close(devnull);
     }
+    if ((s->features & SBX_FEATURE_RO_CGROUP) && readonly_path(V.root, "sys/fs/cgroup") < 0)
+        return -1;
     return 0;
 }
 

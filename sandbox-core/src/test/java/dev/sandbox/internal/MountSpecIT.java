@@ -1,5 +1,7 @@
 package dev.sandbox.internal;
 
+import dev.sandbox.testing.HostRequirement;
+
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -12,18 +14,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Mount settings the builder does not expose yet, sent to the helper as a hand-made spec: a
- * tmpfs size. Checked from the host through the command's {@code /proc/<pid>/mountinfo}, and by
- * what the kernel refuses inside.
+ * read-only /sys/fs/cgroup ({@code FEATURE_RO_CGROUP}) and a tmpfs size. Checked from the host
+ * through the command's {@code /proc/<pid>/mountinfo}, and by what the kernel refuses inside.
  */
-@DisplayName("Hand-made specs: a sized tmpfs, as the kernel shows it")
+@DisplayName("Hand-made specs: a read-only /sys/fs/cgroup and a sized tmpfs, as the kernel shows them")
 class MountSpecIT {
 
     private static final int CLONE_NEWNS = 0x00020000;
+    private static final String CGROUP = "/sys/fs/cgroup";
 
     /** A mount of the command: its mount point, per-mount options and super-block options. */
     record Mount(String mountPoint, String options, String superOptions) {
@@ -95,5 +99,44 @@ class MountSpecIT {
             assertThat(m.superOptions().split(",")).contains("size=1024k");
             assertThat(m.options().split(",")).contains("nosuid", "nodev");
         });
+    }
+
+    @Test
+    void roCgroupMakesTheHostRootsCgroupTreeReadOnly() throws Exception {
+        List<String> hostMounts = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                .map(l -> l.split(" ")[4]).filter(p -> p.equals(CGROUP) || p.startsWith(CGROUP + "/")).toList();
+        HostRequirement.require(!hostMounts.isEmpty(), "needs a cgroup file system at " + CGROUP);
+        HostRequirement.require(LibC.get().geteuid() == 0, "needs root: an unprivileged caller cannot write there anyway");
+        // without the bit the host root's cgroup tree is writable in the view: the check below can fail
+        assertThat(run(spec(Protocol.ROOT_HOST, List.of(), 0, "true")).below(CGROUP))
+                .anySatisfy(m -> assertThat(m.readOnly()).isFalse());
+
+        String probe = "sandbox-ro-cgroup-" + UUID.randomUUID();
+        List<Path> tries = new ArrayList<>(List.of(Path.of(CGROUP, probe)));
+        hostMounts.stream().filter(p -> !p.equals(CGROUP)).findFirst().ifPresent(p -> tries.add(Path.of(p, probe)));
+        StringBuilder script = new StringBuilder("true");
+        for (Path p : tries) {
+            script.append("; mkdir ").append(p).append(" 2>&1");
+        }
+        try {
+            Seen seen = run(spec(Protocol.ROOT_HOST, List.of(), Protocol.FEATURE_RO_CGROUP, script.toString()));
+            assertThat(seen.output().lines()).hasSize(tries.size()).allSatisfy(l -> assertThat(l).contains("Read-only file system"));
+            assertThat(seen.below(CGROUP)).hasSameSizeAs(hostMounts).allSatisfy(m -> assertThat(m.readOnly()).as(m.mountPoint()).isTrue());
+            for (Path p : tries) {
+                assertThat(p).doesNotExist();
+            }
+        } finally {
+            for (Path p : tries) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    @Test
+    void theReadOnlyRootsCgroupTreeIsReadOnlyAlready() throws Exception {
+        for (int features : new int[] {0, Protocol.FEATURE_RO_CGROUP}) {
+            Seen seen = run(spec(Protocol.ROOT_READ_ONLY, List.of(), features, "true"));
+            assertThat(seen.below(CGROUP)).isNotEmpty().allSatisfy(m -> assertThat(m.readOnly()).as(m.mountPoint()).isTrue());
+        }
     }
 }
