@@ -203,6 +203,15 @@ class KernelFilesIT {
         }
 
         @Test
+        void aDeviceNodeMadeInDevDoesNotOpen() throws Exception {
+            HostRequirement.require(LibC.get().geteuid() == 0, "needs root: only a root caller's command may mknod");
+            // the null device under another name: harmless if it opened, which nodev forbids
+            SandboxResult r = Sandbox.builder().readOnlyRoot().build()
+                    .run("sh", "-c", "mknod /dev/made c 1 3 && ls /dev/made && (echo x > /dev/made) 2>&1");
+            assertThat(r.stdout()).startsWith("/dev/made\n").contains("Permission denied");
+        }
+
+        @Test
         void masksRuncsSysPathsInTheReadOnlyHostMirror() throws Exception {
             HostRequirement.require(Files.isDirectory(Path.of("/sys/firmware")), "needs a /sys/firmware to mask");
             Seen seen = probe(Sandbox.builder().readOnlyRoot().pidNs().build());
