@@ -163,6 +163,18 @@ static int configure(int fs, const char *options)
     return 0;
 }
 
+/*
+ * After fsopen or open_tree failed: whether to use mount(2) from now on. ENOSYS is an older kernel;
+ * EPERM may be a seccomp filter written before these calls existed. A real EPERM (no CAP_SYS_ADMIN
+ * over our mount namespace) fails mount(2) the same way.
+ */
+static int new_api_missing(void)
+{
+    if (errno == ENOSYS || errno == EPERM)
+        classic = 1;
+    return classic;
+}
+
 int mfd_attach(int mnt, const struct mfd_at *at)
 {
     return syscall(SYS_move_mount, mnt, "", at->fd, "", SBX_MOVE_MOUNT_F_EMPTY_PATH | SBX_MOVE_MOUNT_T_EMPTY_PATH) < 0 ? -1 : 0;
@@ -193,9 +205,8 @@ int mfd_new(const char *type, const struct mfd_at *at, uint64_t attrs, const cha
             errno = saved;
             return mnt < 0 ? -1 : attach_or_drop(mnt, at);
         }
-        if (errno != ENOSYS)
+        if (!new_api_missing())
             return -1;
-        classic = 1;
     }
     struct before b;
     char target[PATH_MAX];
@@ -222,9 +233,8 @@ int mfd_bind(int src, const struct mfd_at *at, int recursive)
                           SBX_OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0));
         if (mnt >= 0)
             return attach_or_drop(mnt, at);
-        if (errno != ENOSYS)
+        if (!new_api_missing())
             return -1;
-        classic = 1;
     }
     struct stat st;
     struct before b;
