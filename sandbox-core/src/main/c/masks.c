@@ -14,10 +14,11 @@
 #define SYSFS_MAGIC 0x62656572
 #define MASK_TMPFS_SIZE 4096
 
-/* runc's defaults (libcontainer/specconv/example.go), and powercap as moby and containerd mask it. */
-static const char *const proc_masked[] = {"proc/acpi",        "proc/asound",     "proc/kcore",
-                                          "proc/keys",        "proc/latency_stats", "proc/timer_list",
-                                          "proc/timer_stats", "proc/sched_debug", "proc/scsi"};
+/* runc's defaults (libcontainer/specconv/example.go), and powercap as Docker's defaults mask it. */
+static const char *const proc_masked[] = {
+    "proc/acpi",       "proc/asound",      "proc/kcore",       "proc/keys",       "proc/latency_stats",
+    "proc/timer_list", "proc/timer_stats", "proc/sched_debug", "proc/scsi",
+};
 static const char *const sys_masked[] = {"sys/firmware", "sys/devices/virtual/powercap"};
 static const char *const proc_readonly[] = {"proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysrq-trigger"};
 

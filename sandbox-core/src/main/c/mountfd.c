@@ -35,9 +35,10 @@ void mfd_set_proc(const char *prefix)
     proc = prefix;
 }
 
-int mfd_fd_path(int fd, char *out, unsigned long cap)
+/* "<proc>/self/fd/<fd>": a path the kernel resolves to exactly what fd names. */
+static int mfd_fd_path(int fd, char *out, size_t cap)
 {
-    if ((unsigned long)snprintf(out, cap, "%s/self/fd/%d", proc, fd) >= cap) {
+    if ((size_t)snprintf(out, cap, "%s/self/fd/%d", proc, fd) >= cap) {
         errno = ENAMETOOLONG;
         return -1;
     }

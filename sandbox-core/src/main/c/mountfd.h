@@ -46,7 +46,4 @@ int mfd_attach(int mnt, const struct mfd_at *at);
 /* The mount whose root `root` names read-only, and every mount below it if `recursive`. Returns 0. */
 int mfd_readonly(int root, int recursive);
 
-/* "<proc>/self/fd/<fd>": a path the kernel resolves to exactly what fd names. */
-int mfd_fd_path(int fd, char *out, unsigned long cap);
-
 #endif
