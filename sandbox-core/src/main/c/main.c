@@ -272,12 +272,17 @@ static int describe_spec(void)
 
 int main(int argc, char **argv)
 {
+    /* Exec'd as /proc/self/fd/4 (the image the JVM holds), the kernel names us "4"; ps and top
+       should say what we are. */
+    prctl(PR_SET_NAME, "sandbox-helper", 0, 0, 0);
     if (argc == 1)
         return run_helper();
     if (argc == 2 && strcmp(argv[1], "--describe-spec") == 0)
         return describe_spec();
     if (argc == 2 && strcmp(argv[1], "--probe") == 0)
         return probe_main();
-    fprintf(stderr, "usage: sandbox-helper [--describe-spec | --probe]  (normal mode: spec on fd 3)\n");
+    if (argc == 2 && strcmp(argv[1], "--exec-check") == 0)
+        return 0; /* the JVM's one-time proof that the image it holds can be exec'd here */
+    fprintf(stderr, "usage: sandbox-helper [--describe-spec | --probe | --exec-check]  (normal mode: spec on fd 3)\n");
     return 2;
 }
