@@ -69,8 +69,7 @@ public record SandboxProbe(
         Map<Namespace, Integer> errnos = new EnumMap<>(Namespace.class);
         String helperProblem = null;
         try {
-            Path helper = HelperBinary.path();
-            Process p = new ProcessBuilder(helper.toString(), "--probe").redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(HelperBinary.command("--probe")).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(10, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
