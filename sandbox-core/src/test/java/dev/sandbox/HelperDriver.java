@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -24,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * origin &lt;where&gt;         HelperBinary.origin()
  * ready                  waits: the test changes things now
  * ran echo 0 again 0     later sandboxes, each through a freshly spawned helper
- * running &lt;pid&gt;          a sandbox runs (its first process's pid); waits: the test inspects its helper
+ * helper exe &lt;link&gt;      /proc/&lt;pid&gt;/exe of the helper of the sandbox that now runs, as this JVM's /proc says
+ * running &lt;pid&gt;          that sandbox's first process; waits: the test inspects its helper
  * done
  * </pre>
  */
@@ -46,6 +48,8 @@ public final class HelperDriver {
             }
             out.println("ran pidns " + Sandbox.builder().pidNs().build().run("true").exitCode());
             try (SandboxedProcess p = Sandbox.builder().build().start("sleep", "30")) {
+                long helper = ProcessHandle.of(p.initPid()).flatMap(ProcessHandle::parent).orElseThrow().pid();
+                out.println("helper exe " + Files.readSymbolicLink(Path.of("/proc/" + helper + "/exe")));
                 out.println("running " + p.initPid());
                 in.readLine();
             }
@@ -112,9 +116,23 @@ public final class HelperDriver {
         }
     }
 
+    /**
+     * Runs the driver in a pid namespace of its own (with its own /proc) where {@code vm.memfd_noexec}
+     * is 2, so that the kernel refuses executable memfds: the sysctl is per pid namespace, the host
+     * keeps its own. Pids the driver prints are then its namespace's.
+     */
+    static final List<String> MEMFD_NOEXEC = List.of("unshare", "--pid", "--kill-child", "--mount-proc",
+            "sh", "-c", "echo 2 > /proc/sys/vm/memfd_noexec && exec \"$@\"", "sh");
+
     /** Starts a driver JVM with {@code options} (system properties), this test class path and no XDG_CACHE_HOME. */
     static Child start(String... options) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        return start(List.of(), options);
+    }
+
+    /** As {@link #start(String...)}, the JVM run by {@code wrapper} (a command that execs its arguments). */
+    static Child start(List<String> wrapper, String... options) throws IOException {
+        List<String> cmd = new ArrayList<>(wrapper);
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1"));
         cmd.addAll(List.of(options));
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), HelperDriver.class.getName()));

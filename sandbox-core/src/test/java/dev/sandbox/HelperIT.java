@@ -154,6 +154,33 @@ class HelperIT {
         }
     }
 
+    @Test
+    void whenTheKernelForbidsExecutableMemfdsTheHelperRunsFromItsOwnDirectoryInTmp(@TempDir Path base) throws Exception {
+        HostRequirement.require(LibC.get().geteuid() == 0 && Kernel.onPath("unshare"),
+                "needs root and unshare (util-linux) to set vm.memfd_noexec=2 in a pid namespace of its own");
+        Path tmp = Files.createDirectory(base.resolve("tmp"));
+        Path dir = tmp.resolve("dev.sandbox-0");
+        Path extracted = dir.resolve(HelperDriver.extractedName());
+        try (HelperDriver.Child child = HelperDriver.start(HelperDriver.MEMFD_NOEXEC, "-Djava.io.tmpdir=" + tmp,
+                "-Duser.home=/nonexistent")) {
+            assertThat(child.await("ran true ")).isEqualTo("0");
+            assertThat(child.await("origin ")).isEqualTo(extracted.toString());
+            child.await("ready");
+            child.proceed();
+            assertThat(child.await("helper exe ")).as("what the kernel exec'd for the sandbox's helper").isEqualTo(extracted.toString());
+            child.await("running ");
+            child.proceed();
+            child.await("done");
+            assertThat(child.exitValue()).isZero();
+        }
+        try (var left = Files.list(dir)) {
+            assertThat(left).containsExactly(extracted);
+        }
+        assertThat(Files.readAllBytes(extracted)).isEqualTo(HelperDriver.jarImage());
+        assertThat(Files.getAttribute(dir, "unix:uid")).isEqualTo(0);
+        assertThat((Integer) Files.getAttribute(dir, "unix:mode") & 07777).as("made 0700").isEqualTo(0700);
+    }
+
     private static String readOrEmpty(String file) {
         try {
             return Kernel.read(file).trim();

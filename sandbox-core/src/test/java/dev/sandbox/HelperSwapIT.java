@@ -58,9 +58,10 @@ class HelperSwapIT {
             child.await("ready");
             asNobody("ln -sfn " + evil + " " + planted); // after whatever the JVM checked
             child.proceed();
-            long helper = HelperIT.parentOf(Long.parseLong(child.await("running ")));
+            child.await("helper exe ");
             assertThat(child.skipped()).as("the sandboxes started after the swap")
                     .containsExactly("ran echo 0 again 0", "ran echo 0 again 1", "ran echo 0 again 2", "ran pidns 0");
+            long helper = HelperIT.parentOf(Long.parseLong(child.await("running ")));
             assertThat(Files.readSymbolicLink(Path.of("/proc/" + helper + "/exe")).toString())
                     .as("what the kernel exec'd for a running sandbox's helper").isEqualTo(HelperIT.MEMFD);
             child.proceed();
@@ -78,6 +79,20 @@ class HelperSwapIT {
             assertThat(child.await("failed ")).isEqualTo("SandboxException: helper: found no directory to run the helper from: "
                     + planted + " (a symbolic link to " + rootOwn + ", which could be re-pointed); set -D"
                     + HelperBinary.DIR_PROPERTY + " to a directory you own on a file system that allows exec");
+            assertThat(child.exitValue()).isEqualTo(1);
+        }
+        assertThat(rootOwn).as("nothing written through the planted link").isEmptyDirectory();
+    }
+
+    @Test
+    void whenMemfdsMayNotBeExecdALinkPlantedInTmpIsRefusedAndTheMessageSaysWhy() throws Exception {
+        HostRequirement.require(Kernel.onPath("unshare"), "needs unshare (util-linux) to set vm.memfd_noexec=2 in a pid namespace");
+        Path planted = tmp.resolve("dev.sandbox-0");
+        asNobody("ln -s " + rootOwn + " " + planted);
+        try (HelperDriver.Child child = HelperDriver.start(HelperDriver.MEMFD_NOEXEC, "-Djava.io.tmpdir=" + tmp,
+                "-Duser.home=/nonexistent")) {
+            assertThat(child.await("failed ")).startsWith("SandboxException: helper: found no directory to run the helper from: "
+                    + planted + " (a symbolic link to " + rootOwn + ", which could be re-pointed); nor a memfd: ");
             assertThat(child.exitValue()).isEqualTo(1);
         }
         assertThat(rootOwn).as("nothing written through the planted link").isEmptyDirectory();
@@ -110,9 +125,10 @@ class HelperSwapIT {
             Files.move(dir, tmp.resolve("helpers.moved"));
             Files.createSymbolicLink(dir, evil);
             child.proceed();
-            long helper = HelperIT.parentOf(Long.parseLong(child.await("running ")));
+            child.await("helper exe ");
             assertThat(child.skipped()).as("the sandboxes started after the swap")
                     .containsExactly("ran echo 0 again 0", "ran echo 0 again 1", "ran echo 0 again 2", "ran pidns 0");
+            long helper = HelperIT.parentOf(Long.parseLong(child.await("running ")));
             assertThat(Files.readAllBytes(Path.of("/proc/" + helper + "/exe")))
                     .as("the image the kernel exec'd for a running sandbox's helper").isEqualTo(HelperDriver.jarImage());
             child.proceed();
