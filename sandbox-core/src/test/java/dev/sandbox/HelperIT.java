@@ -127,9 +127,16 @@ class HelperIT {
                 assertThat(Files.readSymbolicLink(Path.of("/proc/" + pid + "/fd/" + fd)).toString()).isEqualTo("/dev/null");
             }
             assertThat(Files.readSymbolicLink(Path.of("/proc/" + pid + "/fd/3")).toString()).startsWith("socket:");
-            try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
-                assertThat(fds.count()).as("only stdio and the control socket").isEqualTo(4);
-            }
+            // A helper just spawned still holds its own image (fd 4, the exec'd memfd) until its first
+            // step closes every fd above the control socket: wait for that, then nothing else may stay.
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+            long count;
+            do {
+                try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+                    count = fds.count();
+                }
+            } while (count > 4 && System.nanoTime() < deadline && sleep(2));
+            assertThat(count).as("only stdio and the control socket").isEqualTo(4);
         }
     }
 
@@ -299,5 +306,10 @@ class HelperIT {
                 System.out.println(e.getMessage());
             }
         }
+    }
+
+    private static boolean sleep(long millis) throws InterruptedException {
+        Thread.sleep(millis);
+        return true;
     }
 }
