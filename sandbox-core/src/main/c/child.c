@@ -90,8 +90,8 @@ static int setup_sandbox(const struct sbx_spec *spec)
         return -1;
     if ((spec->features & SBX_FEATURE_LOOPBACK) && bring_up_loopback() < 0)
         return -1;
-    /* The view is complete: lock it. */
-    if (security_lock_mounts(spec) < 0)
+    /* The view is complete: lock it, and bound the capabilities. */
+    if (security_after_view(spec) < 0)
         return -1;
     if (spec->cwd && change_dir(spec->cwd) < 0)
         return -1;

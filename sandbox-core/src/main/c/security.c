@@ -3,9 +3,14 @@
  *   1. ids, first of all: supplementary groups cleared, setresgid, setresuid - inside the sandbox's
  *      user namespace, where we keep every capability until step 3 (no id change here goes from
  *      that namespace's root to non-root); the view is then built as the command's ids;
- *   2. lock-mounts: a nested user + mount namespace: copying the mount table into a less privileged
- *      user namespace locks every mount, flag and cover (MNT_LOCKED and the MNT_LOCK_* flags), so
- *      even a kept CAP_SYS_ADMIN cannot unmount, remount or move what the view is made of;
+ *   2. once the view is built, with a capability kept: lock-mounts, a nested user + mount namespace:
+ *      copying the mount table into a less privileged user namespace locks every mount, flag and
+ *      cover (MNT_LOCKED and the MNT_LOCK_* flags), so even a kept CAP_SYS_ADMIN cannot unmount,
+ *      remount or move what the view is made of. Without a kept capability the kernel refuses every
+ *      mount call anyway (no CAP_SYS_ADMIN over the namespace, an empty bounding set, no_new_privs),
+ *      and a user namespace the command could make copies - and so locks - the table; the copy
+ *      costs ~80 us, so it is made only when needed. Then the bounding and ambient sets, after the
+ *      last new user namespace (which gives a full bounding set again);
  *   3. right before exec: setsid, the capability sets (bounding, ambient, then effective, permitted,
  *      inheritable), no_new_privs, and the seccomp filters - last when no_new_privs allows it, before
  *      the capabilities are dropped when it does not (the kernel then wants CAP_SYS_ADMIN).
@@ -114,19 +119,9 @@ int security_set_ids(const struct sbx_spec *spec)
     return 0;
 }
 
-int security_lock_mounts(const struct sbx_spec *spec)
-{
-    if ((spec->security & SBX_SEC_LOCK_MOUNTS) && lock_mounts() < 0)
-        return -1;
-    if (procfd >= 0) {
-        close(procfd);
-        procfd = -1;
-    }
-    return 0;
-}
-
-/* Bounding and ambient sets first (they need CAP_SETPCAP), then the three sets of this process. */
-static int set_capabilities(uint64_t keep)
+/* The bounding and ambient sets; one PR_CAPBSET_DROP per capability (~1 us each: each commits new
+   credentials), so it is done once, here, rather than in PID 1 and the command both. */
+static int drop_bounding_set(uint64_t keep)
 {
     for (int cap = 0; cap < 64; cap++) {
         if (keep & (1ULL << cap))
@@ -139,6 +134,26 @@ static int set_capabilities(uint64_t keep)
     }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         return fail_errno("capabilities", "ambient set");
+    return 0;
+}
+
+int security_after_view(const struct sbx_spec *spec)
+{
+    if ((spec->security & SBX_SEC_LOCK_MOUNTS) && lock_mounts() < 0)
+        return -1;
+    /* After the last new user namespace (which hands out a full bounding set again). */
+    if (drop_bounding_set(spec->keep_caps) < 0)
+        return -1;
+    if (procfd >= 0) {
+        close(procfd);
+        procfd = -1;
+    }
+    return 0;
+}
+
+/* The three sets of this process (the bounding and ambient sets went in security_after_view). */
+static int set_capabilities(uint64_t keep)
+{
     struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof data);

@@ -14,8 +14,11 @@
 int security_prepare(void);
 /* First thing in the child: supplementary groups, gid, uid (capabilities in the user ns stay). */
 int security_set_ids(const struct sbx_spec *spec);
-/* Once the view is built: the nested user namespace that locks it (SBX_SEC_LOCK_MOUNTS). */
-int security_lock_mounts(const struct sbx_spec *spec);
+/*
+ * Once the view is built: the nested user namespace that locks it (SBX_SEC_LOCK_MOUNTS), then
+ * the bounding and ambient sets emptied (but for kept capabilities), for PID 1 and the command alike.
+ */
+int security_after_view(const struct sbx_spec *spec);
 /*
  * Right before execve, in the process that execs: the new session, capabilities, no_new_privs and
  * seccomp. monitor is the helper's pid and jvm the JVM's (0 with a pid namespace, where the

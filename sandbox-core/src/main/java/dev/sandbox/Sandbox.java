@@ -361,7 +361,9 @@ public final class Sandbox {
         if (!sameSession) {
             security |= Protocol.SEC_NEW_SESSION;
         }
-        if (userNs && namespaces.contains(Namespace.MOUNT)) {
+        if (userNs && namespaces.contains(Namespace.MOUNT) && !keepCapabilities.isEmpty()) {
+            // Without a capability the kernel refuses every mount call anyway; with one, the view
+            // is locked by a nested user namespace (see security.c).
             security |= Protocol.SEC_LOCK_MOUNTS;
         }
         if (leasesHostIds()) {

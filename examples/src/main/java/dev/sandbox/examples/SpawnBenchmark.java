@@ -2,6 +2,7 @@ package dev.sandbox.examples;
 
 import dev.sandbox.Sandbox;
 import dev.sandbox.SandboxedProcess;
+import dev.sandbox.SeccompPolicy;
 
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Files;
@@ -43,6 +44,11 @@ public final class SpawnBenchmark {
         variants.put("sandbox, user ns", () -> run(user));
         Sandbox target = none.newBuilder().userNs().pidNs().mountNs().utsNs().ipcNs().cgroupNs().build();
         variants.put("sandbox, user+pid+mount+uts+ipc+cgroup, fresh /proc", () -> run(target));
+        // What the default protections cost: the same sandbox with every opt-out taken (the mount
+        // lock and the masked /proc paths have none and stay).
+        Sandbox optedOut = target.newBuilder().seccomp(SeccompPolicy.unconfined()).allowNewPrivileges().sameSession()
+                .runAsCallerUid().build();
+        variants.put("  same, protections opted out (seccomp, nnp, setsid, host uid)", () -> run(optedOut));
         Sandbox limited = target.newBuilder().memoryMax(256L << 20).cpus(1).pidsMax(64).build();
         try {
             run(limited);
