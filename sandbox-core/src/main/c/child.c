@@ -16,6 +16,7 @@
 #include "init.h"
 #include "mounts.h"
 #include "protocol.h"
+#include "security.h"
 
 /* Keep only our ends: the control socket and the helper's ends must not stay open in here. */
 static void close_helper_fds(const struct sbx_pipes *p)
@@ -77,12 +78,20 @@ static int change_dir(const char *cwd)
 /* Everything between the id maps and exec, in the order the kernel needs it. */
 static int setup_sandbox(const struct sbx_spec *spec)
 {
+    /* First the command's ids: what we create inside belongs to them (an unmapped owner is EOVERFLOW). */
+    if (security_set_ids(spec) < 0)
+        return -1;
     if (spec->hostname && set_hostname(spec->hostname) < 0)
+        return -1;
+    if ((spec->security & SBX_SEC_LOCK_MOUNTS) && security_prepare() < 0)
         return -1;
     /* mounts_build also enters "/" of a newly built root. */
     if ((spec->namespaces & CLONE_NEWNS) && mounts_build(spec) < 0)
         return -1;
     if ((spec->features & SBX_FEATURE_LOOPBACK) && bring_up_loopback() < 0)
+        return -1;
+    /* The view is complete: lock it. */
+    if (security_lock_mounts(spec) < 0)
         return -1;
     if (spec->cwd && change_dir(spec->cwd) < 0)
         return -1;
@@ -100,7 +109,10 @@ void child_main(const struct sbx_spec *spec, const struct sbx_pipes *p)
         error_exit_to_pipe(p->err_wr);
     if (spec->namespaces & CLONE_NEWPID)
         init_main(spec, p->err_wr, p->status_wr);
-    /* Our own process group, so the helper can signal everything the command starts. */
-    setpgid(0, 0);
-    exec_command(spec, p->err_wr);
+    /* Our own process group (with a new session, setsid makes one), so the helper can signal
+       everything the command starts. */
+    if (!(spec->security & SBX_SEC_NEW_SESSION))
+        setpgid(0, 0);
+    /* No pid namespace: the helper (our parent) and the JVM are in reach, so guard them. */
+    exec_command(spec, p->err_wr, getppid(), sbx_jvm_pid);
 }

@@ -18,6 +18,22 @@
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
+/* The new mount API (5.2): mounts made and placed through descriptors. */
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#endif
+#ifndef SYS_fsconfig
+#define SYS_fsconfig 431
+#endif
+#ifndef SYS_fsmount
+#define SYS_fsmount 432
+#endif
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -40,6 +56,20 @@ struct sbx_mount_attr {
     uint64_t userns_fd;
 };
 #define SBX_MOUNT_ATTR_RDONLY 0x00000001ULL
+#define SBX_MOUNT_ATTR_NOSUID 0x00000002ULL
+#define SBX_MOUNT_ATTR_NODEV 0x00000004ULL
+#define SBX_MOUNT_ATTR_NOEXEC 0x00000008ULL
+#define SBX_MOUNT_ATTR_IDMAP 0x00100000ULL
+#define SBX_OPEN_TREE_CLOEXEC 02000000u /* O_CLOEXEC */
+
+#define SBX_OPEN_TREE_CLONE 1u
+#define SBX_MOVE_MOUNT_F_EMPTY_PATH 0x00000004u
+#define SBX_MOVE_MOUNT_T_EMPTY_PATH 0x00000040u
+#define SBX_FSOPEN_CLOEXEC 0x00000001u
+#define SBX_FSMOUNT_CLOEXEC 0x00000001u
+#define SBX_FSCONFIG_SET_FLAG 0u
+#define SBX_FSCONFIG_SET_STRING 1u
+#define SBX_FSCONFIG_CMD_CREATE 6u
 
 struct sbx_clone_args {
     uint64_t flags;

@@ -10,6 +10,9 @@
 
 #include "error.h"
 #include "hygiene.h"
+#include "security.h"
+
+pid_t sbx_jvm_pid;
 
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 
@@ -78,12 +81,15 @@ static void announce_exec(int err_fd)
     send(err_fd, SBX_EXEC_ANNOUNCE, 1, MSG_NOSIGNAL);
 }
 
-void exec_command(const struct sbx_spec *spec, int err_fd)
+void exec_command(const struct sbx_spec *spec, int err_fd, pid_t monitor, pid_t jvm)
 {
     announce_exec(err_fd);
     restore_signal_defaults();
     /* The error pipe is already close-on-exec; everything else >= 3 must not reach the command. */
     cloexec_fds_from(3);
+    /* Last: from here on only execve (and, on failure, the report) runs under the seccomp policy. */
+    if (security_before_exec(spec, monitor, jvm) < 0)
+        error_exit_to_pipe(err_fd);
     const char *file = spec->argv[0];
     if (file[0] == '\0') {
         fail("execve", ENOENT, file);

@@ -7,7 +7,16 @@
 /* The one-byte message the command sends on the error channel right before exec. */
 #define SBX_EXEC_ANNOUNCE "x"
 
-/* Never returns: execs, or writes {step "execve", errno, path} to err_fd and _exit(127)s. */
-__attribute__((noreturn)) void exec_command(const struct sbx_spec *spec, int err_fd);
+#include <sys/types.h>
+
+/* The JVM's pid, as the helper saw it when it started (its parent). */
+extern pid_t sbx_jvm_pid;
+
+/*
+ * Never returns: drops what the command may not keep (security.c), then execs, or writes
+ * {step, errno, path} to err_fd and _exit(127)s. monitor and jvm: the processes the command
+ * could name and must not touch (0 with a pid namespace).
+ */
+__attribute__((noreturn)) void exec_command(const struct sbx_spec *spec, int err_fd, pid_t monitor, pid_t jvm);
 
 #endif

@@ -1,6 +1,7 @@
 #include "init.h"
 
 #include <errno.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include "error.h"
 #include "exec.h"
 #include "io.h"
+#include "security.h"
 
 static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
@@ -67,8 +69,11 @@ void init_main(const struct sbx_spec *spec, int err_fd, int status_fd)
     if (command == 0) {
         close(sfd);
         close(status_fd);
-        exec_command(spec, err_fd);
+        exec_command(spec, err_fd, 0, 0); /* in the pid namespace the command cannot name helper or JVM */
     }
+    /* Init needs no privilege to reap and to pass signals on to a process of its own uid. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    drop_all_capabilities();
     /* From now on only the command holds the error pipe: EOF there means it exec'd. */
     close(err_fd);
     /* Nor does init keep the command's stdio open. */

@@ -3,6 +3,7 @@
  * on fd 3. Reads the spec, clones the sandbox's first process into its namespaces, writes its id
  * maps, relays "started" or the failure, then monitors it (monitor.c). See DESIGN.md.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -24,6 +25,7 @@
 #include "frames.h"
 #include "hygiene.h"
 #include "idmap.h"
+#include "idmount.h"
 #include "init.h"
 #include "io.h"
 #include "monitor.h"
@@ -182,6 +184,7 @@ static int run_helper(void)
         abort_start(NULL);
     }
 
+    sbx_jvm_pid = getppid();
     struct sbx_spec spec;
     receive_spec(&spec);
     struct sbx_monitor m = {.pidns = !!(spec.namespaces & CLONE_NEWPID), .status_rd = -1, .grace_ms = spec.grace_ms};
@@ -196,6 +199,8 @@ static int run_helper(void)
     init_forwarded_signals(&startup);
     sigaddset(&startup, SIGCHLD);
     sigprocmask(SIG_BLOCK, &startup, &saved);
+    if (idmounts_prepare(&spec) < 0)
+        abort_start(NULL);
     struct sbx_pipes p;
     if (make_pipes(&p, m.pidns) < 0)
         abort_start(NULL);
@@ -214,6 +219,12 @@ static int run_helper(void)
 
     m.child = pid;
     m.status_rd = p.status_rd;
+    /* From now on the sandbox runs: no ptrace of us, no /proc/<us>/mem, fd or environ for it (the
+       child was cloned while we were dumpable, so its own /proc files stay its own). */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+        fail_errno("prctl", "PR_SET_DUMPABLE");
+        abort_start(&m);
+    }
     sigaddset(&saved, SIGCHLD);
     sigprocmask(SIG_SETMASK, &saved, NULL);
     close(p.sync_rd);
@@ -270,14 +281,75 @@ static int describe_spec(void)
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* Whether a process of uid `uid` other than us still runs (zombies do not count: they are dead). */
+static int uid_has_live_process(unsigned long uid)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9' || atoi(e->d_name) == getpid())
+            continue;
+        char path[300], line[256];
+        snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
+        FILE *f = fopen(path, "re");
+        if (!f)
+            continue;
+        char state = 0;
+        unsigned long real = (unsigned long)-1;
+        while (fgets(line, sizeof line, f)) {
+            if (!strncmp(line, "State:", 6))
+                sscanf(line + 6, " %c", &state);
+            else if (!strncmp(line, "Uid:", 4))
+                sscanf(line + 4, "%lu", &real);
+        }
+        fclose(f);
+        found = real == uid && state != 'Z' && state != 'X';
+    }
+    closedir(d);
+    return found;
+}
+
+/*
+ * --kill-uid N: SIGKILL every process of host uid N, as uid N (kill(-1) reaches exactly the
+ * processes we may signal), until none is left alive. The JVM's backstop when a root caller's
+ * helper died without tearing its sandbox down: that uid was the sandbox's alone.
+ */
+static int kill_uid(const char *arg)
+{
+    char *end;
+    errno = 0;
+    unsigned long uid = strtoul(arg, &end, 10);
+    if (errno || *end || end == arg || uid == 0 || uid >= 0xffffffffUL) {
+        fprintf(stderr, "sandbox-helper: --kill-uid wants a uid other than 0, not '%s'\n", arg);
+        return 2;
+    }
+    if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0) {
+        fprintf(stderr, "sandbox-helper: setresuid %lu: %s\n", uid, strerror(errno));
+        return 1;
+    }
+    for (int round = 0; round < 1000; round++) {
+        if (kill(-1, SIGKILL) < 0 && errno == ESRCH)
+            return 0;
+        if (!uid_has_live_process(uid))
+            return 0; /* only zombies left, for their new parent to reap */
+        usleep(1000);
+    }
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 1)
         return run_helper();
     if (argc == 2 && strcmp(argv[1], "--describe-spec") == 0)
         return describe_spec();
-    if (argc == 2 && strcmp(argv[1], "--probe") == 0)
-        return probe_main();
-    fprintf(stderr, "usage: sandbox-helper [--describe-spec | --probe]  (normal mode: spec on fd 3)\n");
+    if ((argc == 2 || argc == 3) && strcmp(argv[1], "--probe") == 0)
+        return probe_main(argc == 3 ? argv[2] : "/tmp");
+    if (argc == 3 && strcmp(argv[1], "--kill-uid") == 0)
+        return kill_uid(argv[2]);
+    fprintf(stderr, "usage: sandbox-helper [--describe-spec | --probe [DIR] | --kill-uid UID]  (normal mode: spec on fd 3)\n");
     return 2;
 }

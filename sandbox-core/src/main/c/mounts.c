@@ -10,51 +10,65 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "compat.h"
 #include "error.h"
+#include "masks.h"
+#include "mountfd.h"
 #include "protocol.h"
+#include "viewpath.h"
 
-/* Where the new root is assembled, and where the host's root sits meanwhile. */
-#define STAGE_BASE "/tmp"
-#define NEWROOT "/newroot"
-#define OLDROOT "/oldroot"
+/*
+ * Where the new root is assembled: a tmpfs on the host's /tmp (only in our namespace) that we
+ * pivot into, with the host's root at OLDROOT meanwhile and the new root's tmpfs at NEWROOT.
+ */
+#define STAGE_BASE "tmp"
+#define NEWROOT "newroot"
+#define OLDROOT "oldroot"
+
+/* The staging and new-root tmpfs and /dev only hold mount points, directories and symlinks. */
+#define STAGE_SIZE (1u << 20)
+#define DEV_SIZE (64u << 10)
+/* The command's shared memory: runc's default. */
+#define SHM_SIZE (64u << 20)
+
+#define ATTR_TMPFS (SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV)
 
 /*
  * The state of the view under construction. Single-threaded and used once per process,
- * so it lives in one static.
+ * so it lives in one static. Every place is held as a descriptor and nothing is looked up again
+ * by a path string. On the host's side only the declared bind sources are resolved as paths (the
+ * caller's own); the rest are root's top-level names (/tmp, /dev and its nodes, the entries of
+ * "/"), one component at a time from the held "/", never following a symlink.
  */
 static struct {
     const struct sbx_spec *spec;
-    size_t next_mount;  /* index of the user mount being applied */
-    int staged;         /* a new root is being built under NEWROOT (host at OLDROOT) */
-    const char *root;   /* prefix turning a view path into a path we can use: "" or NEWROOT */
-    const char *proc;   /* a procfs where /proc/self/fd reaches our fds */
+    int staged;         /* a new root is being built (host at OLDROOT) */
+    int host;           /* the host's "/" */
+    int root;           /* the view's "/": the host's, or the new root's tmpfs once staged */
+    int *sources;       /* each bind source, opened once at the start (-1 for tmpfs) */
     dev_t *owned;       /* superblocks of the tmpfs mounts we made: the only places we create in */
     size_t n_owned;
-    char **ro_later;    /* tmpfs mounts to make read-only once everything is mounted */
+    struct sealed {     /* split tmpfs mounts to make read-only once everything is mounted */
+        int root;
+        char *shown;
+    } *ro_later;
     size_t n_ro_later;
-    char **sources;     /* bind sources resolved on the host side, once staged */
     char saved_cwd[PATH_MAX];
 } V;
 
-static int join(char *out, const char *a, const char *b)
+static int push_owned(int root)
 {
-    if ((size_t)snprintf(out, PATH_MAX, "%s%s", a, b) >= PATH_MAX) {
-        errno = ENAMETOOLONG;
+    struct stat st;
+    if (fstat(root, &st) < 0)
         return -1;
-    }
-    return 0;
-}
-
-static int push_owned(dev_t dev)
-{
     dev_t *n = realloc(V.owned, (V.n_owned + 1) * sizeof *n);
     if (!n)
         return -1;
     V.owned = n;
-    V.owned[V.n_owned++] = dev;
+    V.owned[V.n_owned++] = st.st_dev;
     return 0;
 }
 
@@ -66,13 +80,28 @@ static int is_owned(dev_t dev)
     return 0;
 }
 
-static int push_ro_later(const char *path)
+static int push_ro_later(int root, const char *shown)
 {
-    char **n = realloc(V.ro_later, (V.n_ro_later + 1) * sizeof *n);
-    if (!n || !(n[V.n_ro_later] = strdup(path)))
+    struct sealed *n = realloc(V.ro_later, (V.n_ro_later + 1) * sizeof *n);
+    if (!n)
         return -1;
     V.ro_later = n;
+    if ((n[V.n_ro_later].root = dup(root)) < 0 || !(n[V.n_ro_later].shown = strdup(shown)))
+        return -1;
     V.n_ro_later++;
+    return 0;
+}
+
+/* Seal the split tmpfs mounts that stand in for read-only directories. */
+static int seal_split_dirs(void)
+{
+    for (size_t i = 0; i < V.n_ro_later; i++) {
+        if (mfd_readonly(V.ro_later[i].root, 0) < 0)
+            return fail_errno("remount-ro", V.ro_later[i].shown);
+        close(V.ro_later[i].root);
+        free(V.ro_later[i].shown);
+    }
+    V.n_ro_later = 0;
     return 0;
 }
 
@@ -84,232 +113,163 @@ static int make_mounts_private(void)
     return 0;
 }
 
-/* A fresh tmpfs at path, remembered as ours; step and shown name the failure. */
-static int mount_tmpfs(const char *path, unsigned mode, unsigned long flags, const char *step, const char *shown)
+/* A tmpfs on `at`, remembered as ours; returns its root. */
+static int owned_tmpfs(const struct mfd_at *at, unsigned mode, uint64_t size, const char *step, const char *shown)
 {
-    char opts[32];
-    snprintf(opts, sizeof opts, "mode=%04o", mode & 07777);
-    if (mount("tmpfs", path, "tmpfs", flags, opts) < 0)
+    int root = mfd_tmpfs(at, mode, size, ATTR_TMPFS);
+    if (root < 0 || push_owned(root) < 0)
         return fail_errno(step, shown);
-    struct stat st;
-    if (stat(path, &st) < 0 || push_owned(st.st_dev) < 0)
-        return fail_errno(step, shown);
-    return 0;
+    return root;
 }
 
-/* One mount read-only by remount, keeping the flags a user namespace may not drop. */
-static int remount_ro_one(const char *path)
+/* An empty directory or regular file `name` in `dir` (one of our tmpfs mounts); returns it, O_PATH. */
+static int create_node(int dir, const char *name, int is_dir)
 {
-    struct statvfs sv;
-    if (statvfs(path, &sv) < 0)
-        return -1;
-    unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY;
-    if (sv.f_flag & ST_NOSUID)
-        flags |= MS_NOSUID;
-    if (sv.f_flag & ST_NODEV)
-        flags |= MS_NODEV;
-    if (sv.f_flag & ST_NOEXEC)
-        flags |= MS_NOEXEC;
-    if (sv.f_flag & ST_NOATIME)
-        flags |= MS_NOATIME;
-    if (sv.f_flag & ST_NODIRATIME)
-        flags |= MS_NODIRATIME;
-    if (sv.f_flag & ST_RELATIME)
-        flags |= MS_RELATIME;
-    if (!(sv.f_flag & (ST_NOATIME | ST_RELATIME)))
-        flags |= MS_STRICTATIME; /* the kernel would otherwise default to relatime: EPERM when locked */
-    return mount(NULL, path, NULL, flags, NULL);
-}
-
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape_octal(char *s)
-{
-    char *w = s;
-    for (char *r = s; *r; r++) {
-        if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' &&
-            r[3] <= '7') {
-            *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-            r += 3;
-        } else {
-            *w++ = *r;
-        }
+    if (is_dir) {
+        if (mkdirat(dir, name, 0755) < 0)
+            return -1;
+    } else {
+        int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+        if (fd < 0)
+            return -1;
+        close(fd);
     }
-    *w = '\0';
+    return openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 }
 
-/* Before mount_setattr (5.12): remount path and every mount below it, one by one. */
-static int remount_ro_tree(const char *path)
+/* The directory `name` in `dir` (one of ours), made if missing; returns it, O_PATH. */
+static int ensure_dir(int dir, const char *name, const char *shown)
 {
-    if (remount_ro_one(path) < 0)
-        return -1;
-    char info[PATH_MAX];
-    if (join(info, V.proc, "/self/mountinfo") < 0)
-        return -1;
-    FILE *f = fopen(info, "re");
-    if (!f)
-        return -1;
-    size_t plen = strlen(path);
-    char *line = NULL;
-    size_t cap = 0;
-    int rc = 0;
-    while (rc == 0 && getline(&line, &cap, f) > 0) {
-        /* id parent major:minor root mount-point ... */
-        char *mp = line;
-        for (int i = 0; i < 4 && mp; i++)
-            mp = strchr(mp, ' '), mp = mp ? mp + 1 : NULL;
-        if (!mp)
-            continue;
-        char *end = strchr(mp, ' ');
-        if (end)
-            *end = '\0';
-        unescape_octal(mp);
-        if (strncmp(mp, path, plen) == 0 && mp[plen] == '/' && remount_ro_one(mp) < 0 && errno != ENOENT)
-            rc = -1;
-    }
-    int saved = errno;
-    free(line);
-    fclose(f);
-    errno = saved;
-    return rc;
-}
-
-/* Make the mount at path (and, if recursive, all below it) read-only; -1 with errno. */
-static int make_readonly(const char *path, int recursive)
-{
-/* CFLAGS=-DSBX_TEST_NO_MOUNT_SETATTR builds the pre-5.12 fallback alone, to test it on a new kernel. */
-#ifndef SBX_TEST_NO_MOUNT_SETATTR
-    struct sbx_mount_attr attr = {.attr_set = SBX_MOUNT_ATTR_RDONLY};
-    if (syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof attr) == 0)
-        return 0;
-    if (errno != ENOSYS)
-        return -1;
-#endif
-    return recursive ? remount_ro_tree(path) : remount_ro_one(path);
-}
-
-/* An empty directory or regular file to mount on. */
-static int create_node(const char *path, int dir)
-{
-    if (dir)
-        return mkdir(path, 0755);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0644);
-    if (fd < 0)
-        return -1;
-    close(fd);
-    return 0;
-}
-
-static int ensure_dir(const char *path, const char *shown)
-{
-    if (mkdir(path, 0755) < 0 && errno != EEXIST)
+    if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST)
         return fail_errno("mkdir", shown);
-    return 0;
+    int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return fail_errno("mkdir", shown);
+    return fd;
 }
 
-static int mount_proc(const char *path)
-{
-    if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-        return fail_errno("proc", "/proc");
-    return 0;
-}
-
-/* Resolve bind sources from mount index `from` on, while the host is still our root. */
-static int resolve_sources(size_t from)
+/* Open every bind source once, while the host is our root: the caller's own declared host paths. */
+static int open_sources(void)
 {
     const struct sbx_spec *s = V.spec;
-    if (!V.sources && !(V.sources = calloc(s->n_mounts + 1, sizeof *V.sources)))
+    if (!(V.sources = malloc((s->n_mounts + 1) * sizeof *V.sources)))
         return fail("bind", ENOMEM, "");
-    for (size_t i = from; i < s->n_mounts; i++) {
-        if (s->mounts[i].kind == SBX_MOUNT_TMPFS)
-            continue;
-        /* Absolute symlinks must resolve against the host, which stops being "/" soon. */
-        if (!(V.sources[i] = realpath(s->mounts[i].source, NULL)))
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        V.sources[i] = -1;
+        /* A source the helper opened for us (idmount.c) is not resolved again here. */
+        if (s->mounts[i].kind != SBX_MOUNT_TMPFS && s->mounts[i].tree_fd < 0 &&
+            (V.sources[i] = open(s->mounts[i].source, O_PATH | O_CLOEXEC)) < 0)
             return fail_errno("bind", s->mounts[i].source);
     }
     return 0;
 }
 
-/* The host-side path of mount i's source as seen from where we stand now. */
-static int source_path(size_t i, char *out)
-{
-    if (!V.staged)
-        return join(out, "", V.spec->mounts[i].source);
-    return join(out, OLDROOT, V.sources[i]);
-}
-
 /*
- * Put a tmpfs at STAGE_BASE (only in our namespace), pivot into it with the host at OLDROOT,
+ * Put a tmpfs on the host's /tmp (only in our namespace), pivot into it with the host at OLDROOT,
  * and mount the tmpfs that becomes the new root at NEWROOT.
  */
 static int stage_new_root(void)
 {
-    if (mount_tmpfs(STAGE_BASE, 0755, MS_NOSUID | MS_NODEV, "tmpfs", STAGE_BASE) < 0)
+    int tmp = openat(V.host, STAGE_BASE, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+    if (tmp < 0)
+        return fail_errno("tmpfs", "/" STAGE_BASE);
+    int stage = owned_tmpfs(&(struct mfd_at){tmp, V.host, STAGE_BASE}, 0755, STAGE_SIZE, "tmpfs", "/" STAGE_BASE);
+    close(tmp);
+    if (stage < 0)
         return -1;
-    if (ensure_dir(STAGE_BASE NEWROOT, STAGE_BASE NEWROOT) < 0 || ensure_dir(STAGE_BASE OLDROOT, STAGE_BASE OLDROOT) < 0)
-        return -1;
-    if (syscall(SYS_pivot_root, STAGE_BASE, STAGE_BASE OLDROOT) < 0)
-        return fail_errno("pivot_root", STAGE_BASE);
+    int newroot = ensure_dir(stage, NEWROOT, "/" STAGE_BASE "/" NEWROOT);
+    if (newroot < 0 || mkdirat(stage, OLDROOT, 0755) < 0)
+        return newroot < 0 ? -1 : fail_errno("mkdir", "/" STAGE_BASE "/" OLDROOT);
+    if (fchdir(stage) < 0 || syscall(SYS_pivot_root, ".", OLDROOT) < 0 || chdir("/") < 0)
+        return fail_errno("pivot_root", "/" STAGE_BASE);
     V.staged = 1;
-    V.root = NEWROOT;
-    V.proc = OLDROOT "/proc";
-    return mount_tmpfs(NEWROOT, 0755, MS_NOSUID | MS_NODEV, "tmpfs", "/");
+    mfd_set_proc("/" OLDROOT "/proc");
+    V.root = owned_tmpfs(&(struct mfd_at){newroot, stage, NEWROOT}, 0755, STAGE_SIZE, "tmpfs", "/");
+    close(newroot);
+    close(stage);
+    return V.root < 0 ? -1 : 0;
 }
 
-/*
- * Recreate the entry `name` of directory dfd at `to`: a symlink as a symlink, anything else as
- * an empty node with `from` bound on it (recursively, read-only if asked). `shown` names it.
- */
-static int mirror_entry(int dfd, const char *name, const char *from, const char *to, const char *shown, int readonly)
+static int join_shown(char *out, const char *dir, const char *name)
 {
-    struct stat st;
-    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return fail_errno("bind", shown);
-    if (S_ISLNK(st.st_mode)) {
-        char link[PATH_MAX];
-        ssize_t n = readlinkat(dfd, name, link, sizeof link - 1);
-        if (n < 0)
-            return fail_errno("mkdir", shown);
-        link[n] = '\0';
-        if (symlink(link, to) < 0)
-            return fail_errno("mkdir", shown);
-        return 0;
+    if ((size_t)snprintf(out, PATH_MAX, "%s/%s", strcmp(dir, "/") ? dir : "", name) >= PATH_MAX) {
+        errno = ENAMETOOLONG;
+        return -1;
     }
-    if (create_node(to, S_ISDIR(st.st_mode)) < 0)
-        return fail_errno("mkdir", shown);
-    if (mount(from, to, NULL, MS_BIND | MS_REC, NULL) < 0)
-        return fail_errno("bind", shown);
-    if (readonly && make_readonly(to, 1) < 0)
-        return fail_errno("remount-ro", shown);
     return 0;
 }
 
 /*
- * Recreate the host's top level under NEWROOT: directories and files as (recursive) binds,
- * symlinks as symlinks. /proc, /dev and /sys get an empty directory instead when `fresh` (SBX_FEATURE_*
- * bits) says a new instance goes there.
+ * Recreate the entry `name` of directory `src` in `dst` (one of our tmpfs mounts): a symlink as a
+ * symlink, anything else as an empty node with the entry bound on it (recursively, read-only if
+ * asked). The entry is opened once, without following it, and bound from that descriptor.
+ */
+static int mirror_entry(int src, const char *name, int dst, const char *shown, int readonly)
+{
+    struct stat st;
+    int from = openat(src, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (from < 0 || fstat(from, &st) < 0)
+        return fail_errno("bind", shown);
+    int rc = 0;
+    if (S_ISLNK(st.st_mode)) {
+        char link[PATH_MAX];
+        ssize_t n = readlinkat(from, "", link, sizeof link);
+        if (n < 0 || (size_t)n >= sizeof link)
+            rc = fail("readlink", n < 0 ? errno : ENAMETOOLONG, shown);
+        else if (link[n] = '\0', symlinkat(link, dst, name) < 0)
+            rc = fail_errno("symlink", shown);
+        close(from);
+        return rc;
+    }
+    int to = create_node(dst, name, S_ISDIR(st.st_mode));
+    if (to < 0) {
+        rc = fail_errno("mkdir", shown);
+    } else {
+        int m = mfd_bind(from, &(struct mfd_at){to, dst, name}, 1);
+        if (m < 0)
+            rc = fail_errno("bind", shown);
+        else if (readonly && mfd_readonly(m, 1) < 0)
+            rc = fail_errno("remount-ro", shown);
+        if (m >= 0)
+            close(m);
+        close(to);
+    }
+    close(from);
+    return rc;
+}
+
+/*
+ * Recreate the host's top level in the new root: directories and files as (recursive) binds,
+ * symlinks as symlinks. /proc, /dev and /sys get an empty directory instead when `fresh`
+ * (SBX_FEATURE_* bits) says a new instance goes there.
  */
 static int mirror_host_root(int readonly, uint32_t fresh)
 {
-    DIR *d = opendir(OLDROOT);
-    if (!d)
+    int fd = openat(V.host, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd < 0 ? NULL : fdopendir(fd);
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
         return fail_errno("bind", "/");
+    }
     struct dirent *e;
     int rc = 0;
     while (rc == 0 && (e = readdir(d)) != NULL) {
         const char *name = e->d_name;
         if (!strcmp(name, ".") || !strcmp(name, ".."))
             continue;
-        char shown[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
-        if (join(shown, "/", name) < 0 || join(from, OLDROOT, shown) < 0 || join(to, NEWROOT, shown) < 0) {
+        char shown[PATH_MAX];
+        if (join_shown(shown, "/", name) < 0) {
             rc = fail_errno("mkdir", name);
             break;
         }
         if (((fresh & SBX_FEATURE_PROC) && !strcmp(name, "proc")) || ((fresh & SBX_FEATURE_DEV) && !strcmp(name, "dev")) ||
             ((fresh & SBX_FEATURE_SYS) && !strcmp(name, "sys"))) {
-            rc = ensure_dir(to, shown);
+            int dir = ensure_dir(V.root, name, shown);
+            rc = dir < 0 ? -1 : close(dir);
             continue;
         }
-        rc = mirror_entry(dirfd(d), name, from, to, shown, readonly);
+        rc = mirror_entry(dirfd(d), name, V.root, shown, readonly);
     }
     closedir(d);
     return rc;
@@ -324,193 +284,130 @@ static int stage_host_view(void)
     if (!getcwd(V.saved_cwd, sizeof V.saved_cwd))
         V.saved_cwd[0] = '\0';
     /* Split tmpfs mounts recorded so far would be copied read-write by the mirror: seal them now. */
-    for (size_t i = 0; i < V.n_ro_later; i++)
-        if (make_readonly(V.ro_later[i], 0) < 0)
-            return fail_errno("remount-ro", V.ro_later[i]);
-    V.n_ro_later = 0;
-    if (resolve_sources(V.next_mount) < 0 || stage_new_root() < 0)
+    if (seal_split_dirs() < 0 || stage_new_root() < 0)
         return -1;
     return mirror_host_root(0, 0);
 }
 
 /*
- * Cover the directory at `full` (view path `shown`) with a tmpfs holding the same entries:
- * directories and files bound from the original (as it is visible now, earlier mounts included),
- * symlinks copied. Afterwards new entries can be created there without touching the host.
+ * Cover the directory where the walk stands with a tmpfs holding the same entries: directories
+ * and files bound from the original (as it is visible now, earlier mounts included), symlinks
+ * copied. The walk goes on in the tmpfs; new entries can be created there without touching the
+ * host. The original is read through the walk's descriptor, the tmpfs put on exactly it.
  */
-static int split_dir(const char *full, const char *shown)
+static int split_dir(struct view_walk *w)
 {
-    int dfd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
+    const char *shown = view_shown(w);
+    struct mfd_at at;
+    int fd = view_at(w, &at) < 0 ? -1 : openat(at.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd < 0 ? NULL : fdopendir(fd);
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
         return fail_errno("mkdir", shown);
+    }
     struct stat st;
     struct statvfs sv;
-    if (fstat(dfd, &st) < 0 || fstatvfs(dfd, &sv) < 0) {
-        int saved = errno;
-        close(dfd);
-        return fail("mkdir", saved, shown);
+    uint64_t entries = 0;
+    while (readdir(d))
+        entries++;
+    rewinddir(d);
+    if (fstat(fd, &st) < 0 || fstatvfs(fd, &sv) < 0) {
+        closedir(d);
+        return fail_errno("mkdir", shown);
     }
-    if (mount_tmpfs(full, st.st_mode, MS_NOSUID | MS_NODEV, "tmpfs", shown) < 0) {
-        close(dfd);
-        return -1;
-    }
-    if ((sv.f_flag & ST_RDONLY) && push_ro_later(full) < 0) {
-        close(dfd);
-        return fail_errno("tmpfs", shown);
-    }
-    DIR *d = fdopendir(dfd);
-    if (!d) {
-        int saved = errno;
-        close(dfd);
-        return fail("mkdir", saved, shown);
-    }
+    /* Room for a page per entry: a long symlink's target takes one. */
+    int root = owned_tmpfs(&at, st.st_mode, STAGE_SIZE + entries * 4096, "tmpfs", shown);
+    if (root >= 0 && (sv.f_flag & ST_RDONLY) && push_ro_later(root, shown) < 0)
+        root = fail_errno("tmpfs", shown);
     struct dirent *e;
-    int rc = 0;
+    int rc = root < 0 ? -1 : 0;
     while (rc == 0 && (e = readdir(d)) != NULL) {
         const char *name = e->d_name;
+        char entry[PATH_MAX];
         if (!strcmp(name, ".") || !strcmp(name, ".."))
             continue;
-        char to[PATH_MAX], from[PATH_MAX], entry[PATH_MAX];
-        if ((size_t)snprintf(to, sizeof to, "%s/%s", full, name) >= sizeof to ||
-            (size_t)snprintf(from, sizeof from, "%s/self/fd/%d/%s", V.proc, dfd, name) >= sizeof from) {
-            rc = fail("mkdir", ENAMETOOLONG, shown);
-            break;
-        }
-        snprintf(entry, sizeof entry, "%s/%s", strcmp(shown, "/") ? shown : "", name);
-        rc = mirror_entry(dfd, name, from, to, entry, 0);
+        if (join_shown(entry, shown, name) < 0)
+            rc = fail_errno("mkdir", shown);
+        else
+            rc = mirror_entry(fd, name, root, entry, 0);
     }
     closedir(d);
+    if (root >= 0) {
+        close(w->fd[w->depth]);
+        w->fd[w->depth] = root;
+    }
     return rc;
 }
 
-/* Create `name` in the view directory `parent` (view path), splitting it first if it is not ours. */
-static int create_in_view(const char *parent, const char *cand, int dir)
+/*
+ * view_walk's create callback for mount targets: create `name` where the walk stands, splitting
+ * that directory first if it is not one of ours (staging a new root if it is the host's "/").
+ */
+static int create_in_view(struct view_walk *w, const char *name, int dir)
 {
-    char parent_full[PATH_MAX], full[PATH_MAX];
-    const char *parent_shown = parent[0] ? parent : "/";
-    if (!V.staged && !parent[0]) {
+    char cand[PATH_MAX];
+    if (join_shown(cand, view_shown(w), name) < 0)
+        return fail_errno("mkdir", name);
+    if (!V.staged && w->depth == 0) {
         if (stage_host_view() < 0)
             return -1;
+        w->root = V.root;
+        return VIEW_RESTART;
     }
-    if (join(parent_full, V.root, parent_shown) < 0 || join(full, V.root, cand) < 0)
-        return fail_errno("mkdir", cand);
     struct stat st;
-    if (stat(parent_full, &st) < 0)
-        return fail_errno("mkdir", parent_shown);
+    if (fstat(w->fd[w->depth], &st) < 0)
+        return fail_errno("mkdir", view_shown(w));
     int split = 0;
     if (!is_owned(st.st_dev)) {
-        if (split_dir(parent_full, parent_shown) < 0)
+        if (split_dir(w) < 0)
             return -1;
         split = 1;
     }
-    if (create_node(full, dir) == 0)
-        return 0;
+    int fd = create_node(w->fd[w->depth], name, dir);
     /* One of ours, but sealed read-only meanwhile: cover it like a host directory. */
-    if (errno == EROFS && !split) {
-        if (split_dir(parent_full, parent_shown) < 0)
+    if (fd < 0 && errno == EROFS && !split) {
+        if (split_dir(w) < 0)
             return -1;
-        if (create_node(full, dir) == 0)
-            return 0;
+        fd = create_node(w->fd[w->depth], name, dir);
     }
-    return fail_errno("mkdir", cand);
+    if (fd < 0)
+        return fail_errno("mkdir", cand);
+    return fd;
 }
 
-/*
- * Walk target inside the view (symlinks resolved within the view), creating what is missing:
- * directories on the way, and a directory or empty file (want_dir) at the end.
- * `full` gets the path to mount on.
- */
-static int ensure_target(const char *target, int want_dir, char *full)
-{
-    char resolved[PATH_MAX] = ""; /* view path walked so far; "" is the view's root */
-    char rest[PATH_MAX], next[PATH_MAX];
-    int links = 0;
-    if (join(rest, "", target) < 0)
-        return fail_errno("mkdir", target);
-    const char *p = rest;
-    for (;;) {
-        while (*p == '/')
-            p++;
-        if (!*p)
-            break;
-        size_t clen = strcspn(p, "/");
-        char comp[NAME_MAX + 1];
-        if (clen > NAME_MAX)
-            return fail("mkdir", ENAMETOOLONG, target);
-        memcpy(comp, p, clen);
-        comp[clen] = '\0';
-        p += clen;
-        const char *q = p;
-        while (*q == '/')
-            q++;
-        int last = !*q;
-        if (!strcmp(comp, "."))
-            continue;
-        if (!strcmp(comp, "..")) {
-            char *slash = strrchr(resolved, '/');
-            if (slash)
-                *slash = '\0';
-            continue;
-        }
-        char cand[PATH_MAX], host[PATH_MAX];
-        if ((size_t)snprintf(cand, sizeof cand, "%s/%s", resolved, comp) >= sizeof cand ||
-            join(host, V.root, cand) < 0)
-            return fail("mkdir", ENAMETOOLONG, target);
-        struct stat st;
-        if (lstat(host, &st) == 0) {
-            if (S_ISLNK(st.st_mode)) {
-                if (++links > 40)
-                    return fail("mkdir", ELOOP, target);
-                char link[PATH_MAX];
-                ssize_t n = readlink(host, link, sizeof link - 1);
-                if (n < 0)
-                    return fail_errno("mkdir", cand);
-                link[n] = '\0';
-                if ((size_t)snprintf(next, sizeof next, "%s%s%s", link, *p ? "/" : "", p) >= sizeof next)
-                    return fail("mkdir", ENAMETOOLONG, target);
-                memcpy(rest, next, strlen(next) + 1);
-                p = rest;
-                if (link[0] == '/')
-                    resolved[0] = '\0';
-                continue;
-            }
-            if (!S_ISDIR(st.st_mode) && !last)
-                return fail("mkdir", ENOTDIR, cand);
-        } else if (errno != ENOENT) {
-            return fail_errno("mkdir", cand);
-        } else if (create_in_view(resolved, cand, last ? want_dir : 1) < 0) {
-            return -1;
-        }
-        memcpy(resolved, cand, strlen(cand) + 1);
-    }
-    if (join(full, V.root, resolved[0] ? resolved : (V.root[0] ? "" : "/")) < 0)
-        return fail_errno("mkdir", target);
-    return 0;
-}
-
-/* One MOUNT record, targets created in the view as needed. */
+/* One MOUNT record, its target resolved in the view and created there as needed. */
 static int apply_mount(size_t i)
 {
     const struct sbx_mount *m = &V.spec->mounts[i];
-    char src[PATH_MAX], full[PATH_MAX];
     int want_dir = 1;
-    V.next_mount = i;
     if (m->kind != SBX_MOUNT_TMPFS) {
         struct stat st;
-        if (source_path(i, src) < 0 || stat(src, &st) < 0)
+        if (fstat(m->tree_fd >= 0 ? m->tree_fd : V.sources[i], &st) < 0)
             return fail_errno("bind", m->source);
         want_dir = S_ISDIR(st.st_mode);
     }
-    if (ensure_target(m->target, want_dir, full) < 0)
-        return -1;
-    if (m->kind == SBX_MOUNT_TMPFS)
-        return mount_tmpfs(full, 0755, MS_NOSUID | MS_NODEV, "tmpfs", m->target);
-    /* Creating the target may have staged the root: the source moved under OLDROOT. */
-    if (source_path(i, src) < 0 || mount(src, full, NULL, MS_BIND | MS_REC, NULL) < 0)
-        return fail_errno("bind", m->source);
-    if (m->kind == SBX_MOUNT_RO_BIND && make_readonly(full, 1) < 0)
-        return fail_errno("ro-bind", m->target);
-    return 0;
+    struct view_walk w;
+    struct mfd_at at;
+    int rc = view_walk(&w, V.root, m->target, VIEW_FOLLOW | (want_dir ? VIEW_DIR : 0), create_in_view, "mkdir");
+    if (rc == 0 && view_at(&w, &at) < 0)
+        rc = fail_errno("mkdir", m->target); /* it resolved to the view's root itself */
+    if (rc == 0 && m->kind == SBX_MOUNT_TMPFS) {
+        int root = owned_tmpfs(&at, 0755, m->size, "tmpfs", m->target);
+        rc = root < 0 ? -1 : close(root);
+    } else if (rc == 0) {
+        /* The helper's detached (maybe idmapped) copy of the source, or a bind of the source we opened. */
+        int root = m->tree_fd >= 0 ? (mfd_attach(m->tree_fd, &at) < 0 ? -1 : dup(m->tree_fd))
+                                   : mfd_bind(V.sources[i], &at, 1);
+        if (root < 0)
+            rc = fail_errno("bind", m->source);
+        else if (m->kind == SBX_MOUNT_RO_BIND && mfd_readonly(root, 1) < 0)
+            rc = fail_errno("ro-bind", m->target);
+        if (root >= 0)
+            close(root);
+    }
+    view_done(&w);
+    return rc;
 }
 
 static int apply_mounts(void)
@@ -521,6 +418,61 @@ static int apply_mounts(void)
     return 0;
 }
 
+/* The host's /dev/null, checked to be the null device (it masks files). */
+static int host_devnull(void)
+{
+    struct stat st;
+    int dev = openat(V.host, "dev", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+    int fd = dev < 0 ? -1 : openat(dev, "null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (dev >= 0)
+        close(dev);
+    if (fd < 0 || fstat(fd, &st) < 0)
+        return fail_errno("mask", "/dev/null");
+    if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+        close(fd);
+        return fail("mask", ENODEV, "/dev/null");
+    }
+    return fd;
+}
+
+/* runc's masked and read-only paths, and a read-only /sys/fs/cgroup if asked for. */
+static int protect_kernel_files(const struct sbx_spec *s)
+{
+    /* A fresh /proc gets runc's treatment; a new root's /sys too. The host root stays as it is. */
+    int proc = !!(s->features & SBX_FEATURE_PROC), sys = s->root != SBX_ROOT_HOST;
+    if (proc || sys) {
+        int devnull = host_devnull();
+        if (devnull < 0 || masks_apply(V.root, devnull, proc, sys) < 0)
+            return -1;
+        close(devnull);
+    }
+    if ((s->features & SBX_FEATURE_RO_CGROUP) && readonly_path(V.root, "sys/fs/cgroup") < 0)
+        return -1;
+    return 0;
+}
+
+/* The host's device `name` bound on an empty file of that name in `dev` (our /dev tmpfs). */
+static int bind_device(int host, int dev, const char *name)
+{
+    char shown[64];
+    snprintf(shown, sizeof shown, "/dev/%s", name);
+    struct stat st;
+    int from = openat(host, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (from < 0 || fstat(from, &st) < 0)
+        return fail_errno("dev", shown);
+    int rc = 0, to = -1, m = -1;
+    if (!S_ISCHR(st.st_mode))
+        rc = fail("dev", ENODEV, shown);
+    else if ((to = create_node(dev, name, 0)) < 0 || (m = mfd_bind(from, &(struct mfd_at){to, dev, name}, 0)) < 0)
+        rc = fail_errno("dev", shown);
+    if (m >= 0)
+        close(m);
+    if (to >= 0)
+        close(to);
+    close(from);
+    return rc;
+}
+
 /* A minimal /dev: a few host devices, the usual links, a private devpts and /dev/shm. */
 static int make_dev(void)
 {
@@ -529,65 +481,88 @@ static int make_dev(void)
         {"fd", "/proc/self/fd"},           {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
         {"stderr", "/proc/self/fd/2"},     {"ptmx", "pts/ptmx"},
     };
-    if (ensure_dir(NEWROOT "/dev", "/dev") < 0 || mount_tmpfs(NEWROOT "/dev", 0755, MS_NOSUID, "dev", "/dev") < 0)
+    int dir = ensure_dir(V.root, "dev", "/dev");
+    if (dir < 0)
         return -1;
-    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
-        char shown[64], from[PATH_MAX], to[PATH_MAX];
-        snprintf(shown, sizeof shown, "/dev/%s", nodes[i]);
-        join(from, OLDROOT, shown);
-        join(to, NEWROOT, shown);
-        if (create_node(to, 0) < 0 || mount(from, to, NULL, MS_BIND, NULL) < 0)
-            return fail_errno("dev", shown);
-    }
-    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
-        char shown[64], to[PATH_MAX];
-        snprintf(shown, sizeof shown, "/dev/%s", links[i][0]);
-        join(to, NEWROOT, shown);
-        if (symlink(links[i][1], to) < 0)
-            return fail_errno("dev", shown);
-    }
-    const char *pts = NEWROOT "/dev/pts";
-    if (ensure_dir(pts, "/dev/pts") < 0)
+    /* nodev: the devices are binds of the host's nodes, which keep their own mount's flags. */
+    int dev = owned_tmpfs(&(struct mfd_at){dir, V.root, "dev"}, 0755, DEV_SIZE, "dev", "/dev");
+    close(dir);
+    if (dev < 0)
         return -1;
-    if (mount("devpts", pts, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620") < 0 &&
+    int host = openat(V.host, "dev", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+    int rc = host < 0 ? fail_errno("dev", "/dev") : 0;
+    for (size_t i = 0; rc == 0 && i < sizeof nodes / sizeof nodes[0]; i++)
+        rc = bind_device(host, dev, nodes[i]);
+    for (size_t i = 0; rc == 0 && i < sizeof links / sizeof links[0]; i++) {
+        if (symlinkat(links[i][1], dev, links[i][0]) < 0) {
+            char shown[64];
+            snprintf(shown, sizeof shown, "/dev/%s", links[i][0]);
+            rc = fail_errno("dev", shown);
+        }
+    }
+    int pts = rc < 0 ? -1 : ensure_dir(dev, "pts", "/dev/pts");
+    if (pts >= 0) {
+        struct mfd_at at = {pts, dev, "pts"};
+        uint64_t attrs = SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NOEXEC;
+        int m = mfd_new("devpts", &at, attrs, "newinstance,ptmxmode=0666,mode=620");
         /* mode=620 implies gid=5, which a user namespace may not map */
-        (errno != EINVAL || mount("devpts", pts, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666") < 0))
-        return fail_errno("dev", "/dev/pts");
-    if (ensure_dir(NEWROOT "/dev/shm", "/dev/shm") < 0)
-        return -1;
-    return mount_tmpfs(NEWROOT "/dev/shm", 01777, MS_NOSUID | MS_NODEV, "dev", "/dev/shm");
+        if (m < 0 && errno == EINVAL)
+            m = mfd_new("devpts", &at, attrs, "newinstance,ptmxmode=0666");
+        rc = m < 0 ? fail_errno("dev", "/dev/pts") : close(m);
+        close(pts);
+    } else {
+        rc = -1;
+    }
+    int shm = rc < 0 ? -1 : ensure_dir(dev, "shm", "/dev/shm");
+    if (shm >= 0) {
+        int m = owned_tmpfs(&(struct mfd_at){shm, dev, "shm"}, 01777, SHM_SIZE, "dev", "/dev/shm");
+        rc = m < 0 ? -1 : close(m);
+        close(shm);
+    } else {
+        rc = -1;
+    }
+    if (host >= 0)
+        close(host);
+    close(dev);
+    return rc;
 }
 
-/* Seal the split tmpfs mounts that stand in for read-only directories. */
-static int seal_split_dirs(void)
-{
-    for (size_t i = 0; i < V.n_ro_later; i++)
-        if (make_readonly(V.ro_later[i], 0) < 0)
-            return fail_errno("remount-ro", V.ro_later[i]);
-    return 0;
-}
-
-/* Enter NEWROOT and drop the staging base together with the host's root. */
+/* Enter the new root and drop the staging base together with the host's root. */
 static int switch_root(void)
 {
-    if (chdir(NEWROOT) < 0)
-        return fail_errno("pivot_root", NEWROOT);
+    if (fchdir(V.root) < 0)
+        return fail_errno("pivot_root", "/");
     /* Stack the old root on top of the new one, then detach it: no directory for it needed. */
     if (syscall(SYS_pivot_root, ".", ".") < 0)
-        return fail_errno("pivot_root", NEWROOT);
+        return fail_errno("pivot_root", "/");
     if (umount2(".", MNT_DETACH) < 0)
-        return fail_errno("umount", OLDROOT);
+        return fail_errno("umount", "/" OLDROOT);
     if (chdir("/") < 0)
         return fail_errno("chdir", "/");
     return 0;
 }
 
+/* A fresh instance of `type` on the view's top-level directory `name`, made if missing. */
+static int fresh_fs(const char *type, const char *name, uint64_t attrs, const char *step, const char *shown)
+{
+    int dir = V.staged ? ensure_dir(V.root, name, shown) : openat(V.root, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0)
+        return V.staged ? -1 : fail_errno(step, shown);
+    int m = mfd_new(type, &(struct mfd_at){dir, V.root, name}, attrs, NULL);
+    close(dir);
+    if (m < 0)
+        return fail_errno(step, shown);
+    return close(m);
+}
+
+#define ATTR_KERNEL_FS (SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV | SBX_MOUNT_ATTR_NOEXEC)
+
 /* ROOT host: the host's root itself, with fresh /proc and the user's mounts on top. */
 static int build_host_view(const struct sbx_spec *s)
 {
-    if ((s->features & SBX_FEATURE_PROC) && mount_proc("/proc") < 0)
+    if ((s->features & SBX_FEATURE_PROC) && fresh_fs("proc", "proc", ATTR_KERNEL_FS, "proc", "/proc") < 0)
         return -1;
-    if (apply_mounts() < 0 || seal_split_dirs() < 0)
+    if (apply_mounts() < 0 || protect_kernel_files(s) < 0 || seal_split_dirs() < 0)
         return -1;
     if (!V.staged)
         return 0;
@@ -602,23 +577,21 @@ static int build_host_view(const struct sbx_spec *s)
 /* ROOT read-only / empty: a tmpfs root holding a read-only mirror of the host or nothing. */
 static int build_new_root(const struct sbx_spec *s)
 {
-    int proc = !!(s->features & SBX_FEATURE_PROC), dev = !!(s->features & SBX_FEATURE_DEV);
-    if (resolve_sources(0) < 0 || stage_new_root() < 0)
+    if (stage_new_root() < 0)
         return -1;
     if (s->root == SBX_ROOT_READ_ONLY && mirror_host_root(1, s->features) < 0)
         return -1;
     /* sysfs shows the network devices of the namespace that mounts it: ours, not the host's. */
-    if ((s->features & SBX_FEATURE_SYS) &&
-        mount("sysfs", NEWROOT "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-        return fail_errno("sysfs", "/sys");
-    if (dev && make_dev() < 0)
+    if ((s->features & SBX_FEATURE_SYS) && fresh_fs("sysfs", "sys", ATTR_KERNEL_FS | SBX_MOUNT_ATTR_RDONLY, "sysfs", "/sys") < 0)
         return -1;
-    if (proc && (ensure_dir(NEWROOT "/proc", "/proc") < 0 || mount_proc(NEWROOT "/proc") < 0))
+    if ((s->features & SBX_FEATURE_DEV) && make_dev() < 0)
         return -1;
-    if (apply_mounts() < 0 || seal_split_dirs() < 0)
+    if ((s->features & SBX_FEATURE_PROC) && fresh_fs("proc", "proc", ATTR_KERNEL_FS, "proc", "/proc") < 0)
+        return -1;
+    if (apply_mounts() < 0 || protect_kernel_files(s) < 0 || seal_split_dirs() < 0)
         return -1;
     /* Only the declared binds, tmpfs mounts and /dev stay writable. */
-    if (make_readonly(NEWROOT, 0) < 0)
+    if (mfd_readonly(V.root, 0) < 0)
         return fail_errno("remount-ro", "/");
     return switch_root();
 }
@@ -626,9 +599,21 @@ static int build_new_root(const struct sbx_spec *s)
 int mounts_build(const struct sbx_spec *spec)
 {
     V.spec = spec;
-    V.root = "";
-    V.proc = "/proc";
+    mfd_set_proc("/proc");
     if (make_mounts_private() < 0)
         return -1;
-    return spec->root == SBX_ROOT_HOST ? build_host_view(spec) : build_new_root(spec);
+    if ((V.host = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return fail_errno("mount-private", "/");
+    V.root = V.host;
+    if (open_sources() < 0)
+        return -1;
+    int rc = spec->root == SBX_ROOT_HOST ? build_host_view(spec) : build_new_root(spec);
+    /* Nothing of the host stays open into the command's life. */
+    for (size_t i = 0; i < spec->n_mounts; i++)
+        if (V.sources[i] >= 0)
+            close(V.sources[i]);
+    if (V.root != V.host)
+        close(V.root);
+    close(V.host);
+    return rc;
 }

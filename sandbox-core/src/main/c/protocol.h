@@ -33,7 +33,8 @@
  *   spec (errno EINVAL, path = the reason), prctl, pipe, socketpair, setsockopt, signalfd, clone, setgroups, uid_map,
  *   gid_map (path = the /proc file), sync, poll, timeout (ETIMEDOUT: deadline passed in setup),
  *   child (malformed record), sethostname, mount-private, tmpfs, bind (path = source), ro-bind,
- *   proc, dev, mkdir, pivot_root, umount, remount-ro, chdir, loopback, init, fork, execve.
+ *   proc, sysfs, dev, mkdir, readlink, symlink, mask, pivot_root, umount, remount-ro, chdir, loopback,
+ *   init, fork, execve. Mount steps name the path as the sandbox sees it.
  */
 #ifndef SANDBOX_PROTOCOL_H
 #define SANDBOX_PROTOCOL_H

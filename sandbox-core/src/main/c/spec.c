@@ -194,6 +194,7 @@ static int decode_mount(const unsigned char *p, uint32_t len, struct sbx_spec *s
     mt->kind = kind;
     mt->flags = flags;
     mt->size = size;
+    mt->tree_fd = -1;
     mt->source = take_string(src, n);
     mt->target = take_string(dst, m);
     if (!mt->source || !mt->target)

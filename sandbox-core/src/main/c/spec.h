@@ -18,6 +18,7 @@ struct sbx_mount {
     uint32_t kind;  /* SBX_MOUNT_* */
     uint32_t flags; /* SBX_MOUNT_F_* */
     uint64_t size;  /* tmpfs: size= in bytes, 0 for the kernel's default */
+    int tree_fd;    /* an idmapped bind's detached tree, made by the helper (idmount.c); -1 otherwise */
     char *source;   /* "" for tmpfs */
     char *target;   /* absolute path inside the sandbox */
 };

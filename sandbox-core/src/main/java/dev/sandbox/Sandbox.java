@@ -5,6 +5,7 @@ import dev.sandbox.cgroups.Limits;
 import dev.sandbox.internal.CgroupedHelpers;
 import dev.sandbox.internal.Encoding;
 import dev.sandbox.internal.Exit;
+import dev.sandbox.internal.HostIds;
 import dev.sandbox.internal.Launcher;
 import dev.sandbox.internal.LibC;
 import dev.sandbox.internal.Protocol;
@@ -15,6 +16,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.charset.Charset;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -65,11 +68,22 @@ public final class Sandbox {
         EMPTY
     }
 
-    /** A declared bind or tmpfs, in the order given to the builder. */
-    public record Mount(Kind kind, Path source, String target) {
+    /**
+     * A declared bind or tmpfs, in the order given to the builder; {@code size} is a tmpfs's size
+     * in bytes (0 for binds).
+     */
+    public record Mount(Kind kind, Path source, String target, long size) {
         /** What kind of mount. */
         public enum Kind { BIND, READ_ONLY_BIND, TMPFS }
+
+        /** A bind, or a tmpfs of {@link #DEFAULT_TMPFS_SIZE}. */
+        public Mount(Kind kind, Path source, String target) {
+            this(kind, source, target, kind == Kind.TMPFS ? DEFAULT_TMPFS_SIZE : 0);
+        }
     }
+
+    /** The size of a {@link Builder#tmpfs(String)} and of the cover over {@code /run}: 256 MiB. */
+    public static final long DEFAULT_TMPFS_SIZE = 256L << 20;
 
     private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -92,9 +106,14 @@ public final class Sandbox {
     private final Spec template;
     private final int euid;
     private final int egid;
+    private final EnumSet<Capability> keepCapabilities;
+    private final boolean allowNewPrivileges;
+    private final boolean sameSession;
+    private final boolean runAsCallerUid;
+    private final SeccompPolicy seccomp;
 
     private Sandbox(Builder b, Limits limits, int euid, int egid) {
-        this.namespaces = Collections.unmodifiableSet(effectiveNamespaces(b, euid));
+        this.namespaces = Collections.unmodifiableSet(effectiveNamespaces(b, limits, euid));
         this.mapRootUser = b.mapRootUser;
         this.hostname = b.hostname;
         this.root = b.root;
@@ -112,24 +131,37 @@ public final class Sandbox {
         this.cgroups = b.cgroups;
         this.euid = euid;
         this.egid = egid;
+        this.keepCapabilities = b.keepCapabilities.clone();
+        this.allowNewPrivileges = b.allowNewPrivileges;
+        this.sameSession = b.sameSession;
+        this.runAsCallerUid = b.runAsCallerUid;
+        this.seccomp = b.seccomp;
         this.template = template();
     }
 
-    private static EnumSet<Namespace> effectiveNamespaces(Builder b, int euid) {
+    private static EnumSet<Namespace> effectiveNamespaces(Builder b, Limits limits, int euid) {
         EnumSet<Namespace> ns = b.namespaces.isEmpty() ? EnumSet.noneOf(Namespace.class) : EnumSet.copyOf(b.namespaces);
         if (b.hostname != null) {
             ns.add(Namespace.UTS);
         }
-        if (b.root != Root.HOST || !b.mounts.isEmpty() || ns.contains(Namespace.PID)) {
-            ns.add(Namespace.MOUNT); // a pid namespace wants its own /proc, which needs a mount namespace
+        boolean cgroup = !limits.isEmpty() || b.cgroups != null;
+        if (b.root != Root.HOST || !b.mounts.isEmpty() || ns.contains(Namespace.PID) || cgroup) {
+            // a pid namespace wants its own /proc, and a sandbox with limits a read-only cgroupfs
+            ns.add(Namespace.MOUNT);
         }
-        if (b.mapRootUser) {
+        // SysV IPC objects made inside die with the sandbox instead of outliving it on the host.
+        ns.add(Namespace.IPC);
+        if (b.mapRootUser || euid != 0 || !b.runAsCallerUid) {
+            // Root inside is never root outside: a root caller's command runs as an unprivileged host
+            // uid of its own; an unprivileged caller needs one for every other namespace anyway.
             ns.add(Namespace.USER);
         }
-        if (euid != 0 && !ns.isEmpty()) {
-            ns.add(Namespace.USER); // the kernel lets an unprivileged caller create the others only inside one
-        }
         return ns;
+    }
+
+    /** A root caller whose sandbox runs under a host uid of its own (see {@link Builder#runAsCallerUid()}). */
+    private boolean leasesHostIds() {
+        return euid == 0 && !runAsCallerUid;
     }
 
     /** A builder with every default: no namespaces, host root, inherited environment, no timeout. */
@@ -183,17 +215,27 @@ public final class Sandbox {
     public SandboxedProcess start(List<String> command) throws IOException {
         List<String> checked = checkCommand(command);
         long t0 = System.nanoTime();
-        Spec spec = spec(checked);
-        if (limits.isEmpty() && cgroups == null) {
-            return new SandboxedProcess(Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream, null), t0, null);
-        }
-        // The helper already sits in the sandbox's fresh group; the sandbox is forked inside it.
-        CgroupedHelpers.Placed placed = CgroupSupport.place(cgroups, limits);
+        HostIds.Lease lease = leasesHostIds() ? HostIds.get().acquire() : null;
         try {
-            Launcher.Started started = Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream, placed.helper());
-            return new SandboxedProcess(started, t0, placed);
+            Spec spec = spec(checked, lease);
+            if (limits.isEmpty() && cgroups == null) {
+                return new SandboxedProcess(Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream, null), t0,
+                        null, lease, timeout, killGracePeriod);
+            }
+            // The helper already sits in the sandbox's fresh group; the sandbox is forked inside it.
+            CgroupedHelpers.Placed placed = CgroupSupport.place(cgroups, limits);
+            try {
+                Launcher.Started started = Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream,
+                        placed.helper());
+                return new SandboxedProcess(started, t0, placed, lease, timeout, killGracePeriod);
+            } catch (IOException | RuntimeException | Error e) {
+                CgroupSupport.closeAfterFailure(placed.cgroup(), e);
+                throw e;
+            }
         } catch (IOException | RuntimeException | Error e) {
-            CgroupSupport.closeAfterFailure(placed.cgroup(), e);
+            if (lease != null) {
+                lease.release(); // nothing of this start runs: the helper reports only once the tree is gone
+            }
             throw e;
         }
     }
@@ -275,13 +317,17 @@ public final class Sandbox {
         return List.copyOf(command);
     }
 
-    /** The helper's spec for {@code command}: the settings' part is encoded once, at build(). */
-    Spec spec(List<String> command) {
+    /**
+     * The helper's spec for {@code command}: the settings' part is encoded once, at build(); a
+     * root caller's start adds the host ids it leased.
+     */
+    Spec spec(List<String> command, HostIds.Lease lease) {
         List<byte[]> args = new ArrayList<>(command.size());
         for (String a : command) {
             args.add(Encoding.bytes(a));
         }
-        return template.withArgs(args);
+        Spec s = template.withArgs(args);
+        return lease == null ? s : s.withHostIds(lease.uid(), lease.gid(), mapRootUser);
     }
 
     /** Everything of the spec but the command (the JVM's environment does not change while it runs). */
@@ -300,10 +346,30 @@ public final class Sandbox {
         }
         List<Spec.IdMap> uidMaps = List.of();
         List<Spec.IdMap> gidMaps = List.of();
+        Spec.Ids ids = null;
         boolean userNs = namespaces.contains(Namespace.USER);
         if (userNs) {
+            // A root caller's leased host ids replace these at each start (Spec.withHostIds).
             uidMaps = List.of(new Spec.IdMap(mapRootUser ? 0 : euid, euid, 1));
             gidMaps = List.of(new Spec.IdMap(mapRootUser ? 0 : egid, egid, 1));
+            ids = new Spec.Ids(mapRootUser ? 0 : euid, mapRootUser ? 0 : egid);
+        }
+        int security = 0;
+        if (!allowNewPrivileges) {
+            security |= Protocol.SEC_NO_NEW_PRIVS;
+        }
+        if (!sameSession) {
+            security |= Protocol.SEC_NEW_SESSION;
+        }
+        if (userNs && namespaces.contains(Namespace.MOUNT)) {
+            security |= Protocol.SEC_LOCK_MOUNTS;
+        }
+        if (leasesHostIds()) {
+            security |= Protocol.SEC_CLEAR_GROUPS; // root's supplementary groups (gid 0) stay outside
+        }
+        long caps = 0;
+        for (Capability c : keepCapabilities) {
+            caps |= 1L << c.number();
         }
         int features = 0;
         if (namespaces.contains(Namespace.PID) && namespaces.contains(Namespace.MOUNT)) {
@@ -312,21 +378,37 @@ public final class Sandbox {
         if (root != Root.HOST) {
             features |= Protocol.FEATURE_DEV;
         }
+        List<Mount> all = new ArrayList<>(mounts.size() + 2);
         if (namespaces.contains(Namespace.NET)) {
             features |= Protocol.FEATURE_LOOPBACK;
             if (root == Root.READ_ONLY) {
                 features |= Protocol.FEATURE_SYS; // a host /sys would show the host's network devices
+                // Host daemons' unix sockets (docker.sock, dbus, ...) live there, and a network
+                // namespace does not cover them: an empty tmpfs does.
+                all.add(new Mount(Mount.Kind.TMPFS, null, "/run"));
+                if (Files.isDirectory(Path.of("/var/run"), LinkOption.NOFOLLOW_LINKS)) {
+                    all.add(new Mount(Mount.Kind.TMPFS, null, "/var/run"));
+                }
             }
         }
-        List<Spec.Mount> specMounts = new ArrayList<>(mounts.size());
-        for (Mount m : mounts) {
+        if ((!limits.isEmpty() || cgroups != null) && namespaces.contains(Namespace.MOUNT)) {
+            features |= Protocol.FEATURE_RO_CGROUP;
+        }
+        all.addAll(mounts);
+        List<Spec.Mount> specMounts = new ArrayList<>(all.size());
+        for (Mount m : all) {
             int kind = switch (m.kind()) {
                 case BIND -> Protocol.MOUNT_BIND;
                 case READ_ONLY_BIND -> Protocol.MOUNT_RO_BIND;
                 case TMPFS -> Protocol.MOUNT_TMPFS;
             };
+            // A root caller's command runs as another host uid: a declared bind shows the source's
+            // owner as that uid (an idmapped mount), so the command reads what the caller declared
+            // and what it writes lands as the owner's. The rest of the host keeps its permissions.
+            int mountFlags = m.kind() != Mount.Kind.TMPFS && m.source() != null && leasesHostIds()
+                    ? Protocol.MOUNT_F_IDMAP : 0;
             byte[] source = m.source() == null ? new byte[0] : Encoding.bytes(m.source().toString());
-            specMounts.add(new Spec.Mount(kind, 0, 0, source, Encoding.bytes(m.target())));
+            specMounts.add(new Spec.Mount(kind, mountFlags, m.size(), source, Encoding.bytes(m.target())));
         }
         return new Spec(flags, uidMaps, gidMaps, userNs && euid != 0,
                 hostname == null ? null : Encoding.bytes(hostname),
@@ -339,12 +421,28 @@ public final class Sandbox {
                 workingDirectory == null ? null : Encoding.bytes(workingDirectory),
                 Encoding.bytes(path),
                 timeout == null ? 0 : Math.max(1, timeout.toMillis()),
-                killGracePeriod.toMillis(), List.of(), envBytes, 0, 0, null, null);
+                killGracePeriod.toMillis(), List.of(), envBytes, caps, security, ids, seccompProgram());
+    }
+
+    /** The seccomp program for this machine's architecture, compiled once per policy; null for none. */
+    private byte[] seccompProgram() {
+        byte[] program = seccomp.program(SeccompPolicy.Arch.host());
+        return program.length == 0 ? null : program;
+    }
+
+    /** The syscall filter each start installs right before exec. */
+    public SeccompPolicy seccomp() {
+        return seccomp;
     }
 
     /** The spec of a start of {@code command}, in readable form: what the helper would get. */
     public String describe(String... command) {
-        return spec(checkCommand(List.of(command))).describe();
+        Spec s = spec(checkCommand(List.of(command)), null);
+        if (leasesHostIds()) {
+            HostIds.Range r = HostIds.get().range();
+            s = s.withHostIds((int) r.firstUid(), (int) r.firstGid(), mapRootUser); // each start leases its own
+        }
+        return s.describe();
     }
 
     @Override
@@ -375,6 +473,11 @@ public final class Sandbox {
         private boolean redirectErrorStream;
         private Limits.Builder limits = Limits.builder();
         private Cgroups cgroups;
+        private final EnumSet<Capability> keepCapabilities = EnumSet.noneOf(Capability.class);
+        private boolean allowNewPrivileges;
+        private boolean sameSession;
+        private boolean runAsCallerUid;
+        private SeccompPolicy seccomp = SeccompPolicy.defaultUntrusted();
 
         Builder() {
         }
@@ -398,18 +501,29 @@ public final class Sandbox {
             redirectErrorStream = s.redirectErrorStream;
             limits = s.limits.newBuilder();
             cgroups = s.cgroups;
+            keepCapabilities.addAll(s.keepCapabilities);
+            allowNewPrivileges = s.allowNewPrivileges;
+            sameSession = s.sameSession;
+            runAsCallerUid = s.runAsCallerUid;
+            seccomp = s.seccomp;
         }
 
         /**
-         * A new user namespace; the caller's uid and gid are mapped to the same ids inside.
-         * Default: none, unless the caller is not root and asks for any other namespace.
+         * A new user namespace. Every sandbox has one anyway, but for a root caller that chose
+         * {@link #runAsCallerUid()}: an unprivileged caller's uid and gid are mapped to the same ids
+         * inside; a root caller's command runs as an unprivileged host uid and gid of its own (one
+         * per running sandbox, see {@link #runAsCallerUid()}), mapped to the same ids inside.
          */
         public Builder userNs() {
             namespaces.add(Namespace.USER);
             return this;
         }
 
-        /** Implies {@link #userNs()}; the caller is mapped to uid 0 and gid 0 inside. Default: off. */
+        /**
+         * Implies {@link #userNs()}; the command runs as uid 0 and gid 0 inside, which are the
+         * caller's ids outside, or for a root caller the sandbox's own unprivileged host ids: root
+         * inside is never root outside. Default: off.
+         */
         public Builder mapRootUser() {
             mapRootUser = true;
             namespaces.add(Namespace.USER);
@@ -513,9 +627,87 @@ public final class Sandbox {
             return this;
         }
 
-        /** A fresh, empty, writable tmpfs at {@code inside}; it vanishes with the sandbox. */
+        /**
+         * A fresh, empty, writable tmpfs of {@link #DEFAULT_TMPFS_SIZE} (256 MiB) at {@code inside}
+         * ({@code nosuid,nodev}); it vanishes with the sandbox. Its pages count toward the sandbox's
+         * memory limit.
+         */
         public Builder tmpfs(String inside) {
             mounts.add(new Mount(Mount.Kind.TMPFS, null, Checks.target("tmpfs", inside)));
+            return this;
+        }
+
+        /** Like {@link #tmpfs(String)}, of {@code bytes} bytes: 4 KiB to 1 TiB; writes past it fail with ENOSPC. */
+        public Builder tmpfs(String inside, long bytes) {
+            if (bytes < 4096 || bytes > (1L << 40)) {
+                throw new IllegalArgumentException("tmpfs size : " + bytes + " (expected: 4096 to " + (1L << 40) + " bytes)");
+            }
+            mounts.add(new Mount(Mount.Kind.TMPFS, null, Checks.target("tmpfs", inside), bytes));
+            return this;
+        }
+
+        /**
+         * Keeps these capabilities after exec (in every set: bounding, permitted, effective,
+         * inheritable and ambient), like bubblewrap's {@code --cap-add}. Inside the sandbox's user
+         * namespace they act on the sandbox's own namespaces only; the sandbox's mounts stay locked
+         * even with {@link Capability#SYS_ADMIN}, and the default seccomp policy still refuses the
+         * calls it lists. Repeated calls add up. Default: none — the command has no capability at all.
+         */
+        public Builder keepCapabilities(Capability... capabilities) {
+            Objects.requireNonNull(capabilities, "keepCapabilities");
+            for (Capability c : capabilities) {
+                keepCapabilities.add(Objects.requireNonNull(c, "keepCapabilities element"));
+            }
+            return this;
+        }
+
+        /**
+         * The syscall filter installed right before exec (after every other step, so the policy
+         * needs to allow only {@code execve} and what the command itself calls). Default:
+         * {@link SeccompPolicy#defaultUntrusted()}; {@link SeccompPolicy#unconfined()} installs none.
+         * A policy that denies with {@link SeccompPolicy.Action#killProcess()} ends the command with
+         * SIGSYS.
+         */
+        public Builder seccomp(SeccompPolicy policy) {
+            this.seccomp = Objects.requireNonNull(policy, "seccomp");
+            return this;
+        }
+
+        /**
+         * Opt-out: lets setuid/setgid binaries and file capabilities raise the command's privileges
+         * ({@code no_new_privs} stays off). Risk: a setuid-root binary visible in the sandbox runs
+         * as root of the sandbox's user namespace with every capability there. Default: off —
+         * {@code no_new_privs} is set, so exec never gains a privilege.
+         */
+        public Builder allowNewPrivileges() {
+            allowNewPrivileges = true;
+            return this;
+        }
+
+        /**
+         * Opt-out: the command stays in the caller's session and can reach its controlling
+         * terminal. Risk: with {@link #inheritIO()} on a terminal the command can push keystrokes
+         * into the caller's shell ({@code TIOCSTI}, CVE-2017-5226's class) and gets job-control
+         * signals. Default: off — the command leads a new session ({@code setsid}) with no
+         * controlling terminal.
+         */
+        public Builder sameSession() {
+            sameSession = true;
+            return this;
+        }
+
+        /**
+         * Opt-out, for a root caller: the command runs as host root (uid 0, no user namespace
+         * unless one is asked for), still without capabilities unless kept. Risk: it owns every
+         * root-owned file it can see, and with a kept capability it holds it over the host. Default:
+         * off — a root caller's command runs as an unprivileged host uid and gid of its own, leased
+         * per running sandbox from root's {@code /etc/subuid}/{@code /etc/subgid} range, else
+         * 1879048192 (0x70000000) to 1879113727; {@code -Dsandbox.hostIds=<first>:<count>} picks
+         * another. Writable binds are idmapped so that files written there belong to the bind's
+         * owner. No effect for an unprivileged caller.
+         */
+        public Builder runAsCallerUid() {
+            runAsCallerUid = true;
             return this;
         }
 

@@ -31,13 +31,18 @@ import java.util.concurrent.TimeUnit;
  * @param unsupported    the others, each with the reason
  * @param cgroups        the host's cgroup layout
  * @param cgroupNotes    what this caller may do with cgroups (where it can create groups, or why not)
+ * @param security       the protections every sandbox gets, each "yes" or why not: seccomp filters
+ *                       (and the flags and actions the kernel knows), idmapped mounts (what a root
+ *                       caller's writable binds need), the host ids a root caller's sandboxes run
+ *                       as, Landlock (its ABI version)
  */
 public record SandboxProbe(
         boolean privileged,
         Set<Namespace> supported,
         Map<Namespace, String> unsupported,
         CgroupHost cgroups,
-        List<String> cgroupNotes) {
+        List<String> cgroupNotes,
+        Map<String, String> security) {
 
     /** Whether a sandbox can create {@code ns} here. */
     public boolean supports(Namespace ns) {
@@ -57,6 +62,9 @@ public record SandboxProbe(
             sb.append(ns.name().toLowerCase(java.util.Locale.ROOT)).append(" namespace: ")
                     .append(supports(ns) ? "yes" : "no — " + unsupported.get(ns)).append('\n');
         }
+        for (Map.Entry<String, String> e : security.entrySet()) {
+            sb.append(e.getKey()).append(": ").append(e.getValue()).append('\n');
+        }
         sb.append("cgroups: ").append(cgroups).append('\n');
         for (String note : cgroupNotes) {
             sb.append("  ").append(note).append('\n');
@@ -67,16 +75,20 @@ public record SandboxProbe(
     static SandboxProbe run() {
         boolean root = LibC.get().geteuid() == 0;
         Map<Namespace, Integer> errnos = new EnumMap<>(Namespace.class);
+        Map<String, String> lines = new java.util.HashMap<>();
         String helperProblem = null;
+        String tmp = System.getProperty("java.io.tmpdir", "/tmp");
         try {
             Path helper = HelperBinary.path();
-            Process p = new ProcessBuilder(helper.toString(), "--probe").redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(helper.toString(), "--probe", tmp).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(10, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 helperProblem = "sandbox-helper --probe did not finish within 10 s";
             } else {
                 for (String line : out.split("\n")) {
+                    int sp = line.indexOf(' ');
+                    lines.put(sp < 0 ? line.trim() : line.substring(0, sp), sp < 0 ? "" : line.substring(sp + 1).trim());
                     String[] f = line.trim().split(" ");
                     if (f.length == 2) {
                         for (Namespace ns : Namespace.values()) {
@@ -109,7 +121,50 @@ public record SandboxProbe(
         }
         CgroupHost cgroups = CgroupHost.detect();
         return new SandboxProbe(root, Collections.unmodifiableSet(supported), Collections.unmodifiableMap(unsupported),
-                cgroups, cgroupNotes(cgroups));
+                cgroups, cgroupNotes(cgroups), security(lines, helperProblem, root, tmp));
+    }
+
+    private static Map<String, String> security(Map<String, String> lines, String helperProblem, boolean root,
+                                                String tmp) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        out.put("seccomp", helperProblem != null ? "no — " + helperProblem : errnoAnswer(lines.get("seccomp"),
+                "a filter could not be installed under no_new_privs")
+                + " (flags: " + lines.getOrDefault("seccomp_flags", "") + "; actions: "
+                + lines.getOrDefault("seccomp_actions", "") + ")");
+        if (root) {
+            out.put("idmapped mounts", helperProblem != null ? "no — " + helperProblem : errnoAnswer(lines.get("idmap"),
+                    "a bind of " + tmp + " cannot be idmapped: a root caller's writable binds on that file system fail"
+                            + " (the kernel wants 5.12+ and a file system that supports idmapped mounts)"));
+            dev.sandbox.internal.HostIds.Range r = dev.sandbox.internal.HostIds.configuredRange();
+            out.put("host ids", "a root caller's sandboxes run as uids " + r.firstUid() + "-" + (r.firstUid() + r.count() - 1)
+                    + " and gids " + r.firstGid() + "-" + (r.firstGid() + r.count() - 1) + ", one per running sandbox ("
+                    + r.source() + ")");
+        } else {
+            out.put("host ids", "the sandbox runs as this user's own uid (subordinate ranges through newuidmap are not"
+                    + " used); without pidNs() it can reach this user's other processes");
+        }
+        String landlock = lines.get("landlock");
+        int abi = landlock == null ? -1 : parseOr(landlock, -1);
+        out.put("landlock", abi > 0 ? "yes, ABI " + abi : "no — " + (landlock == null ? "not probed"
+                : "landlock_create_ruleset failed with " + Errnos.describe(-abi)
+                + " (a kernel without CONFIG_SECURITY_LANDLOCK, or lsm= without landlock)"));
+        return Collections.unmodifiableMap(out);
+    }
+
+    private static String errnoAnswer(String errno, String meaning) {
+        if (errno == null) {
+            return "no — not probed";
+        }
+        int e = parseOr(errno, -1);
+        return e == 0 ? "yes" : "no — " + meaning + ": " + Errnos.describe(e);
+    }
+
+    private static int parseOr(String s, int fallback) {
+        try {
+            return Integer.parseInt(s.trim());
+        } catch (NumberFormatException e) {
+            return fallback;
+        }
     }
 
     private static String probeName(Namespace ns) {

@@ -2,6 +2,8 @@ package dev.sandbox;
 
 import dev.sandbox.cgroups.CgroupException;
 import dev.sandbox.cgroups.Usage;
+import dev.sandbox.internal.Backstop;
+import dev.sandbox.internal.HostIds;
 import dev.sandbox.internal.CgroupedHelpers;
 import dev.sandbox.internal.Exit;
 import dev.sandbox.internal.HelperChannel;
@@ -44,6 +46,10 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private final Object lock = new Object();
     private final Optional<ProcessHandle> handle;
     private final CgroupedHelpers.Placed placed;
+    private final HostIds.Lease lease;
+    private final java.util.concurrent.ScheduledFuture<?> backstop;
+    private boolean overdue;
+    private boolean leaseCleared;
     private Exit exit;
     private boolean reaped;
     private long endNanos;
@@ -51,7 +57,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private boolean oomKilled;
     private SandboxException cleanupFailure;
 
-    SandboxedProcess(Launcher.Started started, long startNanos, CgroupedHelpers.Placed placed) throws SandboxException {
+    SandboxedProcess(Launcher.Started started, long startNanos, CgroupedHelpers.Placed placed, HostIds.Lease lease,
+                     Duration timeout, Duration grace) throws SandboxException {
         this.channel = started.channel();
         this.commandPid = started.commandPid();
         this.childPid = started.childPid();
@@ -60,8 +67,22 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         this.stderr = started.stderr();
         this.startNanos = startNanos;
         this.placed = placed;
+        this.lease = lease;
         this.handle = ProcessHandle.of(commandPid);
         Reaper.get().watch(channel, this::exited, this::reaped);
+        this.backstop = timeout == null ? null : Backstop.after(
+                timeout.toMillis() + grace.toMillis() + Backstop.SLACK_MILLIS, this::helperOverdue);
+    }
+
+    /** The helper has not reported the end long after the timeout: kill it and tear down from here. */
+    private void helperOverdue() {
+        synchronized (lock) {
+            if (exit != null) {
+                return;
+            }
+            overdue = true;
+        }
+        dev.sandbox.internal.LibC.get().kill(channel.helperPid(), dev.sandbox.internal.Signals.SIGKILL);
     }
 
     private void reaped() {
@@ -86,6 +107,12 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             });
         }
         synchronized (lock) {
+            // The helper reported the end only once the whole tree was gone: the host ids are free.
+            // A helper that died without reporting may have left processes under them, so those
+            // ids stay out of use for the rest of this JVM's life.
+            if (lease != null && exit != null && (exit.failure() == null || leaseCleared)) {
+                lease.release();
+            }
             usage = measured;
             oomKilled = measured != null && measured.oomKills().orElse(0) > 0;
             cleanupFailure = failure;
@@ -99,10 +126,27 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
 
     private void exited(Exit e) {
         long end = System.nanoTime();
+        if (backstop != null) {
+            backstop.cancel(false);
+        }
         if (e.failure() != null && childPid == commandPid) {
             // The helper died without tearing the sandbox down. Without a pid namespace the command
             // died with it (PR_SET_PDEATHSIG), but what it started may live on in its process group.
             dev.sandbox.internal.LibC.get().kill(-commandPid, dev.sandbox.internal.Signals.SIGKILL);
+        }
+        if (e.failure() != null && lease != null) {
+            // The sandbox's host uid was its alone: whatever still runs under it, in any session or
+            // process group, belongs to the sandbox.
+            Backstop.killUid(lease.uid());
+            leaseCleared = true;
+        }
+        synchronized (lock) {
+            if (overdue && e.failure() != null) {
+                e = new Exit(e.waitStatus(), e.flags() | dev.sandbox.internal.Protocol.EXIT_TIMED_OUT, 0, 0, 0,
+                        new SandboxException("helper", "", "sandbox-helper (pid " + channel.helperPid()
+                                + ") did not end the sandbox within " + Backstop.SLACK_MILLIS
+                                + " ms of its timeout and grace period; the JVM killed it and the sandbox", e.failure()));
+            }
         }
         synchronized (lock) {
             exit = e;

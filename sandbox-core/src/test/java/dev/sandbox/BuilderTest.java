@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 import java.lang.ProcessBuilder.Redirect;
+import java.util.Set;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -146,12 +147,31 @@ class BuilderTest {
 
         @Test
         void mapRootUserNeedsUser() {
-            assertThat(Sandbox.builder().mapRootUser().build().namespaces()).containsExactly(Namespace.USER);
+            assertThat(Sandbox.builder().mapRootUser().build().namespaces()).contains(Namespace.USER);
+            assertThat(Sandbox.builder().mapRootUser().runAsCallerUid().build().namespaces()).contains(Namespace.USER);
         }
 
         @Test
-        void nothingAskedNothingCreated() {
-            assertThat(Sandbox.builder().build().namespaces()).isEmpty();
+        @DisplayName("with nothing asked, a sandbox still gets its own user namespace (root inside is never root outside) and IPC namespace")
+        void nothingAskedStillUserAndIpc() {
+            assertThat(Sandbox.builder().build().namespaces()).containsExactlyInAnyOrder(Namespace.USER, Namespace.IPC);
+        }
+
+        @Test
+        @DisplayName("runAsCallerUid() lets a root caller's sandbox do without a user namespace")
+        void runAsCallerUidDropsTheImpliedUserNamespaceForRoot() {
+            Set<Namespace> ns = Sandbox.builder().runAsCallerUid().build().namespaces();
+            if (dev.sandbox.internal.LibC.get().geteuid() == 0) {
+                assertThat(ns).containsExactly(Namespace.IPC);
+            } else {
+                assertThat(ns).containsExactlyInAnyOrder(Namespace.USER, Namespace.IPC);
+            }
+        }
+
+        @Test
+        @DisplayName("cgroup limits bring a mount namespace, for a read-only /sys/fs/cgroup")
+        void limitsNeedMount() {
+            assertThat(Sandbox.builder().memoryMax(64L << 20).build().namespaces()).contains(Namespace.MOUNT, Namespace.IPC);
         }
 
         @Test

@@ -44,19 +44,56 @@ class HelperIT {
     }
 
     @Test
-    void runThrowsWhenTheHelperDiesAndNothingOfTheSandboxSurvives() throws Exception {
-        Sandbox s = Sandbox.builder().build();
+    @DisplayName("the command can neither kill nor stop its helper, nor kill the JVM, even without a pid namespace")
+    void theCommandCannotReachItsHelperOrTheJvm() throws Exception {
+        long jvm = ProcessHandle.current().pid();
+        SandboxResult r = Sandbox.builder().timeout(java.time.Duration.ofSeconds(20)).build().run("sh", "-c",
+                "kill -STOP $PPID; echo stop=$?; kill -9 $PPID; echo kill=$?; kill -9 " + jvm + "; echo jvm=$?;"
+                        + " kill -9 -1; echo all=$?; echo alive");
+        assertThat(r.stdout()).isEqualTo("stop=1\nkill=1\njvm=1\nall=1\nalive\n");
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.timedOut()).isFalse();
+    }
+
+    @Test
+    @DisplayName("a helper killed from outside takes everything of its sandbox along, setsid'd grandchildren included")
+    void aHelperKilledFromOutsideLeavesNothingBehind() throws Exception {
         String marker = "31.4159" + System.nanoTime() % 1000;
-        long t0 = System.nanoTime();
-        // The command kills its own helper (its parent without a pid namespace); its child sleeps on.
-        assertThatThrownBy(() -> s.run("sh", "-c", "sleep " + marker + " & sleep 0.3; kill -9 $PPID; wait"))
-                .isInstanceOf(SandboxException.class)
-                .hasMessageContaining("sandbox-helper (pid ")
-                .hasMessageContaining("was killed by signal 9 (SIGKILL)");
-        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(5000);
-        for (long pid : Kernel.processesWith("sleep " + marker)) {
-            assertThat(Kernel.awaitGone(pid, 1000)).as("sleep %d killed with the sandbox's process group", pid).isTrue();
+        Sandbox s = Sandbox.builder().build();
+        SandboxedProcess p = s.start("sh", "-c", "setsid sleep " + marker + " & sleep " + marker);
+        long helper = Kernel.parentOf(p.pid());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        // the shell and its two sleeps all carry the marker
+        while (Kernel.processesWith("sleep " + marker).size() < 3 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
         }
+        assertThat(Kernel.processesWith("sleep " + marker)).hasSize(3);
+        Kernel.host("kill", "-9", Long.toString(helper));
+        assertThat(p.waitFor(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exit().failure()).isNotNull();
+        for (long pid : Kernel.processesWith("sleep " + marker)) {
+            assertThat(Kernel.awaitGone(pid, 2000)).as("sleep %d killed with the sandbox", pid).isTrue();
+        }
+        p.close();
+    }
+
+    @Test
+    @DisplayName("a helper that stops answering is killed by the JVM once the timeout and grace have long passed")
+    void theJvmEnforcesTheTimeoutWhenTheHelperCannot() throws Exception {
+        Sandbox s = Sandbox.builder().timeout(java.time.Duration.ofMillis(300))
+                .killGracePeriod(java.time.Duration.ofMillis(100)).build();
+        SandboxedProcess p = s.start("sleep", "60");
+        long helper = Kernel.parentOf(p.pid());
+        Kernel.host("kill", "-STOP", Long.toString(helper)); // what the command itself cannot do
+        long t0 = System.nanoTime();
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertThat(took).isBetween(1000L, 5000L);
+        assertThat(p.exit().timedOut()).isTrue();
+        assertThat(p.exit().failure()).hasMessageContaining("did not end the sandbox");
+        assertThat(Kernel.awaitGone(p.pid(), 2000)).isTrue();
+        assertThat(Kernel.awaitGone(helper, 2000)).isTrue();
+        p.close();
     }
 
     @Test

@@ -24,6 +24,13 @@ final class Kernel {
         return Files.readSymbolicLink(Path.of("/proc/self/ns/" + procName)).toString();
     }
 
+    /** The parent pid of {@code pid}, from {@code /proc/<pid>/stat}. */
+    static long parentOf(long pid) throws IOException {
+        String stat = read("/proc/" + pid + "/stat");
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[1]);
+    }
+
     static String read(String file) throws IOException {
         return dev.sandbox.testing.Host.read(file);
     }

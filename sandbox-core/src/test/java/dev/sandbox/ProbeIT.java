@@ -43,4 +43,41 @@ class ProbeIT {
         }
         assertThat(probe.report()).contains("user namespace: ", "cgroups: ");
     }
+
+    @Test
+    @DisplayName("reports seccomp and Landlock as the kernel shows them, and the host ids a root caller's sandboxes use")
+    void reportsTheProtections() throws Exception {
+        SandboxProbe probe = Sandbox.probe();
+        boolean seccomp = Kernel.read("/proc/self/status").contains("\nSeccomp:");
+        assertThat(probe.security().get("seccomp")).startsWith(seccomp ? "yes" : "no");
+        String lsm = activeSecurityModules();
+        assertThat(probe.security().get("landlock")).startsWith(lsm.contains("landlock") ? "yes, ABI " : "no");
+        assertThat(probe.security()).containsKey("host ids");
+        if (dev.sandbox.internal.LibC.get().geteuid() == 0) {
+            assertThat(probe.security().get("idmapped mounts")).isNotNull();
+        }
+        assertThat(probe.report()).contains("seccomp: ", "landlock: ", "host ids: ");
+    }
+
+    /** The kernel's active LSMs: securityfs when mounted, else lsm= on the command line, else the build config. */
+    private static String activeSecurityModules() throws Exception {
+        java.nio.file.Path lsm = java.nio.file.Path.of("/sys/kernel/security/lsm");
+        if (java.nio.file.Files.exists(lsm)) {
+            return java.nio.file.Files.readString(lsm);
+        }
+        java.util.regex.Matcher cmdline = java.util.regex.Pattern.compile("(?:^|\\s)lsm=(\\S+)")
+                .matcher(Kernel.read("/proc/cmdline"));
+        if (cmdline.find()) {
+            return cmdline.group(1);
+        }
+        java.nio.file.Path config = java.nio.file.Path.of("/proc/config.gz");
+        HostRequirement.require(java.nio.file.Files.exists(config),
+                "needs /sys/kernel/security/lsm, lsm= on the kernel command line or /proc/config.gz to witness Landlock");
+        try (java.io.InputStream in = new java.util.zip.GZIPInputStream(java.nio.file.Files.newInputStream(config))) {
+            String text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^CONFIG_LSM=\"([^\"]*)\"").matcher(text);
+            boolean built = text.contains("\nCONFIG_SECURITY_LANDLOCK=y");
+            return built && m.find() ? m.group(1) : "";
+        }
+    }
 }

@@ -155,7 +155,9 @@ class RootlessIT {
                 t.join();
             }
 
-            assertThat(results.get("root-inside")).isEqualTo("0\n0\nrootless\n" + uidMapLine(0, uid) + "2\nro\nwrote\n");
+            // inside, /proc/self/uid_map shows the nested namespace that locks the mounts: root of
+            // the sandbox's namespace (0) seen as 0; the host-side read of /proc/<pid>/uid_map below checks the map to the host
+            assertThat(results.get("root-inside")).isEqualTo("0\n0\nrootless\n" + uidMapLine(0, 0) + "2\nro\nwrote\n");
             assertThat(Files.readString(out.resolve("file"))).isEqualTo("hi\n");
             // the file the sandbox's "root" wrote belongs to the unprivileged user on the host
             assertThat(Files.getAttribute(out.resolve("file"), "unix:uid")).isEqualTo(uid);

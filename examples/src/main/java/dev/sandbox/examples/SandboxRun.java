@@ -33,7 +33,13 @@ public final class SandboxRun {
               --empty-root      empty root: only declared mounts
               --bind SRC DST    read-write bind mount
               --ro-bind SRC DST read-only bind mount
-              --tmpfs DST       fresh tmpfs
+              --tmpfs DST       fresh tmpfs (256 MiB)
+              --tmpfs-size DST SIZE  fresh tmpfs of SIZE, e.g. 64m
+              --cap-add CAP     keep a capability, e.g. SYS_ADMIN or CAP_NET_ADMIN (default: none)
+              --seccomp unconfined   no seccomp filter (default: the untrusted-code policy)
+              --allow-new-privs setuid binaries may raise privileges (no_new_privs off)
+              --same-session    stay in the caller's session (no setsid)
+              --run-as-caller   a root caller's command runs as host root (not a leased uid)
               --chdir DIR       working directory inside
               --setenv NAME VAL set an environment variable
               --clearenv        start from an empty environment
@@ -82,6 +88,18 @@ public final class SandboxRun {
                     case "--bind" -> b.bind(Path.of(value(args, ++i, a)), value(args, ++i, a));
                     case "--ro-bind" -> b.readOnlyBind(Path.of(value(args, ++i, a)), value(args, ++i, a));
                     case "--tmpfs" -> b.tmpfs(value(args, ++i, a));
+                    case "--tmpfs-size" -> b.tmpfs(value(args, ++i, a), size(value(args, ++i, a)));
+                    case "--cap-add" -> b.keepCapabilities(capability(value(args, ++i, a)));
+                    case "--seccomp" -> {
+                        String v = value(args, ++i, a);
+                        if (!v.equals("unconfined")) {
+                            throw new IllegalArgumentException("--seccomp : " + v + " (expected: unconfined)");
+                        }
+                        b.seccomp(dev.sandbox.SeccompPolicy.unconfined());
+                    }
+                    case "--allow-new-privs" -> b.allowNewPrivileges();
+                    case "--same-session" -> b.sameSession();
+                    case "--run-as-caller" -> b.runAsCallerUid();
                     case "--chdir" -> b.workingDirectory(value(args, ++i, a));
                     case "--setenv" -> b.env(value(args, ++i, a), value(args, ++i, a));
                     case "--clearenv" -> b.clearEnv();
@@ -129,6 +147,16 @@ public final class SandboxRun {
     }
 
     /** 64m, 1g, 512k or plain bytes. */
+    private static dev.sandbox.Capability capability(String name) {
+        String n = name.toUpperCase(java.util.Locale.ROOT);
+        n = n.startsWith("CAP_") ? n.substring(4) : n;
+        try {
+            return dev.sandbox.Capability.valueOf(n);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--cap-add : " + name + " (expected: a capability name such as SYS_ADMIN)");
+        }
+    }
+
     private static long size(String text) {
         String t = text.trim().toLowerCase(java.util.Locale.ROOT);
         long unit = 1;
@@ -142,7 +170,7 @@ public final class SandboxRun {
         try {
             return Long.parseLong(unit == 1 ? t : t.substring(0, t.length() - 1)) * unit;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--memory-max : " + text + " (expected: bytes, or a number with k, m or g)");
+            throw new IllegalArgumentException("size : " + text + " (expected: bytes, or a number with k, m or g)");
         }
     }
 

@@ -67,6 +67,17 @@ public record Spec(
                 timeoutMillis, graceMillis, newArgs, env, keepCaps, security, ids, seccomp);
     }
 
+    /**
+     * This spec for a root caller's start under leased host ids: one map line each, the command
+     * running as those ids inside (or as 0 with {@code mapRoot}).
+     */
+    public Spec withHostIds(int uid, int gid, boolean mapRoot) {
+        return new Spec(namespaces, List.of(new IdMap(mapRoot ? 0 : uid, uid, 1)),
+                List.of(new IdMap(mapRoot ? 0 : gid, gid, 1)), false, hostname, root, mounts, features, cwd, path,
+                timeoutMillis, graceMillis, args, env, keepCaps, security, new Ids(mapRoot ? 0 : uid, mapRoot ? 0 : gid),
+                seccomp);
+    }
+
     /** The message sent on fd 3: header, then records in a fixed order. */
     public byte[] encode() {
         Records r = new Records();

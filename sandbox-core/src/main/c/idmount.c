@@ -1,0 +1,103 @@
+#include "idmount.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "error.h"
+#include "io.h"
+#include "protocol.h"
+
+/*
+ * A user namespace mapping `owner` to the sandbox's host ids: an idmapped mount through it shows
+ * files owned by `owner` on disk as owned by the sandbox, and stores the sandbox's files as `owner`'s.
+ * A child holds the namespace just long enough for us to write its maps and open it.
+ */
+static int userns_for(uid_t owner_uid, gid_t owner_gid, uid_t uid, gid_t gid, const char *shown)
+{
+    int hold[2];
+    if (pipe2(hold, O_CLOEXEC) < 0)
+        return fail_errno("idmap", shown);
+    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | SIGCHLD), NULL, NULL, NULL, NULL);
+    if (pid < 0) {
+        int saved = errno;
+        close(hold[0]);
+        close(hold[1]);
+        return fail("idmap", saved, shown);
+    }
+    if (pid == 0) {
+        char c;
+        close(hold[1]);
+        while (read(hold[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        _exit(0);
+    }
+    close(hold[0]);
+    char path[64], map[48];
+    int fd = -1, rc = 0;
+    snprintf(map, sizeof map, "%u %u 1\n", (unsigned)owner_uid, (unsigned)uid);
+    snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
+    if (write_file(path, map, strlen(map)) < 0)
+        rc = fail_errno("idmap", path);
+    snprintf(map, sizeof map, "%u %u 1\n", (unsigned)owner_gid, (unsigned)gid);
+    snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
+    if (rc == 0 && write_file(path, map, strlen(map)) < 0)
+        rc = fail_errno("idmap", path);
+    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+    if (rc == 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        rc = fail_errno("idmap", path);
+    close(hold[1]);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    return rc < 0 ? -1 : fd;
+}
+
+int idmounts_prepare(struct sbx_spec *spec)
+{
+    if (geteuid() != 0 || !(spec->namespaces & CLONE_NEWUSER))
+        return 0;
+    uid_t uid = spec->n_uid_map ? spec->uid_map[0].outside : 0;
+    gid_t gid = spec->n_gid_map ? spec->gid_map[0].outside : 0;
+    for (size_t i = 0; i < spec->n_mounts; i++) {
+        struct sbx_mount *m = &spec->mounts[i];
+        if (m->kind == SBX_MOUNT_TMPFS)
+            continue;
+        int tree = (int)syscall(SYS_open_tree, AT_FDCWD, m->source,
+                                SBX_OPEN_TREE_CLONE | SBX_OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        if (tree < 0)
+            return fail_errno("bind", m->source);
+        if (!(m->flags & SBX_MOUNT_F_IDMAP)) {
+            m->tree_fd = tree;
+            continue;
+        }
+        struct stat st;
+        if (fstat(tree, &st) < 0) {
+            int saved = errno;
+            close(tree);
+            return fail("idmap", saved, m->source);
+        }
+        int ns = userns_for(st.st_uid, st.st_gid, uid, gid, m->source);
+        if (ns < 0) {
+            close(tree);
+            return -1;
+        }
+        struct sbx_mount_attr attr = {.attr_set = SBX_MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
+        int rc = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+        int saved = errno;
+        close(ns);
+        if (rc < 0) {
+            close(tree);
+            /* EINVAL: this file system (or one mounted below the source) cannot be idmapped */
+            return fail("idmap", saved, m->source);
+        }
+        m->tree_fd = tree;
+    }
+    return 0;
+}
