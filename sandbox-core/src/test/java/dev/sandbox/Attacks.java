@@ -62,8 +62,17 @@ final class Attacks {
 
     /** TIOCSTI (0x5412) of one byte on stdin, as an attacker who wants to type into the caller's terminal. */
     static String tiocsti() {
-        return "perl -e 'my $c = \"x\"; if (ioctl(STDIN, 0x5412, $c)) { print \"tiocsti=done\\n\" } "
-                + "else { print \"tiocsti=refused $!\\n\" }'; ";
+        return tiocsti("tiocsti", 'x');
+    }
+
+    /**
+     * TIOCSTI of {@code c} on stdin, after trying TIOCSCTTY (0x540E), first plain then stealing
+     * (arg 1), to make stdin its controlling terminal: TIOCSTI needs no capability on one's own
+     * controlling terminal while {@code dev.tty.legacy_tiocsti} is 1.
+     */
+    static String tiocsti(String name, char c) {
+        return "perl -e 'ioctl(STDIN, 0x540E, 0) or ioctl(STDIN, 0x540E, 1); my $c = \"" + c + "\"; "
+                + "if (ioctl(STDIN, 0x5412, $c)) { print \"" + name + "=done\\n\" } else { print \"" + name + "=refused $!\\n\" }'; ";
     }
 
     /** PTRACE_ATTACH (16) of {@code pidExpr} via syscall 101 (x86_64); prints ptrace=done or refused with errno. */

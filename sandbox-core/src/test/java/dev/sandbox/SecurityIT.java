@@ -365,6 +365,39 @@ class SecurityIT {
                 }
             }
         }
+
+        @Test
+        @DisplayName("the new session alone keeps TIOCSTI out of the caller's controlling terminal (seccomp unconfined)")
+        void theSessionAloneBlocksTiocsti() throws Exception {
+            requireRoot();
+            HostRequirement.require(Kernel.onPath("setsid"), "needs setsid (util-linux) to give the caller a controlling terminal");
+            boolean legacy = !Files.exists(Path.of("/proc/sys/dev/tty/legacy_tiocsti"))
+                    || Kernel.read("/proc/sys/dev/tty/legacy_tiocsti").strip().equals("1");
+            Path work = Files.createTempDirectory("sandbox-terminal");
+            try (Pty pty = Pty.open()) {
+                String cp = ForOthers.copy(ForOthers.classpath(), work.resolve("cp"));
+                String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+                // the caller: a JVM whose session has this pty as its controlling terminal, as a shell's would
+                Process caller = new ProcessBuilder("setsid", "-c", java, "-cp", cp, TerminalDriver.class.getName())
+                        .redirectInput(new File(pty.slavePath())).redirectError(Redirect.INHERIT).start();
+                CompletableFuture.delayedExecutor(60, TimeUnit.SECONDS).execute(caller::destroyForcibly);
+                String out = new String(caller.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(caller.waitFor()).as("caller JVM exit; it said: " + out).isZero();
+                String master = pty.readMaster(300);
+                Map<String, String> v = Attacks.verdicts(out);
+                SoftAssertions soft = new SoftAssertions();
+                if (legacy) {
+                    soft.assertThat(Attacks.verdict(v, "control")).as("control: same session, unconfined: " + out).isEqualTo("done");
+                    soft.assertThat(master).as("the control's letter on the master side").contains("c");
+                }
+                soft.assertThat(Attacks.verdict(v, "session")).as("own session, unconfined: " + out).isEqualTo("refused");
+                soft.assertThat(Attacks.verdict(v, "seccomp")).as("same session, default seccomp: " + out).isEqualTo("refused");
+                soft.assertThat(master).as("what reached the caller's terminal").doesNotContain("a", "b");
+                soft.assertAll();
+            } finally {
+                ForOthers.deleteTree(work);
+            }
+        }
     }
 
     @Nested
@@ -651,6 +684,77 @@ class SecurityIT {
             assertThat(r.exitCode()).as("writing /out/owned: " + r.stderr()).isZero();
             assertThat(Files.getAttribute(dir.resolve("owned"), "unix:uid")).as("owner on the host")
                     .isEqualTo(Files.getAttribute(dir, "unix:uid"));
+        }
+    }
+
+    @Nested
+    @DisplayName("with SYS_ADMIN kept and seccomp unconfined, the locked mounts alone hold")
+    class LockedMounts {
+
+        @Test
+        @DisplayName("umount /proc, a read-write remount of a read-only bind and umount of a tmpfs cover all fail; CapEff is SYS_ADMIN alone")
+        void mountsStayLockedWithSysAdmin(@TempDir Path dir) throws Exception {
+            requireRoot();
+            // everyone may write and read here: only the mounts' read-only flag and cover stand in the way
+            Path ro = Files.createDirectory(dir.resolve("ro"));
+            Path hidden = Files.createDirectory(dir.resolve("hidden"));
+            Files.writeString(ro.resolve("file"), "original\n");
+            Files.writeString(hidden.resolve("secret"), "SECRET\n");
+            for (Path p : List.of(dir, ro, hidden)) {
+                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxrwxrwx"));
+            }
+            for (Path p : List.of(ro.resolve("file"), hidden.resolve("secret"))) {
+                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-rw-rw-"));
+            }
+            Sandbox s = Sandbox.builder().mapRootUser().pidNs().readOnlyRoot()
+                    .readOnlyBind(ro, "/data").tmpfs(hidden.toString())
+                    .keepCapabilities(Capability.SYS_ADMIN).seccomp(SeccompPolicy.unconfined()).build();
+            String attack = Attacks.attempt("umount-proc", "umount /proc || umount -l /proc") + Attacks.seesHostPid(JVM)
+                    + Attacks.makeWritable("/data") + Attacks.WRITE + Attacks.attempt("ro-write", "wr /data/file changed")
+                    + Attacks.attempt("umount-tmpfs", "umount " + hidden + " || umount -l " + hidden)
+                    + "echo secret=$(cat " + hidden + "/secret 2>/dev/null); echo ready; exec sleep 30";
+            try (SandboxedProcess p = s.start("sh", "-c", attack)) {
+                String out = readUntil(p, "ready");
+                Map<String, String> v = Attacks.verdicts(out);
+                SoftAssertions soft = new SoftAssertions();
+                soft.assertThat(Kernel.status(p.pid(), "CapEff")).as("CapEff on the host: bit 21 (SYS_ADMIN) alone")
+                        .isEqualTo("0000000000200000");
+                soft.assertThat(Attacks.verdict(v, "umount-proc")).as("umount /proc: " + out).isEqualTo("refused");
+                soft.assertThat(Attacks.verdict(v, "host-pid")).as("this JVM's pid in the sandbox's /proc").isEqualTo("hidden");
+                soft.assertThat(Attacks.verdict(v, "ro-write")).as("write after remounting /data read-write").isEqualTo("refused");
+                soft.assertThat(Files.readString(ro.resolve("file"))).as("the host file behind the read-only bind").isEqualTo("original\n");
+                soft.assertThat(Attacks.verdict(v, "umount-tmpfs")).as("umount of the tmpfs cover").isEqualTo("refused");
+                soft.assertThat(v.get("secret")).as("the covered file, read after the umount").doesNotContain("SECRET");
+                soft.assertAll();
+            }
+        }
+    }
+
+    @Nested
+    @DisplayName("a seccomp policy of the caller's own is enforced")
+    class OwnSeccompPolicy {
+
+        @Test
+        @DisplayName("a rule mkdir -> errno 13 makes mkdir fail with Permission denied (and without it, mkdir works)")
+        void errnoRuleRefusesTheCall() throws Exception {
+            SeccompPolicy noMkdir = SeccompPolicy.builder().defaultAction(SeccompPolicy.Action.allow())
+                    .rule("mkdir", SeccompPolicy.Action.errno(13)).build();
+            Sandbox.Builder b = Sandbox.builder().mapRootUser().tmpfs("/tmp");
+            SandboxResult denied = b.seccomp(noMkdir).build().run("mkdir", "/tmp/x");
+            SandboxResult allowed = b.seccomp(SeccompPolicy.unconfined()).build().run("mkdir", "/tmp/x");
+            assertThat(allowed.exitCode()).as("mkdir without the rule: " + allowed.stderr()).isZero();
+            assertThat(denied.exitCode()).isNotZero();
+            assertThat(denied.stderr()).contains("Permission denied");
+        }
+
+        @Test
+        @DisplayName("a rule getppid -> killProcess ends the command with SIGSYS (31)")
+        void killProcessRuleEndsTheCommandWithSigsys() throws Exception {
+            SeccompPolicy noGetppid = SeccompPolicy.builder().defaultAction(SeccompPolicy.Action.allow())
+                    .rule("getppid", SeccompPolicy.Action.killProcess()).build();
+            SandboxResult r = Sandbox.builder().seccomp(noGetppid).build().run("perl", "-e", "print getppid(), qq(\n)");
+            assertThat(r.signal()).as("signal; stdout " + r.stdout() + " stderr " + r.stderr()).isEqualTo(31);
+            assertThat(r.stdout()).isEmpty();
         }
     }
 
