@@ -83,6 +83,18 @@ final class Attacks {
                 + pidExpr + "; ";
     }
 
+    /**
+     * Reaching the caller's JVM ({@code pid}) by other means than a signal: its environment, its
+     * memory opened for writing (the open alone does the kernel's ptrace-attach check; nothing is
+     * written), and a signal to every process the command may signal ({@code kill -0 -1} succeeds
+     * when any process besides the command itself is within reach).
+     */
+    static String reachJvm(long pid) {
+        return attempt("jvm-environ", "head -c1 /proc/" + pid + "/environ")
+                + attempt("jvm-mem", "perl -e 'open(my $f, \"+<\", $ARGV[0]) or die \"$!\\n\"' /proc/" + pid + "/mem")
+                + attempt("kill-all", "kill -0 -1");
+    }
+
     /** Connects to a unix socket at {@code path}. */
     static String connectUnix(String path) {
         return "perl -e 'use Socket; socket(my $s, AF_UNIX, SOCK_STREAM, 0) or die \"socket: $!\\n\"; "

@@ -120,7 +120,8 @@ public final class SecurityDriver {
             }
         });
         step("jvm", () -> result("jvm", Sandbox.builder().build().run("sh", "-c",
-                Attacks.attempt("signal-jvm", "kill -0 " + self) + Attacks.attempt("cont-jvm", "kill -CONT " + self))));
+                Attacks.attempt("signal-jvm", "kill -0 " + self) + Attacks.attempt("cont-jvm", "kill -CONT " + self)
+                        + Attacks.reachJvm(self))));
 
         step("socket", () -> result("socket", Sandbox.builder().readOnlyRoot().netNs().build()
                 .run("sh", "-c", Attacks.connectUnix(args.get("socket")) + "echo run=$(ls -A /run | tr '\\n' ' ')")));

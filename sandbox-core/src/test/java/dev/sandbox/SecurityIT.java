@@ -500,18 +500,27 @@ class SecurityIT {
         }
 
         @Test
-        @DisplayName("the JVM (the monitor's parent) cannot be signalled")
+        @DisplayName("the JVM (the monitor's parent) can be neither signalled nor read nor written through /proc")
         void theJvmCannotBeSignalled() throws Exception {
             // only harmless signals: 0 (the permission check alone) and SIGCONT
             SandboxResult r = Sandbox.builder().build().run("sh", "-c",
                     "echo parent-of-monitor=$(cut -d' ' -f4 /proc/$PPID/stat 2>/dev/null); "
-                            + Attacks.attempt("signal-jvm", "kill -0 " + JVM) + Attacks.attempt("cont-jvm", "kill -CONT " + JVM));
+                            + Attacks.attempt("signal-jvm", "kill -0 " + JVM) + Attacks.attempt("cont-jvm", "kill -CONT " + JVM)
+                            + Attacks.reachJvm(JVM));
             Map<String, String> v = Attacks.verdicts(r.stdout());
             SoftAssertions soft = new SoftAssertions();
             soft.assertThat(Attacks.verdict(v, "signal-jvm")).as("kill -0 of the JVM").isEqualTo("refused");
             soft.assertThat(Attacks.verdict(v, "cont-jvm")).as("kill -CONT of the JVM").isEqualTo("refused");
+            assertJvmOutOfReach(soft, v);
             soft.assertAll();
         }
+    }
+
+    /** Neither the JVM's environment nor its memory can be opened, and no process but the command's own can be signalled. */
+    static void assertJvmOutOfReach(SoftAssertions soft, Map<String, String> v) {
+        soft.assertThat(Attacks.verdict(v, "jvm-environ")).as("reading /proc/<JVM>/environ").isEqualTo("refused");
+        soft.assertThat(Attacks.verdict(v, "jvm-mem")).as("opening /proc/<JVM>/mem for writing").isEqualTo("refused");
+        soft.assertThat(Attacks.verdict(v, "kill-all")).as("kill -0 -1 (any process besides the command)").isEqualTo("refused");
     }
 
     @Nested
@@ -999,12 +1008,13 @@ class SecurityIT {
         }
 
         @Test
-        @DisplayName("the driver's JVM cannot be signalled")
+        @DisplayName("the driver's JVM can be neither signalled nor read nor written through /proc; kill -1 reaches nothing")
         void theJvmCannotBeSignalled() {
             Map<String, String> v = verdicts("jvm");
             SoftAssertions soft = new SoftAssertions();
             soft.assertThat(Attacks.verdict(v, "signal-jvm")).as("kill -0 of the JVM").isEqualTo("refused");
             soft.assertThat(Attacks.verdict(v, "cont-jvm")).as("kill -CONT of the JVM").isEqualTo("refused");
+            assertJvmOutOfReach(soft, v);
             soft.assertAll();
         }
 
