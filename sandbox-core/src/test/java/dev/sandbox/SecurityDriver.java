@@ -109,7 +109,10 @@ public final class SecurityDriver {
             }
         });
 
-        step("stop", () -> stopMonitor(marker));
+        step("stop", () -> {
+            StopOutcome o = stopMonitor(marker, (command, helper) -> look("stop", command, helper));
+            System.out.println("RESULT stop 0 0 " + b64("returned=" + o.returned() + "\ntimed-out=" + o.timedOut() + "\n"));
+        });
         step("kill", () -> killMonitor(marker));
         step("monitor-access", () -> {
             try (SandboxedProcess p = Sandbox.builder().build().start("sh", "-c",
@@ -145,11 +148,21 @@ public final class SecurityDriver {
         System.exit(0); // a close() stuck on a killed monitor must not keep this JVM alive
     }
 
+    /** How attack 6's SIGSTOP went: the monitor's pid, whether run() came back within 6 s, and timed out. */
+    record StopOutcome(long helper, boolean returned, boolean timedOut, Duration took) {
+    }
+
+    /** Looks at a running sandbox from outside: its command's and its monitor's pid. */
+    interface WhileRunning {
+        void look(long command, long helper) throws Exception;
+    }
+
     /**
-     * Attack 6: SIGSTOP to the monitor; the 1 s timeout must still end the sandbox. Through run()
-     * on another thread: a monitor stopped before it reported the command would block start().
+     * Attack 6: SIGSTOP to the monitor, under a 1 s timeout that must still end the sandbox.
+     * Through run() on another thread: a monitor stopped before it reported the command would
+     * block start() for good. A monitor left stopped is continued, so the sandbox can end.
      */
-    private static void stopMonitor(String marker) throws Exception {
+    static StopOutcome stopMonitor(String marker, WhileRunning whileRunning) throws Exception {
         Sandbox s = Sandbox.builder().timeout(Duration.ofSeconds(1)).killGracePeriod(Duration.ofMillis(200)).build();
         long t0 = System.nanoTime();
         CompletableFuture<SandboxResult> run = CompletableFuture.supplyAsync(() -> {
@@ -159,22 +172,20 @@ public final class SecurityDriver {
                 throw new IllegalStateException(e);
             }
         });
-        long command = SecurityIT.awaitProcess("sleep " + marker, 3000);
+        long command = SecurityIT.awaitProcess("sleep " + marker, 3000); // exec'd: the kill is done
         if (command < 0) {
             throw new IllegalStateException("no process sleep " + marker + " within 3 s");
         }
         long helper = Kernel.stat(command, 4);
-        look("stop", command, helper);
+        whileRunning.look(command, helper);
         SandboxResult r = null;
         try {
             r = run.get(6, TimeUnit.SECONDS);
         } catch (TimeoutException stuck) {
-            LibC.get().kill((int) helper, SIGCONT); // let the stopped monitor end its sandbox
+            LibC.get().kill((int) helper, SIGCONT);
             run.get(10, TimeUnit.SECONDS);
         }
-        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-        System.out.println("RESULT stop 0 0 " + b64("returned=" + (r != null) + "\ntimed-out=" + (r != null && r.timedOut())
-                + "\nms=" + ms + "\n"));
+        return new StopOutcome(helper, r != null, r != null && r.timedOut(), Duration.ofNanos(System.nanoTime() - t0));
     }
 
     /** Attack 6: SIGKILL to the monitor after starting a grandchild in its own session. */

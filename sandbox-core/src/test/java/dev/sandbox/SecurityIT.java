@@ -42,7 +42,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -413,36 +412,21 @@ class SecurityIT {
         @DisplayName("SIGSTOP to the monitor: the monitor runs on and the timeout ends the sandbox")
         void stoppingTheMonitorFails() throws Exception {
             String marker = marker();
-            Sandbox s = Sandbox.builder().timeout(Duration.ofSeconds(1)).killGracePeriod(Duration.ofMillis(200)).build();
-            long t0 = System.nanoTime();
-            CompletableFuture<SandboxResult> run = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return s.run("sh", "-c", "kill -STOP $PPID; exec sleep " + marker);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            long command = awaitProcess("sleep " + marker, 3000); // exec'd: the kill is done
-            assertThat(command).as("the command running sleep " + marker).isPositive();
-            long helper = Kernel.stat(command, 4);
-            String state = Kernel.alive(helper) ? Kernel.status(helper, "State") : "gone";
-            SandboxResult r = null;
+            String[] state = new String[1];
+            SecurityDriver.StopOutcome o;
             try {
-                r = run.get(6, TimeUnit.SECONDS);
-            } catch (TimeoutException stuck) {
-                LibC.get().kill((int) helper, SIGCONT); // a stopped monitor cannot end its sandbox: let it
-                run.get(10, TimeUnit.SECONDS);
+                o = SecurityDriver.stopMonitor(marker, (command, helper) -> {
+                    String status = Kernel.read("/proc/" + helper + "/status");
+                    state[0] = Kernel.field(status, "State");
+                });
             } finally {
                 endLeftovers("sleep " + marker);
             }
-            Duration took = Duration.ofNanos(System.nanoTime() - t0);
             SoftAssertions soft = new SoftAssertions();
-            soft.assertThat(state).as("State of the monitor (pid " + helper + ") after kill -STOP from inside").doesNotStartWith("T");
-            soft.assertThat(r).as("run() returned within 6 s").isNotNull();
-            if (r != null) {
-                soft.assertThat(r.timedOut()).as("timedOut()").isTrue();
-                soft.assertThat(took).isLessThan(Duration.ofSeconds(5));
-            }
+            soft.assertThat(state[0]).as("State of the monitor (pid " + o.helper() + ") after kill -STOP from inside").doesNotStartWith("T");
+            soft.assertThat(o.returned()).as("run() returned within 6 s").isTrue();
+            soft.assertThat(o.timedOut()).as("timedOut()").isTrue();
+            soft.assertThat(o.took()).isLessThan(Duration.ofSeconds(5));
             soft.assertAll();
         }
 
