@@ -342,6 +342,9 @@ static int kill_uid(const char *arg)
 
 int main(int argc, char **argv)
 {
+    /* Exec'd as /proc/self/fd/4 (the image the JVM holds), the kernel names us "4"; ps and top
+       should say what we are. */
+    prctl(PR_SET_NAME, "sandbox-helper", 0, 0, 0);
     if (argc == 1)
         return run_helper();
     if (argc == 2 && strcmp(argv[1], "--describe-spec") == 0)
@@ -350,6 +353,9 @@ int main(int argc, char **argv)
         return probe_main(argc == 3 ? argv[2] : "/tmp");
     if (argc == 3 && strcmp(argv[1], "--kill-uid") == 0)
         return kill_uid(argv[2]);
-    fprintf(stderr, "usage: sandbox-helper [--describe-spec | --probe [DIR] | --kill-uid UID]  (normal mode: spec on fd 3)\n");
+    if (argc == 2 && strcmp(argv[1], "--exec-check") == 0)
+        return 0; /* the JVM's one-time proof that the image it holds can be exec'd here */
+    fprintf(stderr, "usage: sandbox-helper [--describe-spec | --probe [DIR] | --kill-uid UID | --exec-check]"
+                    "  (normal mode: spec on fd 3)\n");
     return 2;
 }

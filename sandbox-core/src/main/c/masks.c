@@ -24,8 +24,12 @@ static const char *const proc_readonly[] = {"proc/bus", "proc/fs", "proc/irq", "
 
 #define COUNT(a) (sizeof a / sizeof a[0])
 
-/* Cover one path: a file with /dev/null, a directory with an empty read-only tmpfs. */
-static int mask_path(int root, const char *path, int devnull)
+/*
+ * Cover one path: a file with /dev/null, a directory with an empty read-only tmpfs. The first
+ * directory gets a new tmpfs; later ones a bind of that one (*empty), which costs the kernel no
+ * new superblock.
+ */
+static int mask_path(int root, const char *path, int devnull, int *empty)
 {
     struct view_walk w;
     struct mfd_at at;
@@ -33,14 +37,19 @@ static int mask_path(int root, const char *path, int devnull)
     if (rc == 0 && view_at(&w, &at) == 0) {
         struct stat st;
         int m = -1;
-        if (fstat(at.fd, &st) == 0)
-            m = S_ISDIR(st.st_mode) ? mfd_tmpfs(&at, 0755, MASK_TMPFS_SIZE,
-                                                SBX_MOUNT_ATTR_RDONLY | SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV |
-                                                    SBX_MOUNT_ATTR_NOEXEC)
-                                    : mfd_bind(devnull, &at, 0);
+        if (fstat(at.fd, &st) == 0) {
+            if (!S_ISDIR(st.st_mode))
+                m = mfd_bind(devnull, &at, 0);
+            else if (*empty >= 0)
+                m = mfd_bind(*empty, &at, 0);
+            else
+                m = *empty = mfd_tmpfs(&at, 0755, MASK_TMPFS_SIZE,
+                                       SBX_MOUNT_ATTR_RDONLY | SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV |
+                                           SBX_MOUNT_ATTR_NOEXEC);
+        }
         if (m < 0)
             rc = fail_errno("mask", view_shown(&w));
-        else
+        else if (m != *empty)
             close(m);
     }
     view_done(&w);
@@ -75,18 +84,18 @@ static int is_fs(int root, const char *dir, long magic)
 
 int masks_apply(int root, int devnull, int proc, int sys)
 {
+    int empty = -1, rc = 0;
     if (proc && is_fs(root, "proc", PROC_SUPER_MAGIC)) {
-        for (size_t i = 0; i < COUNT(proc_masked); i++)
-            if (mask_path(root, proc_masked[i], devnull) < 0)
-                return -1;
-        for (size_t i = 0; i < COUNT(proc_readonly); i++)
-            if (readonly_path(root, proc_readonly[i]) < 0)
-                return -1;
+        for (size_t i = 0; rc == 0 && i < COUNT(proc_masked); i++)
+            rc = mask_path(root, proc_masked[i], devnull, &empty);
+        for (size_t i = 0; rc == 0 && i < COUNT(proc_readonly); i++)
+            rc = readonly_path(root, proc_readonly[i]);
     }
-    if (sys && is_fs(root, "sys", SYSFS_MAGIC)) {
-        for (size_t i = 0; i < COUNT(sys_masked); i++)
-            if (mask_path(root, sys_masked[i], devnull) < 0)
-                return -1;
+    if (rc == 0 && sys && is_fs(root, "sys", SYSFS_MAGIC)) {
+        for (size_t i = 0; rc == 0 && i < COUNT(sys_masked); i++)
+            rc = mask_path(root, sys_masked[i], devnull, &empty);
     }
-    return 0;
+    if (empty >= 0)
+        close(empty);
+    return rc;
 }

@@ -79,8 +79,7 @@ public record SandboxProbe(
         String helperProblem = null;
         String tmp = System.getProperty("java.io.tmpdir", "/tmp");
         try {
-            Path helper = HelperBinary.path();
-            Process p = new ProcessBuilder(helper.toString(), "--probe", tmp).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(HelperBinary.command("--probe", tmp)).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(10, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

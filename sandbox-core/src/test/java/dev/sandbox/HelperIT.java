@@ -4,6 +4,7 @@ import dev.sandbox.testing.HostRequirement;
 
 import dev.sandbox.internal.HelperBinary;
 import dev.sandbox.internal.HelperPool;
+import dev.sandbox.internal.LibC;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -12,6 +13,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -21,8 +24,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @DisplayName("The helper process: its death is reported, its spares are replaced, its binary is found")
 class HelperIT {
 
+    /** What /proc shows for the helper's memfd: its name, and no directory entry anywhere. */
+    static final String MEMFD = "/memfd:" + HelperBinary.MEMFD_NAME + " (deleted)";
+
     /** The parent pid of {@code pid}, from /proc/<pid>/stat (field 4). */
-    private static long parentOf(long pid) throws IOException {
+    static long parentOf(long pid) throws IOException {
         String stat = Kernel.read("/proc/" + pid + "/stat");
         return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
     }
@@ -128,15 +134,96 @@ class HelperIT {
     }
 
     @Test
-    void theHelperIsExtractedOnceUnderItsContentHash() throws Exception {
-        Path helper = HelperBinary.path();
-        assertThat(helper.getFileName().toString()).matches("sandbox-helper-[0-9a-f]{24}");
-        assertThat(Files.isExecutable(helper)).isTrue();
-        try (var in = HelperBinary.class.getResourceAsStream("/META-INF/native/" + HelperBinary.platform() + "/sandbox-helper")) {
-            assertThat(Files.readAllBytes(helper)).isEqualTo(in.readAllBytes());
+    void byDefaultTheHelperRunsFromOneSealedMemfdHoldingTheJarImage() throws Exception {
+        HostRequirement.require(!"2".equals(readOrEmpty("/proc/sys/vm/memfd_noexec")),
+                "vm.memfd_noexec=2 forbids exec'ing memfds: the helper then runs from a directory");
+        try (SandboxedProcess p = Sandbox.builder().build().start("sleep", "30")) {
+            assertThat(Files.readSymbolicLink(Path.of("/proc/" + parentOf(p.initPid()) + "/exe")).toString())
+                    .as("what the kernel exec'd for the sandbox's helper").isEqualTo(MEMFD);
         }
-        int mode = (Integer) Files.getAttribute(helper.getParent(), "unix:mode");
-        assertThat(mode & 0022).as("the cache directory is not writable by others").isZero();
+        List<Path> memfds = new ArrayList<>();
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                if (Files.isSymbolicLink(fd) && Files.readSymbolicLink(fd).toString().equals(MEMFD)) {
+                    memfds.add(fd);
+                }
+            }
+        }
+        assertThat(memfds).as("one memfd, held for the JVM's lifetime").hasSize(1);
+        Path memfd = memfds.get(0);
+        assertThat(Files.readAllBytes(memfd)).isEqualTo(HelperDriver.jarImage());
+        int seals = LibC.get().fcntl(Integer.parseInt(memfd.getFileName().toString()), LibC.F_GET_SEALS, 0);
+        assertThat(seals & 0xf).as("F_SEAL_SEAL|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE, from fcntl(F_GET_SEALS)")
+                .isEqualTo(LibC.F_SEAL_SEAL | LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW | LibC.F_SEAL_WRITE);
+        assertThatThrownBy(() -> Files.write(memfd, new byte[] {0}, StandardOpenOption.WRITE))
+                .as("the kernel refuses to change a sealed memfd").isInstanceOf(IOException.class);
+        assertThat(Files.readAllBytes(memfd)).isEqualTo(HelperDriver.jarImage());
+    }
+
+    @Test
+    void aHelperDirGetsTheImageOnceUnderItsContentHashAndNothingElse(@TempDir Path base) throws Exception {
+        Path dir = base.resolve("helpers");
+        Path extracted = dir.resolve(HelperDriver.extractedName());
+        Object inode = null;
+        for (int jvm = 0; jvm < 2; jvm++) {
+            try (HelperDriver.Child child = HelperDriver.start("-D" + HelperBinary.DIR_PROPERTY + "=" + dir)) {
+                assertThat(child.await("ran true ")).isEqualTo("0");
+                assertThat(child.await("origin ")).isEqualTo(extracted.toString());
+                child.await("ready");
+                child.proceed();
+                long helper = parentOf(Long.parseLong(child.await("running ")));
+                assertThat(Files.readSymbolicLink(Path.of("/proc/" + helper + "/exe"))).isEqualTo(extracted);
+                child.proceed();
+                child.await("done");
+                assertThat(child.exitValue()).isZero();
+            }
+            try (var left = Files.list(dir)) {
+                assertThat(left).as("no temporary file left beside the helper").containsExactly(extracted);
+            }
+            assertThat(Files.readAllBytes(extracted)).isEqualTo(HelperDriver.jarImage());
+            assertThat(Files.isExecutable(extracted)).isTrue();
+            assertThat((Integer) Files.getAttribute(dir, "unix:mode") & 0022).as("the directory is not writable by others").isZero();
+            Object now = Files.getAttribute(extracted, "unix:ino");
+            if (inode != null) {
+                assertThat(now).as("the second JVM reused the file, it did not write it again").isEqualTo(inode);
+            }
+            inode = now;
+        }
+    }
+
+    @Test
+    void whenTheKernelForbidsExecutableMemfdsTheHelperRunsFromItsOwnDirectoryInTmp(@TempDir Path base) throws Exception {
+        HostRequirement.require(LibC.get().geteuid() == 0 && Kernel.onPath("unshare"),
+                "needs root and unshare (util-linux) to set vm.memfd_noexec=2 in a pid namespace of its own");
+        Path tmp = Files.createDirectory(base.resolve("tmp"));
+        Path dir = tmp.resolve("dev.sandbox-0");
+        Path extracted = dir.resolve(HelperDriver.extractedName());
+        try (HelperDriver.Child child = HelperDriver.start(HelperDriver.MEMFD_NOEXEC, "-Djava.io.tmpdir=" + tmp,
+                "-Duser.home=/nonexistent")) {
+            assertThat(child.await("ran true ")).isEqualTo("0");
+            assertThat(child.await("origin ")).isEqualTo(extracted.toString());
+            child.await("ready");
+            child.proceed();
+            assertThat(child.await("helper exe ")).as("what the kernel exec'd for the sandbox's helper").isEqualTo(extracted.toString());
+            child.await("running ");
+            child.proceed();
+            child.await("done");
+            assertThat(child.exitValue()).isZero();
+        }
+        try (var left = Files.list(dir)) {
+            assertThat(left).containsExactly(extracted);
+        }
+        assertThat(Files.readAllBytes(extracted)).isEqualTo(HelperDriver.jarImage());
+        assertThat(Files.getAttribute(dir, "unix:uid")).isEqualTo(0);
+        assertThat((Integer) Files.getAttribute(dir, "unix:mode") & 07777).as("made 0700").isEqualTo(0700);
+    }
+
+    private static String readOrEmpty(String file) {
+        try {
+            return Kernel.read(file).trim();
+        } catch (IOException absent) {
+            return "";
+        }
     }
 
     @Test

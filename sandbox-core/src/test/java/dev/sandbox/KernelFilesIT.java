@@ -204,9 +204,13 @@ class KernelFilesIT {
 
         @Test
         void aDeviceNodeMadeInDevDoesNotOpen() throws Exception {
-            HostRequirement.require(LibC.get().geteuid() == 0, "needs root: only a root caller's command may mknod");
-            // the null device under another name: harmless if it opened, which nodev forbids
-            SandboxResult r = Sandbox.builder().readOnlyRoot().build()
+            HostRequirement.require(LibC.get().geteuid() == 0, "needs root: only host root with CAP_MKNOD may mknod");
+            // by default no sandbox may mknod at all (no capabilities, and never in a user namespace)
+            SandboxResult denied = Sandbox.builder().readOnlyRoot().build()
+                    .run("sh", "-c", "mknod /dev/made c 1 3 2>&1; echo $?");
+            assertThat(denied.stdout()).endsWith("1\n");
+            // host root keeping CAP_MKNOD makes the node, and nodev still refuses to open it
+            SandboxResult r = Sandbox.builder().readOnlyRoot().runAsCallerUid().keepCapabilities(Capability.MKNOD).build()
                     .run("sh", "-c", "mknod /dev/made c 1 3 && ls /dev/made && (echo x > /dev/made) 2>&1");
             assertThat(r.stdout()).startsWith("/dev/made\n").contains("Permission denied");
         }

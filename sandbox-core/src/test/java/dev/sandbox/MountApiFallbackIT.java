@@ -55,8 +55,15 @@ class MountApiFallbackIT {
     /** Run under the filter: a read-only root with a fresh /proc, a bind and a tmpfs; prints what the kernel says. */
     public static final class Probe {
         public static void main(String[] args) throws Exception {
-            SandboxResult r = Sandbox.builder().readOnlyRoot().pidNs().readOnlyBind(Path.of(args[0]), "/data").tmpfs("/scratch")
-                    .build().run("sh", "-c", "cat /data/f; touch /data/new 2>&1; touch /scratch/new && echo scratch ok;"
+            // A root caller's binds are idmapped by the helper, which needs the new mount API (an old
+            // kernel gets a clear "idmap" error); runAsCallerUid() keeps them in the child, where
+            // the mount(2) fallback under test builds them.
+            Sandbox.Builder b = Sandbox.builder().readOnlyRoot().pidNs().readOnlyBind(Path.of(args[0]), "/data")
+                    .tmpfs("/scratch");
+            if (dev.sandbox.internal.LibC.get().geteuid() == 0) {
+                b.runAsCallerUid();
+            }
+            SandboxResult r = b.build().run("sh", "-c", "cat /data/f; touch /data/new 2>&1; touch /scratch/new && echo scratch ok;"
                             + " wc -c < /proc/keys; grep -c ' /proc/sys ro,' /proc/self/mountinfo");
             System.out.print(r.stdout() + r.stderr());
         }

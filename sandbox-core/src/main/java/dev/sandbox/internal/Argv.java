@@ -3,14 +3,19 @@ package dev.sandbox.internal;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The helper's argv and envp as native arrays, built once: the helper takes everything else
- * from its spec, so every spawn passes the same two arrays.
+ * from its spec, so every spawn passes the same arrays (the one-time exec check its own argv).
  */
 final class Argv {
 
-    private static final Pointer[] STRINGS = new Pointer[4]; // keeps the strings' memory reachable
+    private static final List<Pointer> STRINGS = new ArrayList<>(); // keeps the strings' memory reachable
     static final Pointer HELPER_ARGV = array("sandbox-helper");
+    /** Exits 0 at once: proof that the image the JVM holds can be exec'd (see HelperBinary). */
+    static final Pointer EXEC_CHECK_ARGV = array("sandbox-helper", "--exec-check");
     static final Pointer EMPTY_ENV = array();
 
     private Argv() {
@@ -25,7 +30,7 @@ final class Argv {
             Pointer s = Memory.allocateDirect(rt, c.length, true);
             s.put(0, c, 0, c.length);
             array.putPointer((long) i * ptr, s);
-            STRINGS[i] = s;
+            STRINGS.add(s);
         }
         array.putPointer((long) strings.length * ptr, null);
         return array;

@@ -48,7 +48,7 @@ public final class Backstop {
             return;
         }
         try {
-            Process p = new ProcessBuilder(HelperBinary.path().toString(), "--kill-uid", Integer.toUnsignedString(uid))
+            Process p = new ProcessBuilder(HelperBinary.command("--kill-uid", Integer.toUnsignedString(uid)))
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             p.waitFor(5, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -207,18 +207,7 @@ public final class HelperChannel {
 
     /** Waits for the helper to exit and returns its wait status. */
     int reapHelper() {
-        int[] status = new int[1];
-        while (true) {
-            int r = LibC.get().waitpid(helperPid, status, 0);
-            if (r == helperPid) {
-                return status[0];
-            }
-            int err = LibC.errno();
-            if (r < 0 && err != LibC.EINTR) {
-                // ECHILD: someone else reaped it (a waitpid(-1) elsewhere in the JVM).
-                return -1;
-            }
-        }
+        return WaitStatus.reap(helperPid);
     }
 
     /** Closes the socket; later sends become no-ops. */

@@ -5,7 +5,6 @@ import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.byref.IntByReference;
 
-import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -109,48 +108,61 @@ public final class HelperPool {
         }
     }
 
-    /**
-     * posix_spawn's the helper with /dev/null as stdio (the command's come with its spec) and
-     * the control socket as fd 3. Nothing of the JVM runs in the child: glibc's posix_spawn is a
-     * vfork-style clone followed straight by the dup2 actions and exec.
-     */
+    /** Spawns a helper with the control socket as its fd 3 (see {@link #spawnImage}). */
     static HelperChannel spawn() throws SandboxException {
-        Path helper = HelperBinary.path();
-        LibC libc = LibC.get();
+        HelperBinary.Held helper = HelperBinary.held();
         int[] sv = new int[2];
-        if (libc.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, sv) != 0) {
+        if (LibC.get().socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, sv) != 0) {
             throw new SandboxException("socketpair", "", LibC.errno(), "");
         }
-        Pointer actions = Memory.allocateDirect(LibC.runtime(), 512, true);
         boolean ok = false;
         try {
-            check("posix_spawn_file_actions_init", libc.posix_spawn_file_actions_init(actions));
-            try {
-                for (int fd = 0; fd < 3; fd++) {
-                    check("posix_spawn_file_actions_addopen", libc.posix_spawn_file_actions_addopen(actions, fd,
-                            DEV_NULL, fd == 0 ? LibC.O_RDONLY : LibC.O_WRONLY, 0));
-                }
-                check("posix_spawn_file_actions_adddup2", libc.posix_spawn_file_actions_adddup2(actions, sv[1], 3));
-                IntByReference pid = new IntByReference();
-                int rc = libc.posix_spawn(pid, Encoding.cString(helper.toString()), actions, null,
-                        Argv.HELPER_ARGV, Argv.EMPTY_ENV);
-                if (rc != 0) {
-                    throw new SandboxException("posix_spawn", helper.toString(), rc, "");
-                }
-                ok = true;
-                return new HelperChannel(sv[0], pid.intValue());
-            } finally {
-                libc.posix_spawn_file_actions_destroy(actions);
-            }
+            int pid = spawnImage(helper, sv[1], Argv.HELPER_ARGV);
+            ok = true;
+            return new HelperChannel(sv[0], pid);
         } finally {
-            libc.close(sv[1]);
+            LibC.get().close(sv[1]);
             if (!ok) {
-                libc.close(sv[0]);
+                LibC.get().close(sv[0]);
             }
         }
     }
 
+    /**
+     * posix_spawn's the image {@code helper} holds, with /dev/null as stdio (the command's come with
+     * its spec), {@code control} as fd 3 (none when negative) and the image as fd 4, exec'd as
+     * {@value HelperBinary#EXEC_PATH}: the kernel execs the file the JVM holds, never a path someone
+     * could re-point. dup2 clears close-on-exec on fd 4 in the child only, and the helper closes
+     * every fd above 3 as it starts. Nothing of the JVM runs in the child: glibc's posix_spawn is a
+     * vfork-style clone followed straight by the file actions and exec. Returns the child's pid.
+     */
+    static int spawnImage(HelperBinary.Held helper, int control, Pointer argv) throws SandboxException {
+        LibC libc = LibC.get();
+        Pointer actions = Memory.allocateDirect(LibC.runtime(), 512, true);
+        check("posix_spawn_file_actions_init", libc.posix_spawn_file_actions_init(actions));
+        try {
+            for (int fd = 0; fd < 3; fd++) {
+                check("posix_spawn_file_actions_addopen", libc.posix_spawn_file_actions_addopen(actions, fd,
+                        DEV_NULL, fd == 0 ? LibC.O_RDONLY : LibC.O_WRONLY, 0));
+            }
+            if (control >= 0) {
+                check("posix_spawn_file_actions_adddup2", libc.posix_spawn_file_actions_adddup2(actions, control, 3));
+            }
+            check("posix_spawn_file_actions_adddup2",
+                    libc.posix_spawn_file_actions_adddup2(actions, helper.fd(), HelperBinary.EXEC_FD));
+            IntByReference pid = new IntByReference();
+            int rc = libc.posix_spawn(pid, EXEC_PATH, actions, null, argv, Argv.EMPTY_ENV);
+            if (rc != 0) {
+                throw new SandboxException("posix_spawn", helper.origin(), rc, "");
+            }
+            return pid.intValue();
+        } finally {
+            libc.posix_spawn_file_actions_destroy(actions);
+        }
+    }
+
     private static final byte[] DEV_NULL = Encoding.cString("/dev/null");
+    private static final byte[] EXEC_PATH = Encoding.cString(HelperBinary.EXEC_PATH);
 
     private static void check(String call, int rc) throws SandboxException {
         if (rc != 0) {

@@ -118,7 +118,7 @@ public final class Launcher {
             if (first != null && first.type() == Protocol.FRAME_ERROR) {
                 throw setupFailure(first);
             }
-            throw new SandboxException("helper", HelperBinary.path().toString(),
+            throw new SandboxException("helper", HelperBinary.origin(),
                     "sandbox-helper " + WaitStatus.describe(status) + " before the command started", null);
         } finally {
             if (!ok) {

@@ -24,11 +24,29 @@ public interface LibC {
     int O_WRONLY = 1;
     int O_RDWR = 2;
     int O_CREAT = 0x40;
+    int O_EXCL = 0x80;
     int O_TRUNC = 0x200;
     int O_APPEND = 0x400;
     int O_NONBLOCK = 0x800;
     int O_CLOEXEC = 0x80000;
+    /** Differs between x86_64 and aarch64, so taken from jnr-constants' per-platform table. */
+    int O_DIRECTORY = jnr.constants.platform.OpenFlags.O_DIRECTORY.intValue();
+    /** Differs between x86_64 and aarch64, as {@link #O_DIRECTORY}. */
+    int O_NOFOLLOW = jnr.constants.platform.OpenFlags.O_NOFOLLOW.intValue();
+    int AT_EMPTY_PATH = 0x1000;
     int F_DUPFD_CLOEXEC = 1030;
+    int F_ADD_SEALS = 1033;
+    int F_GET_SEALS = 1034;
+    int F_SEAL_SEAL = 0x1;
+    int F_SEAL_SHRINK = 0x2;
+    int F_SEAL_GROW = 0x4;
+    int F_SEAL_WRITE = 0x8;
+    int MFD_CLOEXEC = 0x1;
+    int MFD_ALLOW_SEALING = 0x2;
+    /** Since Linux 6.3: asks for an executable memfd explicitly (older kernels answer EINVAL). */
+    int MFD_EXEC = 0x10;
+    /** struct statvfs's f_flag bit for a file system mounted noexec. */
+    long ST_NOEXEC = 8;
     int MSG_NOSIGNAL = 0x4000;
     int MSG_DONTWAIT = 0x40;
     int SOL_SOCKET = 1;
@@ -45,6 +63,11 @@ public interface LibC {
     int EINTR = 4;
     int EAGAIN = 11;
     int ECHILD = 10;
+    int ENOENT = 2;
+    int EEXIST = 17;
+    int ENOTDIR = 20;
+    int EINVAL = 22;
+    int ELOOP = 40;
 
     int posix_spawn(@Out IntByReference pid, @In byte[] path, Pointer fileActions, Pointer attr,
                     Pointer argv, Pointer envp);
@@ -63,11 +86,35 @@ public interface LibC {
 
     int open(@In byte[] path, int flags, int mode);
 
+    int openat(int dirFd, @In byte[] path, int flags, int mode);
+
+    int mkdir(@In byte[] path, int mode);
+
+    int renameat(int oldDirFd, @In byte[] oldPath, int newDirFd, @In byte[] newPath);
+
+    int unlinkat(int dirFd, @In byte[] path, int flags);
+
+    int memfd_create(@In byte[] name, int flags);
+
+    int fchmod(int fd, int mode);
+
+    int fsync(int fd);
+
+    /** Arch-independent layout, unlike struct stat: see {@link Statx}. */
+    int statx(int dirFd, @In byte[] path, int flags, int mask, Pointer statx);
+
+    /** struct statvfs: on LP64 Linux eleven 8-byte fields, {@code f_flag} the tenth (offset 72). */
+    int fstatvfs(int fd, Pointer statvfs);
+
     int fcntl(int fd, int cmd, int arg);
 
     int close(int fd);
 
     @ssize_t long read(int fd, @Out byte[] buf, @size_t long count);
+
+    @ssize_t long pread(int fd, @Out byte[] buf, @size_t long count, long offset);
+
+    @ssize_t long write(int fd, @In byte[] buf, @size_t long count);
 
     @ssize_t long recv(int fd, @Out byte[] buf, @size_t long count, int flags);
 

@@ -10,6 +10,21 @@ public final class WaitStatus {
     private WaitStatus() {
     }
 
+    /** Waits for child {@code pid} to exit and returns its status word; -1 when it was reaped elsewhere. */
+    static int reap(int pid) {
+        int[] status = new int[1];
+        while (true) {
+            int r = LibC.get().waitpid(pid, status, 0);
+            if (r == pid) {
+                return status[0];
+            }
+            if (r < 0 && LibC.errno() != LibC.EINTR) {
+                // ECHILD: someone else reaped it (a waitpid(-1) elsewhere in the JVM).
+                return -1;
+            }
+        }
+    }
+
     public static boolean exited(int status) {
         return (status & 0x7f) == 0;
     }

@@ -101,7 +101,7 @@ class SpecRoundTripTest {
     private static Result helperDescribes(byte[] encoded) throws IOException, InterruptedException {
         java.nio.file.Path err = java.nio.file.Files.createTempFile("describe-spec", ".err");
         try {
-            Process p = new ProcessBuilder(HelperBinary.path().toString(), "--describe-spec")
+            Process p = new ProcessBuilder(HelperBinary.command("--describe-spec"))
                     .redirectError(err.toFile()).start();
             try (OutputStream in = p.getOutputStream()) {
                 in.write(encoded);
