@@ -39,6 +39,29 @@ final class Kernel {
         return dev.sandbox.testing.Host.alive(pid);
     }
 
+    /** The value of one {@code /proc/<pid>/status} line, e.g. {@code status(pid, "CapEff")} → {@code 0000000000000000}. */
+    static String status(long pid, String field) throws IOException {
+        return field(read("/proc/" + pid + "/status"), field);
+    }
+
+    /** The value of the line {@code field:} in the text of a {@code /proc/<pid>/status}. */
+    static String field(String status, String field) {
+        return status.lines().filter(l -> l.startsWith(field + ":"))
+                .map(l -> l.substring(field.length() + 1).trim()).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + field + " in " + status));
+    }
+
+    /** Field {@code n} (1-based, as in proc(5)) of {@code /proc/<pid>/stat}: 4 is the parent, 6 the session. */
+    static long stat(long pid, int n) throws IOException {
+        return statField(read("/proc/" + pid + "/stat"), n);
+    }
+
+    /** Field {@code n} (1-based, n ≥ 3) of the text of a {@code /proc/<pid>/stat}; the name may hold spaces. */
+    static long statField(String stat, int n) {
+        String[] afterName = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+        return Long.parseLong(afterName[n - 3]);
+    }
+
     /** The open file descriptors of this JVM. */
     static List<String> openFds() throws IOException {
         List<String> out = new ArrayList<>();

@@ -39,8 +39,8 @@ class RootlessIT {
     private static final String DELEGATED_PREFIX = "sandbox-rootless-core";
     private static final List<String> DELEGATED = List.of("memory", "cpuacct", "pids", "freezer");
 
-    /** As root: a v1 subtree per controller, chowned to uid 65534, as an admin would delegate it. */
-    private static List<Path> delegateSubtree() throws IOException {
+    /** As root: a v1 subtree {@code prefix} per controller, chowned to uid 65534, as an admin would delegate it. */
+    static List<Path> delegateSubtree(String prefix) throws IOException {
         List<Path> made = new ArrayList<>();
         dev.sandbox.cgroups.CgroupHost host = dev.sandbox.cgroups.CgroupHost.detect();
         for (String c : DELEGATED) {
@@ -48,7 +48,7 @@ class RootlessIT {
             if (mount == null) {
                 continue;
             }
-            Path dir = mount.resolve(DELEGATED_PREFIX);
+            Path dir = mount.resolve(prefix);
             Files.createDirectory(dir);
             made.add(dir);
             for (Path p : List.of(dir, dir.resolve("cgroup.procs"), dir.resolve("tasks"), dir.resolve("memory.limit_in_bytes"),
@@ -62,7 +62,17 @@ class RootlessIT {
         return made;
     }
 
-    private static List<Path> below(Path dir) throws IOException {
+    /** Removes what {@link #delegateSubtree} made, with any group left below it. */
+    static void undelegate(List<Path> delegated) throws IOException {
+        for (Path d : delegated) {
+            for (Path g : below(d)) {
+                Files.deleteIfExists(g);
+            }
+            Files.deleteIfExists(d);
+        }
+    }
+
+    static List<Path> below(Path dir) throws IOException {
         try (Stream<Path> w = Files.walk(dir)) {
             return w.filter(Files::isDirectory).filter(d -> !d.equals(dir))
                     .sorted(java.util.Comparator.reverseOrder()).toList();
@@ -90,7 +100,7 @@ class RootlessIT {
                 String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
                 boolean v1 = dev.sandbox.cgroups.CgroupHost.detect().v1Mounts().containsKey("memory");
                 if (v1) {
-                    delegated = delegateSubtree();
+                    delegated = delegateSubtree(DELEGATED_PREFIX);
                 }
                 List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY,
                         "--clear-groups", java, "-Djava.io.tmpdir=" + tmp, "-cp", cp, RootlessDriver.class.getName(),
@@ -118,12 +128,7 @@ class RootlessIT {
                         }
                     }
                 } finally {
-                    for (Path d : delegated) {
-                        for (Path g : below(d)) {
-                            Files.deleteIfExists(g);
-                        }
-                        Files.deleteIfExists(d);
-                    }
+                    undelegate(delegated);
                 }
             } else {
                 PipedOutputStream toDriver = new PipedOutputStream();
