@@ -51,6 +51,11 @@ public final class RootlessDriver {
             result("delegated-where", where);
             SandboxResult big = limited.run("dd", "if=/dev/zero", "of=/dev/null", "bs=300M", "count=1");
             System.out.println("RESULT delegated-oom 0 " + b64(big.oomKilled() + " " + big.signal()));
+            // the sandbox owns its group's files like we do: a cgroupfs it mounts starts at its leaf
+            SandboxResult mounted = Sandbox.builder().mapRootUser().cgroupNs().pidNs().memoryMax(64L << 20)
+                    .cgroups(dev.sandbox.cgroups.Cgroups.at(dev.sandbox.cgroups.CgroupHost.detect(), args[1])).build()
+                    .run(LiftLimits.THROUGH_OWN_MOUNT);
+            System.out.println("RESULT own-mount-oom 0 " + b64(mounted.oomKilled() + " " + mounted.signal() + " " + mounted.stderr()));
         }
         try {
             // /root is mode 700 and owned by the host's root, which the user namespace does not map.
