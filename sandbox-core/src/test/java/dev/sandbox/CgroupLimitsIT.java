@@ -6,6 +6,8 @@ import dev.sandbox.cgroups.CgroupHost;
 import dev.sandbox.cgroups.Usage;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -67,6 +69,38 @@ class CgroupLimitsIT {
             // PID 1 and the command were born in the leaf: their parent, the helper, is in it too.
             assertThat(Kernel.groupsOf(p.initPid())).isEqualTo(leaves);
             assertThat(Kernel.groupsOf(parentOf(p.initPid()))).isEqualTo(leaves);
+        }
+    }
+
+    @ParameterizedTest(name = "cgroupNs: {0}")
+    @ValueSource(booleans = {true, false})
+    @DisplayName("a root caller's sandbox cannot lift its memoryMax or pidsMax: every write fails, the host sees them unchanged")
+    void limitsCannotBeLiftedFromInside(boolean cgroupNs) throws Exception {
+        requireController("memory");
+        requireController("pids");
+        Sandbox.Builder b = Sandbox.builder().pidNs().memoryMax(64 * MIB).pidsMax(20);
+        Sandbox s = (cgroupNs ? b.cgroupNs() : b).build();
+        try (SandboxedProcess p = s.start(LiftLimits.COMMAND)) {
+            Map<String, Path> leaves = Kernel.groupsOf(p.pid());
+            Path memory = leaves.get("memory").getParent();
+            Path pids = leaves.get("pids").getParent();
+            assertThat(leaves.get("memory")).hasFileName(dev.sandbox.internal.CgroupedHelpers.LEAF);
+            assertThat(leaves.get("pids")).hasFileName(dev.sandbox.internal.CgroupedHelpers.LEAF);
+
+            List<String> report = LiftLimits.attack(p, memory, pids);
+
+            // root's files, an unprivileged uid without capabilities: not even the leaf's are writable
+            assertThat(report).as("what the sandbox tried").anyMatch(l -> l.startsWith("refused " + memory))
+                    .noneMatch(l -> l.startsWith("wrote "));
+            assertThat(Kernel.read(memory + "/memory.limit_in_bytes").trim()).isEqualTo(Long.toString(64 * MIB));
+            if (Files.exists(memory.resolve("memory.memsw.limit_in_bytes"))) {
+                assertThat(Kernel.read(memory + "/memory.memsw.limit_in_bytes").trim()).isEqualTo(Long.toString(64 * MIB));
+            }
+            assertThat(Kernel.read(pids + "/pids.max").trim()).isEqualTo("21");
+            assertThat(Kernel.groupsOf(p.pid())).as("still in its leaf").isEqualTo(leaves);
+            LiftLimits.allocate(p);
+            assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(p.oomKilled()).as("300 MiB under the group's 64 MiB").isTrue();
         }
     }
 
