@@ -6,6 +6,8 @@ import dev.sandbox.cgroups.CgroupHost;
 import dev.sandbox.cgroups.Usage;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,25 +26,6 @@ class CgroupLimitsIT {
 
     private static final long MIB = 1024 * 1024;
 
-    /** The sandbox command's group in each hierarchy, from /proc/<pid>/cgroup, as cgroupfs directories. */
-    private static Map<String, Path> groupsOf(long pid) throws IOException {
-        CgroupHost host = CgroupHost.detect();
-        Map<String, Path> out = new LinkedHashMap<>();
-        for (String line : Kernel.read("/proc/" + pid + "/cgroup").split("\n")) {
-            String[] f = line.split(":", 3);
-            if (f.length < 3) {
-                continue;
-            }
-            for (String controller : f[1].split(",")) {
-                Path mount = controller.isEmpty() ? host.unifiedMount().orElse(null) : host.v1Mounts().get(controller);
-                if (mount != null) {
-                    out.put(controller.isEmpty() ? "unified" : controller, mount.resolve(f[2].substring(1)));
-                }
-            }
-        }
-        return out;
-    }
-
     private static void requireController(String controller) {
         CgroupHost host = CgroupHost.detect();
         boolean present = host.v1Mounts().containsKey(controller) || host.v2Controllers().contains(controller);
@@ -58,7 +41,10 @@ class CgroupLimitsIT {
         requireController("cpu");
         Sandbox s = Sandbox.builder().pidNs().memoryMax(64 * MIB).pidsMax(20).cpus(0.5).build();
         try (SandboxedProcess p = s.start("sleep", "30")) {
-            Map<String, Path> groups = groupsOf(p.pid());
+            // the sandbox lives in a leaf; the limits are on the group above it
+            Map<String, Path> leaves = Kernel.groupsOf(p.pid());
+            Map<String, Path> groups = new LinkedHashMap<>();
+            leaves.forEach((c, leaf) -> groups.put(c, leaf.toString().contains("/sandbox/") ? leaf.getParent() : leaf));
             CgroupHost host = CgroupHost.detect();
             if (host.layout() == CgroupHost.Layout.V2) {
                 Path g = groups.get("unified");
@@ -73,15 +59,58 @@ class CgroupLimitsIT {
                 assertThat(Kernel.read(groups.get("cpu") + "/cpu.cfs_quota_us").trim()).isEqualTo("50000");
                 assertThat(Kernel.read(groups.get("cpu") + "/cpu.cfs_period_us").trim()).isEqualTo("100000");
             }
-            for (Path g : groups.values()) {
-                if (g.toString().contains("/sandbox/")) {
-                    assertThat(Kernel.read(g + "/cgroup.procs")).contains(Long.toString(p.pid()));
+            for (Path leaf : leaves.values()) {
+                if (leaf.toString().contains("/sandbox/")) {
+                    assertThat(leaf).hasFileName(dev.sandbox.internal.CgroupedHelpers.LEAF);
+                    assertThat(Kernel.read(leaf + "/cgroup.procs")).contains(Long.toString(p.pid()));
+                    assertThat(Kernel.read(leaf.getParent() + "/cgroup.procs")).as("no process in the group itself").isEmpty();
                 }
             }
-            // PID 1 and the command were born in the group: their parent, the helper, is in it too.
-            assertThat(groupsOf(p.initPid())).isEqualTo(groups);
-            assertThat(groupsOf(parentOf(p.initPid()))).isEqualTo(groups);
+            // PID 1 and the command were born in the leaf: their parent, the helper, is in it too.
+            assertThat(Kernel.groupsOf(p.initPid())).isEqualTo(leaves);
+            assertThat(Kernel.groupsOf(parentOf(p.initPid()))).isEqualTo(leaves);
         }
+    }
+
+    @ParameterizedTest(name = "cgroupNs: {0}")
+    @ValueSource(booleans = {true, false})
+    @DisplayName("a root caller's sandbox cannot lift its memoryMax or pidsMax: every write fails, the host sees them unchanged")
+    void limitsCannotBeLiftedFromInside(boolean cgroupNs) throws Exception {
+        requireController("memory");
+        requireController("pids");
+        Sandbox.Builder b = Sandbox.builder().pidNs().memoryMax(64 * MIB).pidsMax(20);
+        Sandbox s = (cgroupNs ? b.cgroupNs() : b).build();
+        try (SandboxedProcess p = s.start(LiftLimits.COMMAND)) {
+            Map<String, Path> leaves = Kernel.groupsOf(p.pid());
+            Path memory = leaves.get("memory").getParent();
+            Path pids = leaves.get("pids").getParent();
+            assertThat(leaves.get("memory")).hasFileName(dev.sandbox.internal.CgroupedHelpers.LEAF);
+            assertThat(leaves.get("pids")).hasFileName(dev.sandbox.internal.CgroupedHelpers.LEAF);
+
+            List<String> report = LiftLimits.attack(p, memory, pids);
+
+            // root's files, an unprivileged uid without capabilities: not even the leaf's are writable
+            assertThat(report).as("what the sandbox tried").anyMatch(l -> l.startsWith("refused " + memory))
+                    .noneMatch(l -> l.startsWith("wrote "));
+            assertThat(Kernel.read(memory + "/memory.limit_in_bytes").trim()).isEqualTo(Long.toString(64 * MIB));
+            if (Files.exists(memory.resolve("memory.memsw.limit_in_bytes"))) {
+                assertThat(Kernel.read(memory + "/memory.memsw.limit_in_bytes").trim()).isEqualTo(Long.toString(64 * MIB));
+            }
+            assertThat(Kernel.read(pids + "/pids.max").trim()).isEqualTo("21");
+            assertThat(Kernel.groupsOf(p.pid())).as("still in its leaf").isEqualTo(leaves);
+            LiftLimits.allocate(p);
+            assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(p.oomKilled()).as("300 MiB under the group's 64 MiB").isTrue();
+        }
+    }
+
+    @Test
+    @DisplayName("a cgroup file system the sandbox mounts in its cgroup namespace starts at its leaf: raising memoryMax there lifts nothing")
+    void ownCgroupMountStartsAtTheLeaf() throws Exception {
+        requireController("memory");
+        SandboxResult r = Sandbox.builder().cgroupNs().pidNs().memoryMax(64 * MIB).build().run(LiftLimits.THROUGH_OWN_MOUNT);
+        assertThat(r.oomKilled()).as("300 MiB under the group's 64 MiB; the sandbox said: " + r.stderr()).isTrue();
+        assertThat(r.signal()).isEqualTo(9);
     }
 
     @Test
@@ -107,7 +136,7 @@ class CgroupLimitsIT {
         // holds the sandbox open without forking (exec), so its group can be read.
         try (SandboxedProcess p = Sandbox.builder().pidNs().pidsMax(20).build().start("sh", "-c",
                 "sh -c 'n=0; while [ $n -lt 100 ]; do sleep 30 & n=$((n+1)); done' 2>/dev/null; exec sleep 30")) {
-            Path group = groupsOf(p.pid()).get("pids");
+            Path group = Kernel.groupsOf(p.pid()).get("pids");
             long deadline = System.nanoTime() + 10_000_000_000L;
             String events = "";
             while (System.nanoTime() < deadline) {
@@ -160,7 +189,7 @@ class CgroupLimitsIT {
             assertThat(s.run("true").exitCode()).isZero();
         }
         try (SandboxedProcess p = s.start("sleep", "30")) {
-            assertThat(groupsOf(p.pid()).values()).allSatisfy(g -> assertThat(g).exists());
+            assertThat(Kernel.groupsOf(p.pid()).values()).allSatisfy(g -> assertThat(g).exists());
         }
         Spare.settle();
         assertThat(groupsBesidesSpares()).containsExactlyInAnyOrderElementsOf(before);
@@ -219,11 +248,12 @@ class CgroupLimitsIT {
         try (SandboxedProcess p = s.start("sleep", "30")) {
             String own = Kernel.read("/proc/" + p.pid() + "/cgroup").lines().filter(l -> l.startsWith("0::")).findFirst()
                     .orElseThrow();
-            assertThat(own).matches("0::/sandbox/jvm-\\d+-\\d+/\\d+");
-            Path group = unified.resolve(own.substring(4));
+            assertThat(own).matches("0::/sandbox/jvm-\\d+-\\d+/\\d+/sandbox");
+            Path leaf = unified.resolve(own.substring(4));
             // the helper, moved in ahead of time, and PID 1 and the command, forked inside
-            assertThat(Kernel.read(group + "/cgroup.procs").trim().split("\n")).containsExactlyInAnyOrder(
+            assertThat(Kernel.read(leaf + "/cgroup.procs").trim().split("\n")).containsExactlyInAnyOrder(
                     Long.toString(parentOf(p.initPid())), Long.toString(p.initPid()), Long.toString(p.pid()));
+            assertThat(Kernel.read(leaf.getParent() + "/cgroup.procs")).as("v2: no process in a group with a child").isEmpty();
         }
         SandboxResult r = s.run("sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done");
         assertThat(r.usage()).hasValueSatisfying(u -> assertThat(u.cpuTotal().orElseThrow()).isPositive());

@@ -5,7 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -60,6 +62,28 @@ final class Kernel {
     static long statField(String stat, int n) {
         String[] afterName = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
         return Long.parseLong(afterName[n - 3]);
+    }
+
+    /**
+     * The group of {@code pid} in each hierarchy ("unified" for v2), from /proc/<pid>/cgroup, as
+     * this process's cgroupfs directories.
+     */
+    static Map<String, Path> groupsOf(long pid) throws IOException {
+        dev.sandbox.cgroups.CgroupHost host = dev.sandbox.cgroups.CgroupHost.detect();
+        Map<String, Path> out = new LinkedHashMap<>();
+        for (String line : read("/proc/" + pid + "/cgroup").split("\n")) {
+            String[] f = line.split(":", 3);
+            if (f.length < 3) {
+                continue;
+            }
+            for (String controller : f[1].split(",")) {
+                Path mount = controller.isEmpty() ? host.unifiedMount().orElse(null) : host.v1Mounts().get(controller);
+                if (mount != null) {
+                    out.put(controller.isEmpty() ? "unified" : controller, mount.resolve(f[2].substring(1)));
+                }
+            }
+        }
+        return out;
     }
 
     /** The open file descriptors of this JVM. */

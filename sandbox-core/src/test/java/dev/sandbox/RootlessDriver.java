@@ -12,7 +12,8 @@ import java.util.Base64;
  * stdin while the test inspects a running sandbox from outside.
  *
  * <p>Output lines: {@code PID <host pid>}, {@code RESULT <name> <exit> <base64 stdout>},
- * {@code ERROR <name> <base64 message>}.
+ * {@code ERROR <name> <base64 message>}, {@code LIMITED <name> <host pid> <memory group> <pids group> <base64 report>} (a
+ * sandbox that tried to lift its limits, {@link LiftLimits}, waits for the test to look).
  */
 public final class RootlessDriver {
 
@@ -51,6 +52,35 @@ public final class RootlessDriver {
             result("delegated-where", where);
             SandboxResult big = limited.run("dd", "if=/dev/zero", "of=/dev/null", "bs=300M", "count=1");
             System.out.println("RESULT delegated-oom 0 " + b64(big.oomKilled() + " " + big.signal()));
+            // the sandbox owns its group's files like we do: a cgroupfs it mounts starts at its leaf
+            SandboxResult mounted = Sandbox.builder().mapRootUser().cgroupNs().pidNs().memoryMax(64L << 20)
+                    .cgroups(dev.sandbox.cgroups.Cgroups.at(dev.sandbox.cgroups.CgroupHost.detect(), args[1])).build()
+                    .run(LiftLimits.THROUGH_OWN_MOUNT);
+            System.out.println("RESULT own-mount-oom 0 " + b64(mounted.oomKilled() + " " + mounted.signal() + " " + mounted.stderr()));
+            // it tries to lift its limits by every path: with a cgroup ns, without one, and without a pid ns
+            // (then /proc shows every host process, and /proc/<pid>/root their views)
+            Sandbox base = Sandbox.builder().mapRootUser().memoryMax(64L << 20).pidsMax(20)
+                    .cgroups(dev.sandbox.cgroups.Cgroups.at(dev.sandbox.cgroups.CgroupHost.detect(), args[1])).build();
+            java.util.Map<String, Sandbox> lifts = new java.util.LinkedHashMap<>();
+            lifts.put("lift-cgroupns", base.newBuilder().pidNs().cgroupNs().build());
+            lifts.put("lift-no-cgroupns", base.newBuilder().pidNs().build());
+            lifts.put("lift-no-pidns", base.newBuilder().mountNs().cgroupNs().build());
+            for (java.util.Map.Entry<String, Sandbox> lift : lifts.entrySet()) {
+                String name = lift.getKey();
+                try (SandboxedProcess p = lift.getValue().start(LiftLimits.COMMAND)) {
+                    java.util.Map<String, Path> leaves = Kernel.groupsOf(p.pid());
+                    Path memory = leaves.get("memory").getParent();
+                    Path pids = leaves.get("pids").getParent();
+                    java.util.List<String> report = LiftLimits.attack(p, memory, pids);
+                    System.out.println("LIMITED " + name + " " + p.pid() + " " + memory + " " + pids + " "
+                            + b64(String.join("\n", report)));
+                    System.out.flush();
+                    in.readLine(); // the test has read the group's limits from the host
+                    LiftLimits.allocate(p);
+                    p.waitFor();
+                    System.out.println("RESULT " + name + "-oom 0 " + b64(p.oomKilled() + " " + p.exitValue()));
+                }
+            }
         }
         try {
             // /root is mode 700 and owned by the host's root, which the user namespace does not map.

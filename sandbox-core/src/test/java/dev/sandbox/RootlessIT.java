@@ -123,11 +123,27 @@ class RootlessIT {
                         assertThat(results.get("delegated-where")).contains(":memory:/" + DELEGATED_PREFIX + "/jvm-");
                         // the kernel's OOM killer acted inside the user's own group, and the result says so
                         assertThat(results.get("delegated-oom")).isEqualTo("true 9");
+                        // the sandbox owns its group's files as the caller does: a cgroupfs it mounts starts at its
+                        // leaf, where raising the limit (it may: it owns the leaf) does not lift the group's
+                        assertThat(results.get("own-mount-oom")).matches("true 9 [0-9]+:memory:/\nraised\n");
+                        // and every other path to them is closed
+                        for (String lift : List.of("lift-cgroupns", "lift-no-cgroupns", "lift-no-pidns")) {
+                            assertThat(results.get(lift + "-host")).as(lift + ": seen from the host afterwards; the sandbox's report:\n"
+                                    + results.get(lift))
+                                    .matches("in its leaves, memory 67108864, memsw (67108864|\\(none\\)), pids 21");
+                            assertThat(results.get(lift)).as(lift + ": what the sandbox tried").isNotNull()
+                                    .contains("refused /sys/fs/cgroup/memory/" + DELEGATED_PREFIX);
+                            assertThat(LiftLimits.hostWrites(List.of(results.get(lift).split("\n"))))
+                                    .as(lift + ": writes that reached the host's cgroupfs").isEmpty();
+                            assertThat(results.get(lift + "-oom")).as(lift + ": 300 MiB under 64 MiB").isEqualTo("true 137");
+                        }
                         for (Path d : delegated) {
                             assertThat(below(d)).as("groups left below " + d + " after the unprivileged JVM exited").isEmpty();
                         }
                     }
                 } finally {
+                    driver.destroyForcibly(); // a failed check leaves it waiting
+                    driver.waitFor();
                     undelegate(delegated);
                 }
             } else {
@@ -196,6 +212,21 @@ class RootlessIT {
                         assertThat(Kernel.namespace(pid, ns.procName())).as(ns.name())
                                 .isNotEqualTo(Kernel.namespaceOfSelf(ns.procName()));
                     }
+                    to.write('\n');
+                    to.flush();
+                }
+                case "LIMITED" -> {
+                    // as the host sees it after the sandbox tried: where it is, and its group's limits
+                    Map<String, Path> now = Kernel.groupsOf(Long.parseLong(f[2]));
+                    Path memory = Path.of(f[3]);
+                    Path pids = Path.of(f[4]);
+                    Path memsw = memory.resolve("memory.memsw.limit_in_bytes");
+                    results.put(f[1] + "-host", "in " + (now.get("memory").equals(memory.resolve("sandbox"))
+                            && now.get("pids").equals(pids.resolve("sandbox")) ? "its leaves" : now)
+                            + ", memory " + Kernel.read(memory + "/memory.limit_in_bytes").trim()
+                            + ", memsw " + (Files.exists(memsw) ? Kernel.read(memsw.toString()).trim() : "(none)")
+                            + ", pids " + Kernel.read(pids + "/pids.max").trim());
+                    results.put(f[1], decode(f[5]));
                     to.write('\n');
                     to.flush();
                 }

@@ -30,18 +30,31 @@ public interface Cgroup extends AutoCloseable {
     /** What was asked for; all of it is in force. */
     Limits limits();
 
-    /** The group's directory in each hierarchy it spans (one on v2), in the order they were created. */
+    /**
+     * The group's directory in each hierarchy it spans (one on v2), in the order they were
+     * created: where its limits are written and its usage is read.
+     */
     List<Path> directories();
 
     /**
-     * The {@code cgroup.procs} files a pid must be written into to place a process in this group:
-     * one per v1 hierarchy, or one on v2. A native helper writes its child's pid into each
-     * BEFORE the child runs the command (or uses {@link #unifiedDirectory()} with
-     * {@code clone3(CLONE_INTO_CGROUP)}).
+     * Where its processes are placed: for a group made with a leaf
+     * ({@link Cgroups#create(Limits, String)}) the leaf below each of {@link #directories()},
+     * else {@link #directories()} itself.
+     */
+    List<Path> leafDirectories();
+
+    /**
+     * The {@code cgroup.procs} files a pid must be written into to place a process in this group
+     * (in its leaf, if it has one): one per v1 hierarchy, or one on v2. A native helper writes
+     * its child's pid into each BEFORE the child runs the command (or uses
+     * {@link #unifiedDirectory()} with {@code clone3(CLONE_INTO_CGROUP)}).
      */
     List<Path> procsFiles();
 
-    /** The v2 directory, for {@code clone3(CLONE_INTO_CGROUP)}; empty for a v1 group. */
+    /**
+     * The v2 directory processes are placed in (the leaf, if the group has one), for
+     * {@code clone3(CLONE_INTO_CGROUP)}; empty for a v1 group.
+     */
     Optional<Path> unifiedDirectory();
 
     /**
@@ -51,10 +64,13 @@ public interface Cgroup extends AutoCloseable {
      */
     List<String> notes();
 
-    /** Moves process {@code pid} (all its threads) into the group, in every hierarchy. */
+    /** Moves process {@code pid} (all its threads) into the group (its leaf, if it has one), in every hierarchy. */
     void addProcess(long pid) throws CgroupException;
 
-    /** The processes in the group now, read from {@code cgroup.procs} of every hierarchy, without duplicates. */
+    /**
+     * The processes in the group and its leaf now, read from {@code cgroup.procs} of every
+     * hierarchy, without duplicates.
+     */
     List<Long> pids() throws CgroupException;
 
     /** What the group has used so far; see {@link Usage} for where each number comes from. */
@@ -85,7 +101,8 @@ public interface Cgroup extends AutoCloseable {
 
     /**
      * Kills what is left, waits until the group is empty and removes every directory this group
-     * created, deepest first. Idempotent; after a failure, calling it again retries.
+     * created (the leaf, then the group), deepest first. Idempotent; after a failure, calling it
+     * again retries.
      */
     @Override
     void close() throws CgroupException;

@@ -29,8 +29,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Layout: each group is {@code <prefix>/<jvm-marker>/<n>} below a hierarchy's root, where the
  * marker {@code jvm-<pid>-<starttime>} names this JVM (start time is field 22 of
- * {@code /proc/self/stat}) and {@code n} counts up. The marker directory exists while one of this
- * JVM's groups does; a JVM killed before it could clean up leaves it behind, and
+ * {@code /proc/self/stat}) and {@code n} counts up; with {@link #create(Limits, String)} its
+ * processes live one level lower, in {@code <n>/<leaf>}. The marker directory exists while one
+ * of this JVM's groups does; a JVM killed before it could clean up leaves it behind, and
  * {@link #sweepStale()} (run once per JVM by the first {@link #create}) removes it later.
  *
  * <ul>
@@ -187,6 +188,43 @@ public final class Cgroups {
      * @throws CgroupException if any limit cannot be applied exactly; nothing is left behind then
      */
     public Cgroup create(Limits limits) throws CgroupException {
+        return make(limits, null);
+    }
+
+    /**
+     * Creates a group with {@code limits} like {@link #create(Limits)}, and below it, in each of
+     * its directories, a child group {@code leaf} without limits of its own that takes its
+     * processes: {@link Cgroup#addProcess}, {@link Cgroup#procsFiles()} and
+     * {@link Cgroup#unifiedDirectory()} point into the leaf, while the limits, {@link Cgroup#usage()},
+     * freezing and killing stay on the group, which covers the leaf.
+     *
+     * <p>Why: a process cannot lift limits held by a group above its own. In a cgroup namespace
+     * made while it sits in the leaf, {@code /proc/self/cgroup} and any cgroup file system it
+     * mounts start at the leaf, so the group's limit files are out of its reach even where it
+     * owns them (a subtree delegated to its user). Paths it can reach by other means — the
+     * host's {@code /sys/fs/cgroup} if writable in its view, another process's
+     * {@code /proc/<pid>/root} — are not closed by the leaf.
+     *
+     * <p>On v2 the group passes no controller down to the leaf: the leaf's processes are
+     * charged to the group's controllers (and v2 forbids processes in a group that passes
+     * controllers down, which the group then has none of). On v1 the leaf of the memory
+     * hierarchy requires {@code memory.use_hierarchy} 1 in the group (always so since Linux 5.11;
+     * set, or refused, on older kernels), the leaf of a cpuset takes the group's CPUs and nodes,
+     * and {@code ioMax} is written to the leaf as well, since v1 block I/O throttling does not
+     * apply to child groups.
+     *
+     * @param leaf one directory name, such as {@code sandbox}
+     * @throws CgroupException if any limit cannot be applied exactly; nothing is left behind then
+     */
+    public Cgroup create(Limits limits, String leaf) throws CgroupException {
+        Objects.requireNonNull(leaf, "leaf");
+        if (leaf.isEmpty() || leaf.equals(".") || leaf.equals("..") || leaf.contains("/") || leaf.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("leaf : '" + leaf + "' (expected: one directory name such as sandbox)");
+        }
+        return make(limits, leaf);
+    }
+
+    private Cgroup make(Limits limits, String leaf) throws CgroupException {
         Objects.requireNonNull(limits, "limits");
         List<String> notes = new ArrayList<>();
         if (SWEPT.add(backend.prefixDirectories())) {
@@ -196,7 +234,7 @@ public final class Cgroups {
                 notes.add("sweeping stale groups failed: " + e.getMessage());
             }
         }
-        return backend.create(limits, JvmMarker.self(), COUNTER.incrementAndGet(), notes);
+        return backend.create(limits, JvmMarker.self(), COUNTER.incrementAndGet(), leaf, notes);
     }
 
     /**

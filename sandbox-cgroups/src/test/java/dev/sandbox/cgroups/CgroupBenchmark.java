@@ -23,15 +23,16 @@ public final class CgroupBenchmark {
         Limits three = Limits.builder().memoryMax(64L << 20).cpus(0.5).pidsMax(20).build();
         Cgroups all = Cgroups.detect();
         System.out.println(all + ", " + n + " iterations, medians after " + n / 4 + " warm-up iterations");
-        run(null, all, three, n); // JIT warm-up of the whole path, not reported
-        run("memoryMax+cpus+pidsMax, default measuring " + all.measuring(), all, three, n);
-        run("memoryMax+cpus+pidsMax, measuring [freezer]", all.withMeasuring(Set.of("freezer")), three, n);
-        run("memoryMax+cpus+pidsMax, measuring []", all.withMeasuring(Set.of()), three, n);
-        run("no limits, default measuring", all, Limits.none(), n);
+        run(null, all, three, null, n); // JIT warm-up of the whole path, not reported
+        run("memoryMax+cpus+pidsMax, default measuring " + all.measuring(), all, three, null, n);
+        run("the same, processes in a leaf (as a sandbox's)", all, three, "sandbox", n);
+        run("memoryMax+cpus+pidsMax, measuring [freezer]", all.withMeasuring(Set.of("freezer")), three, null, n);
+        run("memoryMax+cpus+pidsMax, measuring []", all.withMeasuring(Set.of()), three, null, n);
+        run("no limits, default measuring", all, Limits.none(), null, n);
         Kernel.removePrefixes(all.prefix()); // leave nothing: the JVM directories, then the empty prefixes
     }
 
-    private static void run(String label, Cgroups cgroups, Limits limits, int n) throws Exception {
+    private static void run(String label, Cgroups cgroups, Limits limits, String leaf, int n) throws Exception {
         long[] create = new long[n];
         long[] add = new long[n];
         long[] close = new long[n];
@@ -40,7 +41,7 @@ public final class CgroupBenchmark {
         for (int i = 0; i < n + n / 4; i++) {
             Process child = new ProcessBuilder("cat").start();
             long t0 = System.nanoTime();
-            Cgroup g = cgroups.create(limits);
+            Cgroup g = leaf == null ? cgroups.create(limits) : cgroups.create(limits, leaf);
             long t1 = System.nanoTime();
             g.addProcess(child.pid());
             long t2 = System.nanoTime();

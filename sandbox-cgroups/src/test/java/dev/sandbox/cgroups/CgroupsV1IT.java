@@ -364,6 +364,96 @@ class CgroupsV1IT {
     }
 
     @Nested
+    @DisplayName("with a leaf: the process below the group that holds the limits")
+    class Leaf {
+
+        static final String LEAF = "sandbox";
+
+        @Test
+        @DisplayName("the process lives in the leaf in every hierarchy; the limits are in the group, which holds no process")
+        void processInTheLeafLimitsInTheGroup() throws Exception {
+            Cgroup g = tracked.create(cgroups, Limits.builder().memoryMax(64 * MiB).cpus(0.5).cpuset("0").pidsMax(20).build(), LEAF);
+            Process p = gated("sleep 30");
+            g.addProcess(p.pid());
+            Map<String, String> where = Kernel.procCgroup(p.pid());
+            for (String c : List.of("memory", "cpu", "cpuacct", "cpuset", "pids", "freezer")) {
+                assertThat(where.get(c)).as(c).isEqualTo("/" + g.name() + "/" + LEAF);
+                Path group = Kernel.v1GroupOf(p.pid(), c).getParent();
+                assertThat(Kernel.procs(group)).as(c + ": the group itself").isEmpty();
+            }
+            Path memory = Kernel.v1GroupOf(p.pid(), "memory").getParent();
+            assertThat(Kernel.readLong(memory.resolve("memory.limit_in_bytes"))).isEqualTo(64 * MiB);
+            assertThat(Kernel.read(memory.resolve("memory.use_hierarchy")).trim()).isEqualTo("1");
+            assertThat(Kernel.readLong(Kernel.v1GroupOf(p.pid(), "pids").getParent().resolve("pids.max"))).isEqualTo(20);
+            assertThat(Kernel.readLong(Kernel.v1GroupOf(p.pid(), "cpu").getParent().resolve("cpu.cfs_quota_us"))).isEqualTo(50_000);
+            // a v1 cpuset admits no process without CPUs: the leaf has the group's, and the kernel applies them
+            assertThat(Kernel.read("/proc/" + p.pid() + "/status")).containsPattern("Cpus_allowed_list:\\s+0\n");
+            assertThat(g.pids()).containsExactly(p.pid());
+        }
+
+        @Test
+        @DisplayName("300 MiB in the leaf is OOM-killed by the group's 64 MiB; oomKilled() sees the leaf's kill")
+        void oomKillInTheLeaf() throws Exception {
+            Cgroup g = tracked.create(cgroups, Limits.builder().memoryMax(64 * MiB).build(), LEAF);
+            Process p = gated("exec dd if=/dev/zero of=/dev/null bs=300M count=1");
+            g.addProcess(p.pid());
+            Path leaf = Kernel.v1GroupOf(p.pid(), "memory");
+            Kernel.go(p);
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).as("killed by SIGKILL (128 + 9)").isEqualTo(137);
+            // v1 counts the kill in the victim's group only, not in the group whose limit it hit
+            assertThat(Kernel.key(leaf.resolve("memory.oom_control"), "oom_kill")).isEqualTo(1);
+            assertThat(Kernel.key(leaf.getParent().resolve("memory.oom_control"), "oom_kill")).isZero();
+            assertThat(Kernel.readLong(leaf.getParent().resolve("memory.max_usage_in_bytes"))).isLessThanOrEqualTo(64 * MiB);
+            assertThat(g.oomKilled()).isTrue();
+            assertThat(g.usage().oomKills()).hasValue(1);
+        }
+
+        @Test
+        @DisplayName("the group's pidsMax(20) stops a fork loop in the leaf")
+        void pidsMaxOfTheGroupHoldsTheLeaf() throws Exception {
+            Cgroup g = tracked.create(cgroups, Limits.builder().pidsMax(20).build(), LEAF);
+            Process p = gated("for i in $(seq 50); do sleep 5 & done; wait");
+            g.addProcess(p.pid());
+            Path leaf = Kernel.v1GroupOf(p.pid(), "pids");
+            Kernel.go(p);
+            p.getOutputStream().close();
+            Kernel.await(() -> !p.isAlive(), 3000);
+            assertThat(Kernel.key(leaf.resolve("pids.events"), "max")).as("forks refused in the leaf").isPositive();
+            assertThat(Kernel.readLong(leaf.getParent().resolve("pids.current"))).isLessThanOrEqualTo(20);
+            assertThat(Kernel.read(leaf.resolve("pids.max")).trim()).as("the leaf has no limit of its own").isEqualTo("max");
+        }
+
+        @Test
+        @DisplayName("close() kills what runs in the leaf and removes the leaf, then the group")
+        void closeRemovesLeafAndGroup() throws Exception {
+            Cgroup g = cgroups.create(Limits.builder().memoryMax(64 * MiB).pidsMax(10).build(), LEAF);
+            List<Process> ps = new ArrayList<>();
+            List<Path> dirs = new ArrayList<>();
+            try {
+                for (int i = 0; i < 2; i++) {
+                    Process p = gated("sleep 30");
+                    ps.add(p);
+                    g.addProcess(p.pid());
+                    Kernel.go(p);
+                }
+                for (String c : List.of("memory", "cpuacct", "pids", "freezer")) {
+                    Path leaf = Kernel.v1GroupOf(ps.get(0).pid(), c);
+                    dirs.add(leaf);
+                    dirs.add(leaf.getParent());
+                }
+            } finally {
+                g.close();
+            }
+            for (Process p : ps) {
+                assertThat(p.waitFor(5, TimeUnit.SECONDS)).as("killed by close").isTrue();
+            }
+            assertThat(dirs).allSatisfy(d -> assertThat(d).doesNotExist());
+            assertNoGroupBelowOwnMarkers();
+        }
+    }
+
+    @Nested
     @DisplayName("fails closed on a limit the kernel refuses, leaving nothing")
     class FailClosed {
 

@@ -180,6 +180,29 @@ class CgroupsV2IT {
     }
 
     @Test
+    @DisplayName("with a leaf: the child lives in the leaf, the group has no process; kill and close cover the leaf")
+    void leafTakesTheProcess() throws Exception {
+        Cgroup g = tracked.create(cgroups, Limits.none(), "sandbox");
+        Path dir = g.directories().get(0);
+        Process p = gated("sleep 30");
+        g.addProcess(p.pid());
+        assertThat(Kernel.procCgroup(p.pid()).get("")).isEqualTo("/" + g.name() + "/sandbox");
+        assertThat(g.unifiedDirectory()).contains(groupOf(p.pid()));
+        assertThat(Kernel.procs(dir)).as("the group itself").isEmpty();
+        assertThat(Kernel.key(dir.resolve("cgroup.events"), "populated")).as("counts the leaf").isEqualTo(1);
+        assertThat(Kernel.read(dir.resolve("cgroup.subtree_control")).trim()).as("passes nothing down").isEmpty();
+        assertThat(g.pids()).containsExactly(p.pid());
+        g.killAll();
+        assertThat(p.waitFor(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(Kernel.procs(dir.resolve("sandbox"))).isEmpty();
+        Process q = gated("sleep 30");
+        g.addProcess(q.pid());
+        g.close();
+        assertThat(q.waitFor(5, TimeUnit.SECONDS)).as("killed by close").isTrue();
+        assertThat(dir).doesNotExist();
+    }
+
+    @Test
     @DisplayName("close() kills what runs and removes the directory; the idle JVM directory follows")
     void closeRemovesEverything() throws Exception {
         Cgroup g = cgroups.create(Limits.none());

@@ -26,7 +26,8 @@ import java.util.stream.Stream;
  * passes down; v1: the mount's controllers), rmdir fails with EBUSY while processes or child
  * groups remain, writing a pid to cgroup.procs moves it out of every other group of that
  * hierarchy, cgroup.subtree_control refuses controllers the group is not offered (ENOENT) and,
- * below the root, any while the group has processes (EBUSY), missing control files are ENOENT.
+ * below the root, any while the group has processes (EBUSY), missing control files are ENOENT,
+ * v1 memory.use_hierarchy is inherited at mkdir and cannot change once the group has children.
  * Every write is logged, so tests see what was written where.
  */
 final class FakeCgroupFs implements CgroupFs {
@@ -134,6 +135,9 @@ final class FakeCgroupFs implements CgroupFs {
                     files.put("cpuset.mems", "");
                 }
                 case "memory/1" -> {
+                    Path parentFlag = dir.getParent().resolve("memory.use_hierarchy");
+                    files.put("memory.use_hierarchy", !isRoot(dir) && Files.exists(parentFlag)
+                            ? Files.readString(parentFlag).trim() : "1");
                     files.put("memory.limit_in_bytes", "9223372036854771712");
                     if (swapAccounting) {
                         files.put("memory.memsw.limit_in_bytes", "9223372036854771712");
@@ -240,6 +244,13 @@ final class FakeCgroupFs implements CgroupFs {
                     }
                 }
                 Files.writeString(file, String.join(" ", now) + "\n");
+            }
+            case "memory.use_hierarchy" -> {
+                // as before Linux 5.11: settable while the group has no children, inherited at mkdir
+                if (!directories(dir).isEmpty()) {
+                    throw new FileSystemException(file.toString(), null, "Device or resource busy");
+                }
+                Files.writeString(file, value.trim() + "\n");
             }
             case "io.max", "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
                     "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device" -> {

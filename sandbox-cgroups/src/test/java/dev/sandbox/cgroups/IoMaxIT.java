@@ -60,6 +60,16 @@ class IoMaxIT {
         }
     }
 
+    @Test
+    @DisplayName("with a leaf: reads of a process in the leaf run at 4 MiB/s too (v1 throttles only the process's own group)")
+    void throttlesTheLeaf() throws Exception {
+        String majMin = Files.readString(Path.of("/sys/block", Path.of(loop).getFileName().toString(), "dev")).trim();
+        try (Cgroup g = Cgroups.detect().create(Limits.builder().ioMax(majMin, 4 * MiB, 0, 0, 0).build(), "sandbox")) {
+            double read = rate(g, majMin, "Read", "dd if=" + loop + " of=/dev/null bs=256k count=48 iflag=direct");
+            assertThat(read / MiB).as("read MiB/s").isBetween(4 * 0.8, 4 * 1.2);
+        }
+    }
+
     /** Bytes per second of {@code direction} that the kernel accounted to the group while {@code script} ran. */
     private static double rate(Cgroup g, String majMin, String direction, String script) throws Exception {
         Process p = Kernel.gated("exec " + script + " 2>/dev/null");

@@ -278,6 +278,124 @@ class PreparedTreeTest {
                 assertThat(u.cpuThrottled()).as("not in a cpu hierarchy").isEmpty();
             }
         }
+
+        @Nested
+        @DisplayName("with a leaf for the processes")
+        class Leaf {
+
+            Path leaf(String controller, Cgroup g) {
+                return group(controller, g).resolve("sandbox");
+            }
+
+            @Test
+            @DisplayName("limits stay in the group; the leaf below each of its directories takes the processes")
+            void limitsInTheGroupProcessesInTheLeaf() throws Exception {
+                try (Cgroup g = cgroups.create(Limits.builder().memoryMax(64L << 20).cpus(0.5).pidsMax(20).build(), "sandbox")) {
+                    assertThat(g.directories()).containsExactly(group("memory", g), group("cpu", g), group("cpuacct", g),
+                            group("pids", g), group("freezer", g));
+                    assertThat(g.leafDirectories()).containsExactly(leaf("memory", g), leaf("cpu", g), leaf("cpuacct", g),
+                            leaf("pids", g), leaf("freezer", g));
+                    assertThat(g.procsFiles()).containsExactlyElementsOf(
+                            g.leafDirectories().stream().map(d -> d.resolve("cgroup.procs")).toList());
+                    assertThat(fs.lastWrite(group("memory", g).resolve("memory.limit_in_bytes"))).isEqualTo("67108864");
+                    assertThat(fs.lastWrite(group("pids", g).resolve("pids.max"))).isEqualTo("20");
+                    assertThat(fs.lastWrite(group("cpu", g).resolve("cpu.cfs_quota_us"))).isEqualTo("50000");
+                    assertThat(fs.writes()).as("nothing is written into a leaf")
+                            .noneMatch(w -> g.leafDirectories().contains(w.file().getParent()));
+                    assertThat(g.unifiedDirectory()).isEmpty();
+
+                    g.addProcess(4242);
+                    for (Path d : g.leafDirectories()) {
+                        assertThat(Files.readString(d.resolve("cgroup.procs"))).isEqualTo("4242\n");
+                    }
+                    for (Path d : g.directories()) {
+                        assertThat(Files.readString(d.resolve("cgroup.procs"))).isEmpty();
+                    }
+                    assertThat(g.pids()).containsExactly(4242L);
+                    for (Path f : g.procsFiles()) {
+                        Files.writeString(f, ""); // the fake cannot run processes
+                    }
+                }
+            }
+
+            @Test
+            @DisplayName("a cpuset leaf takes the group's CPUs and nodes; a blkio leaf its throttles (v1 does not pass them down)")
+            void cpusetAndBlkioLeavesRepeatWhatV1DoesNotInherit() throws Exception {
+                try (Cgroup g = cgroups.create(ALL_V1, "sandbox")) {
+                    assertThat(fs.lastWrite(leaf("cpuset", g).resolve("cpuset.cpus"))).isEqualTo("1");
+                    assertThat(fs.lastWrite(leaf("cpuset", g).resolve("cpuset.mems"))).isEqualTo("0");
+                    for (Path d : List.of(group("blkio", g), leaf("blkio", g))) {
+                        assertThat(Files.readString(d.resolve("blkio.throttle.read_bps_device"))).isEqualTo("8:0 1048576\n");
+                        assertThat(Files.readString(d.resolve("blkio.throttle.write_bps_device"))).isEqualTo("8:0 2097152\n");
+                        assertThat(Files.readString(d.resolve("blkio.throttle.write_iops_device"))).isEqualTo("8:0 300\n");
+                    }
+                    assertThat(fs.writes()).as("memory, cpu and pids limits hold the leaf from the group")
+                            .noneMatch(w -> w.file().startsWith(leaf("memory", g)) || w.file().startsWith(leaf("cpu", g))
+                                    || w.file().startsWith(leaf("pids", g)));
+                }
+            }
+
+            @Test
+            @DisplayName("memory.use_hierarchy 0 (before Linux 5.11) is set to 1 in the group before the leaf is made")
+            void memoryAccountingIsMadeHierarchicalFirst() throws Exception {
+                fs.mkdir(tmp.resolve("memory/sandbox"));
+                Files.writeString(tmp.resolve("memory/sandbox/memory.use_hierarchy"), "0\n");
+                try (Cgroup g = cgroups.create(Limits.builder().memoryMax(1 << 20).build(), "sandbox")) {
+                    assertThat(Files.readString(group("memory", g).resolve("memory.use_hierarchy")).trim()).isEqualTo("1");
+                    assertThat(Files.readString(leaf("memory", g).resolve("memory.use_hierarchy")).trim()).isEqualTo("1");
+                }
+                fs.readOverrides.put("memory.use_hierarchy", "0\n"); // a kernel that refuses
+                assertThatThrownBy(() -> cgroups.create(Limits.builder().memoryMax(1 << 20).build(), "sandbox"))
+                        .isInstanceOf(CgroupException.class)
+                        .hasMessageMatching("memoryMax: wrote '1' to .*/memory.use_hierarchy but read back '0'.*");
+                SharedDir.removeIdle();
+                for (Path m : mounts.keySet()) {
+                    assertThat(Kernel.dirsBelow(m.resolve("sandbox"))).as(m.toString()).isEmpty();
+                }
+            }
+
+            @Test
+            @DisplayName("OOM kills are counted where the victim was: the group's and the leaf's counts add up")
+            void oomKillsOfTheLeafCount() throws Exception {
+                try (Cgroup g = cgroups.create(Limits.builder().memoryMax(1 << 20).build(), "sandbox")) {
+                    assertThat(g.oomKilled()).isFalse();
+                    assertThat(g.usage().oomKills()).hasValue(0);
+                    Files.writeString(leaf("memory", g).resolve("memory.oom_control"), "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n");
+                    Files.writeString(group("memory", g).resolve("memory.max_usage_in_bytes"), "777\n");
+                    assertThat(g.oomKilled()).isTrue();
+                    assertThat(g.usage().oomKills()).hasValue(1);
+                    assertThat(g.usage().memoryPeak()).as("read from the group").hasValue(777);
+                }
+            }
+
+            @Test
+            @DisplayName("close() removes the leaves, then the groups; a failed leaf leaves nothing behind")
+            void closeAndRollBackRemoveLeavesFirst() throws Exception {
+                Cgroup g = cgroups.create(ALL_V1, "sandbox");
+                List<Path> all = new java.util.ArrayList<>(g.leafDirectories());
+                all.addAll(g.directories());
+                g.close();
+                assertThat(all).allSatisfy(d -> assertThat(d).doesNotExist());
+
+                fs.denyMkdir = p -> p.getFileName().toString().equals("sandbox") && p.getParent().getFileName().toString()
+                        .matches("[0-9]+") && p.startsWith(tmp.resolve("pids"));
+                assertThatThrownBy(() -> cgroups.create(ALL_V1, "sandbox")).isInstanceOf(CgroupException.class)
+                        .hasMessageMatching("memoryMax: cannot create .*/pids/sandbox/jvm-[0-9]+-[0-9]+/[0-9]+/sandbox: EACCES.*");
+                SharedDir.removeIdle();
+                for (Path m : mounts.keySet()) {
+                    assertThat(Kernel.dirsBelow(m.resolve("sandbox"))).as(m.toString()).isEmpty();
+                }
+            }
+
+            @Test
+            void aLeafNameIsOneDirectoryName() {
+                for (String bad : List.of("", ".", "..", "a/b", "/x")) {
+                    assertThatThrownBy(() -> cgroups.create(Limits.none(), bad))
+                            .isInstanceOf(IllegalArgumentException.class)
+                            .hasMessage("leaf : '" + bad + "' (expected: one directory name such as sandbox)");
+                }
+            }
+        }
     }
 
     @Nested
@@ -443,6 +561,29 @@ class PreparedTreeTest {
                 assertThat(g.oomKilled()).isFalse();
             }
         }
+
+        @Test
+        @DisplayName("with a leaf: limits in the group, processes in the leaf, and no controller passed down to it")
+        void aLeafTakesTheProcessesAndNoControllers() throws Exception {
+            Cgroup g = at("/", "sandbox").create(Limits.builder().memoryMax(64L << 20).pidsMax(20).build(), "sandbox");
+            Path dir = mount.resolve(g.name());
+            assertThat(g.directories()).containsExactly(dir);
+            assertThat(g.leafDirectories()).containsExactly(dir.resolve("sandbox"));
+            assertThat(g.unifiedDirectory()).contains(dir.resolve("sandbox"));
+            assertThat(g.procsFiles()).containsExactly(dir.resolve("sandbox/cgroup.procs"));
+            assertThat(fs.lastWrite(dir.resolve("memory.max"))).isEqualTo("67108864");
+            assertThat(fs.lastWrite(dir.resolve("pids.max"))).isEqualTo("20");
+            assertThat(fs.writes()).as("the group passes nothing down: v2 charges the leaf to the group's controllers")
+                    .noneMatch(w -> w.file().equals(dir.resolve("cgroup.subtree_control")));
+            assertThat(Files.readString(dir.resolve("sandbox/cgroup.controllers"))).isBlank();
+            g.addProcess(4242);
+            assertThat(Files.readString(dir.resolve("sandbox/cgroup.procs"))).isEqualTo("4242\n");
+            assertThat(g.pids()).containsExactly(4242L);
+            Files.writeString(dir.resolve("sandbox/cgroup.procs"), "");
+            g.close();
+            assertThat(dir).doesNotExist();
+        }
+
     }
 
     @Nested

@@ -44,11 +44,12 @@ class StaleSweepIT {
             String marker = f[1];
             sleep = Long.parseLong(f[2]);
             String name = f[3];
+            String leaf = f[4];
             assertThat(marker).isNotEqualTo(Cgroups.jvmMarker());
             List<Path> markerDirs = new ArrayList<>();
             for (String c : List.of("memory", "cpuacct", "pids", "freezer")) {
                 Path dir = Kernel.CGROUP_ROOT.resolve(c).resolve(name);
-                assertThat(Kernel.procs(dir)).as(c).containsExactly(sleep);
+                assertThat(Kernel.procs(dir.resolve(leaf))).as(c).containsExactly(sleep);
                 markerDirs.add(dir.getParent());
             }
             jvm.destroyForcibly(); // SIGKILL: no shutdown hook, no close()
@@ -62,7 +63,10 @@ class StaleSweepIT {
 
             for (Path d : markerDirs) {
                 assertThat(d).doesNotExist();
-                assertThat(removed).contains(d, d.resolve(Path.of(name).getFileName()));
+                Path group = d.resolve(Path.of(name).getFileName());
+                assertThat(removed).contains(d, group, group.resolve(leaf));
+                // deepest first
+                assertThat(removed.indexOf(group.resolve(leaf))).isLessThan(removed.indexOf(group));
             }
             long pid = sleep;
             assertThat(Kernel.await(() -> !Kernel.alive(pid), 5000)).as("the sweep killed what ran in the stale group").isTrue();

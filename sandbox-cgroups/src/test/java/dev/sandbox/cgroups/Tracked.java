@@ -16,6 +16,13 @@ final class Tracked {
         return g;
     }
 
+    /** A group with a leaf for its processes ({@link Cgroups#create(Limits, String)}). */
+    Cgroup create(Cgroups cgroups, Limits limits, String leaf) throws CgroupException {
+        Cgroup g = cgroups.create(limits, leaf);
+        groups.add(g);
+        return g;
+    }
+
     /** {@link Kernel#gated}, remembered so it is killed after the test. */
     Process gated(String script) throws IOException {
         return track(Kernel.gated(script));

@@ -31,6 +31,12 @@ import java.util.function.Consumer;
  * group ahead of time, and forks the sandbox inside it. The helper stays in the group as the
  * sandbox's monitor: the group's {@code pids.max} is the sandbox's limit plus one.
  *
+ * <p>The helper, and so the sandbox, goes into a leaf {@value #LEAF} below the group that holds
+ * the limits, made with it on the same background path: the limit files are then never those of
+ * the sandbox's own group, and with a cgroup namespace (made at the clone, while in the leaf) its
+ * {@code /proc/self/cgroup} and any cgroup file system it mounts start at the leaf, below them.
+ * Usage is read from the group, which covers the leaf; removal takes the leaf, then the group.
+ *
  * <p>Spares are kept per (factory, limits) for the last {@value #KINDS} kinds started,
  * {@value #PER_KIND} each. They go when evicted, at JVM exit (shutdown hook), or, after a killed
  * JVM, with the next JVM's sweep of stale groups.
@@ -45,6 +51,9 @@ public final class CgroupedHelpers {
 
     private record Kind(Cgroups factory, Limits limits) {
     }
+
+    /** The leaf below each sandbox's group that its processes live in. */
+    public static final String LEAF = "sandbox";
 
     private static final int KINDS = 8;
     private static final int PER_KIND = 2;
@@ -160,10 +169,13 @@ public final class CgroupedHelpers {
         return out;
     }
 
-    /** The spares' groups: directories that exist while no sandbox runs in them. */
+    /** The spares' groups and their leaves: directories that exist while no sandbox runs in them. */
     public synchronized List<java.nio.file.Path> spareGroups() {
         List<java.nio.file.Path> out = new ArrayList<>();
-        spares.values().forEach(q -> q.forEach(p -> out.addAll(p.cgroup().directories())));
+        spares.values().forEach(q -> q.forEach(p -> {
+            out.addAll(p.cgroup().directories());
+            out.addAll(p.cgroup().leafDirectories());
+        }));
         return out;
     }
 
@@ -196,7 +208,7 @@ public final class CgroupedHelpers {
         Cgroups.removeIdleDirectories();
     }
 
-    /** Creates the group (the pids limit counts the helper too) and moves the helper into it. */
+    /** Creates the group (the pids limit counts the helper too) and moves the helper into its leaf. */
     private static Placed place(Kind kind, HelperChannel helper) throws CgroupException {
         Limits limits = kind.limits();
         if (limits.pidsMax().isPresent()) {
@@ -204,7 +216,7 @@ public final class CgroupedHelpers {
         }
         Cgroup cgroup;
         try {
-            cgroup = kind.factory().create(limits);
+            cgroup = kind.factory().create(limits, LEAF);
         } catch (CgroupException | RuntimeException e) {
             end(helper);
             throw e;

@@ -30,6 +30,7 @@ abstract class AbstractCgroup implements Cgroup {
     private final String name;
     private final Limits limits;
     private final List<Path> directories;
+    private final List<Path> leafDirectories;
     private final List<Path> procsFiles;
     private final List<String> notes;
     private final List<SharedDir> parents;
@@ -39,17 +40,21 @@ abstract class AbstractCgroup implements Cgroup {
     private boolean closed;
 
     /**
-     * @param removalOrder {@code directories} in the order {@link #close()} removes them (the
-     *                     one that can freeze last, so kill-all works until the end)
+     * @param leafDirectories where processes go: a leaf below each of {@code directories}, or
+     *                        {@code directories} itself
+     * @param removalOrder    every directory this group made, in the order {@link #close()}
+     *                        removes them: leaves first, and in each level the one that can
+     *                        freeze last, so kill-all works until the end
      */
-    AbstractCgroup(CgroupFs fs, String name, Limits limits, List<Path> directories, List<Path> removalOrder,
-                   List<String> notes, List<SharedDir> parents) {
+    AbstractCgroup(CgroupFs fs, String name, Limits limits, List<Path> directories, List<Path> leafDirectories,
+                   List<Path> removalOrder, List<String> notes, List<SharedDir> parents) {
         this.fs = fs;
         this.name = name;
         this.limits = limits;
         this.directories = List.copyOf(directories);
+        this.leafDirectories = List.copyOf(leafDirectories);
         List<Path> procs = new ArrayList<>();
-        for (Path d : directories) {
+        for (Path d : leafDirectories) {
             procs.add(d.resolve("cgroup.procs"));
         }
         this.procsFiles = Collections.unmodifiableList(procs);
@@ -71,6 +76,11 @@ abstract class AbstractCgroup implements Cgroup {
     @Override
     public List<Path> directories() {
         return directories;
+    }
+
+    @Override
+    public List<Path> leafDirectories() {
+        return leafDirectories;
     }
 
     @Override

@@ -15,10 +15,11 @@ import java.util.List;
 public interface Backend {
 
     /**
-     * Creates {@code <prefix>/<marker>/<n>} with {@code limits} written and verified; on failure
-     * removes what it made. {@code notes} holds what the caller already has to say.
+     * Creates {@code <prefix>/<marker>/<n>} with {@code limits} written and verified and, unless
+     * {@code leaf} is null, {@code <n>/<leaf>} for its processes; on failure removes what it
+     * made. {@code notes} holds what the caller already has to say.
      */
-    Cgroup create(Limits limits, String marker, long n, List<String> notes) throws CgroupException;
+    Cgroup create(Limits limits, String marker, long n, String leaf, List<String> notes) throws CgroupException;
 
     /** Each hierarchy's prefix directory, where the JVM markers live. */
     List<Path> prefixDirectories();
@@ -59,7 +60,8 @@ public interface Backend {
     static Backend unavailable(String why) {
         return new Backend() {
             @Override
-            public Cgroup create(Limits limits, String marker, long n, List<String> notes) throws CgroupException {
+            public Cgroup create(Limits limits, String marker, long n, String leaf, List<String> notes)
+                    throws CgroupException {
                 throw Failures.refused("create", null, why);
             }
 

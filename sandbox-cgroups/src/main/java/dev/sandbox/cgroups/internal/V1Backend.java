@@ -16,7 +16,8 @@ import java.util.Set;
 /**
  * Groups on cgroup v1 (and hybrid) hosts: one directory {@code <mount>/<prefix>/<marker>/<n>} in
  * each hierarchy that a limit needs, plus the measuring ones when mounted: memory (usage, OOM),
- * cpuacct (CPU time), pids (task counts) and freezer (kill-all without races).
+ * cpuacct (CPU time), pids (task counts) and freezer (kill-all without races); and, when asked
+ * for, {@code <n>/<leaf>} in each for the group's processes.
  *
  * <p>A hierarchy a limit needs must work, or {@link #create} fails. A measuring-only hierarchy
  * the caller may not write (not delegated to an unprivileged user) is left out, with a note.
@@ -61,7 +62,7 @@ public final class V1Backend implements Backend {
     }
 
     @Override
-    public Cgroup create(Limits limits, String marker, long n, List<String> notes) throws CgroupException {
+    public Cgroup create(Limits limits, String marker, long n, String leaf, List<String> notes) throws CgroupException {
         if (limits.memoryHigh().isPresent()) {
             throw Failures.refused("memoryHigh", null, "cgroup v1 has no memory.high (memory.soft_limit_in_bytes only"
                     + " steers reclaim under global memory pressure, it does not throttle); use memoryMax, or a cgroup v2 host");
@@ -79,8 +80,9 @@ public final class V1Backend implements Backend {
                 plan.computeIfAbsent(mounts.get(c), k -> new ArrayList<>()).add(c);
             }
         }
-        String leafName = Long.toString(n);
+        String groupName = Long.toString(n);
         List<Path> dirs = new ArrayList<>();
+        List<Path> leaves = new ArrayList<>();
         Map<String, Path> byController = new LinkedHashMap<>();
         List<SharedDir> acquired = new ArrayList<>();
         CgroupException skipped = null;
@@ -90,10 +92,10 @@ public final class V1Backend implements Backend {
                 String setting = controllers.stream().filter(required::containsKey).map(required::get).findFirst().orElse(null);
                 Path prefixDir = h.getKey().resolve(prefix);
                 SharedDir jvm = SharedDir.of(prefixDir.resolve(marker));
-                Path leaf = jvm.path().resolve(leafName);
+                Path group = jvm.path().resolve(groupName);
                 try {
                     Prefixes.makeGroup(fs, prefixDir, jvm, controllers.contains("cpuset") ? this::setUpCpuset : null,
-                            null, leaf, setting == null ? "create" : setting);
+                            null, group, setting == null ? "create" : setting);
                 } catch (CgroupException e) {
                     if (setting == null && NOT_DELEGATED.contains(e.errno().orElse(""))) {
                         notes.add("not measured by " + controllers + ": " + e.getMessage());
@@ -103,9 +105,9 @@ public final class V1Backend implements Backend {
                     throw e;
                 }
                 acquired.add(jvm);
-                dirs.add(leaf);
+                dirs.add(group);
                 for (String c : controllers) {
-                    byController.put(c, leaf);
+                    byController.put(c, group);
                 }
             }
             if (dirs.isEmpty()) {
@@ -115,10 +117,46 @@ public final class V1Backend implements Backend {
                         : Failures.refused("create", null, "no cgroup v1 controller this library uses is mounted");
             }
             writeLimits(limits, byController, notes);
-            return new V1Cgroup(fs, prefix + "/" + marker + "/" + n, limits, dirs, byController, notes, acquired);
+            if (leaf != null) {
+                makeLeaves(limits, leaf, dirs, byController, leaves,
+                        required.isEmpty() ? "create" : required.values().iterator().next());
+            }
+            return new V1Cgroup(fs, prefix + "/" + marker + "/" + n, limits, dirs, byController, leaf, notes, acquired);
         } catch (CgroupException | RuntimeException e) {
-            rollBack(dirs, acquired, e);
+            List<Path> made = new ArrayList<>(dirs);
+            made.addAll(leaves);
+            rollBack(made, acquired, e);
             throw e;
+        }
+    }
+
+    /**
+     * Makes {@code leaf} below each of the group's directories (adding each to {@code made}) so
+     * that the group's limits hold its processes: memory accounting must be hierarchical, a
+     * cpuset admits no process before it has CPUs and nodes, and v1 block I/O throttling applies
+     * only to the group that holds the process (it ignores its ancestors).
+     */
+    private void makeLeaves(Limits limits, String leaf, List<Path> dirs, Map<String, Path> byController,
+                            List<Path> made, String setting) throws CgroupException {
+        Path memory = byController.get("memory");
+        if (memory != null) {
+            // Linux 5.11+ reads 1 and ignores a write of 1; before, 0 lets a child escape the group's limit.
+            Path file = memory.resolve("memory.use_hierarchy");
+            if (!read(setting, file).trim().equals("1")) {
+                Verified.exact(fs, setting, file, "1");
+            }
+        }
+        Leaf.make(fs, setting, dirs, leaf, made);
+        Path cpuset = byController.get("cpuset");
+        if (cpuset != null) {
+            // what writeLimits gave the group
+            Verified.cpuList(fs, "cpuset", cpuset.resolve(leaf).resolve("cpuset.cpus"), limits.cpuset().orElseThrow());
+            Verified.cpuList(fs, "cpuset", cpuset.resolve(leaf).resolve("cpuset.mems"),
+                    (String) SharedDir.of(cpuset.getParent()).state());
+        }
+        Path blkio = byController.get("blkio");
+        for (Limits.IoMax io : limits.ioMax()) {
+            throttle(blkio.resolve(leaf), io);
         }
     }
 
@@ -154,15 +192,18 @@ public final class V1Backend implements Backend {
             Verified.cpuList(fs, "cpuset", cpuset.resolve("cpuset.mems"), (String) SharedDir.of(cpuset.getParent()).state());
         }
         for (Limits.IoMax io : limits.ioMax()) {
-            Path blkio = dir.get("blkio");
-            throttle(blkio, "read_bps", io.device(), io.readBps());
-            throttle(blkio, "write_bps", io.device(), io.writeBps());
-            throttle(blkio, "read_iops", io.device(), io.readIops());
-            throttle(blkio, "write_iops", io.device(), io.writeIops());
+            throttle(dir.get("blkio"), io);
         }
         if (limits.pidsMax().isPresent()) {
             Verified.exact(fs, "pidsMax", dir.get("pids").resolve("pids.max"), Long.toString(limits.pidsMax().getAsLong()));
         }
+    }
+
+    private void throttle(Path blkio, Limits.IoMax io) throws CgroupException {
+        throttle(blkio, "read_bps", io.device(), io.readBps());
+        throttle(blkio, "write_bps", io.device(), io.writeBps());
+        throttle(blkio, "read_iops", io.device(), io.readIops());
+        throttle(blkio, "write_iops", io.device(), io.writeIops());
     }
 
     private void throttle(Path blkio, String what, String device, long value) throws CgroupException {

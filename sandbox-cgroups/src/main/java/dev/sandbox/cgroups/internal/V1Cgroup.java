@@ -22,18 +22,31 @@ final class V1Cgroup extends AbstractCgroup {
 
     /** Controller name → the group's directory in that controller's hierarchy. */
     private final Map<String, Path> byController;
+    /** The {@code memory.oom_control} files of the group and of its leaf (v1 counts a kill only where the victim was). */
+    private final List<Path> oomControls;
 
+    /** @param leaf the leaf's name below each directory, or null for a group that holds its processes itself */
     V1Cgroup(CgroupFs fs, String name, Limits limits, List<Path> directories, Map<String, Path> byController,
-             List<String> notes, List<SharedDir> parents) {
-        super(fs, name, limits, directories, removalOrder(directories, byController), notes, parents);
+             String leaf, List<String> notes, List<SharedDir> parents) {
+        super(fs, name, limits, directories, Leaf.below(directories, leaf),
+                removalOrder(directories, byController, leaf), notes, parents);
         this.byController = Map.copyOf(byController);
+        Path memory = byController.get("memory");
+        this.oomControls = memory == null ? List.of() : leaf == null
+                ? List.of(memory.resolve("memory.oom_control"))
+                : List.of(memory.resolve("memory.oom_control"), memory.resolve(leaf).resolve("memory.oom_control"));
     }
 
-    private static List<Path> removalOrder(List<Path> dirs, Map<String, Path> byController) {
+    /** The leaves, then the groups; in each, the freezer's last. */
+    private static List<Path> removalOrder(List<Path> dirs, Map<String, Path> byController, String leaf) {
         Path freezer = byController.get("freezer");
-        List<Path> out = new ArrayList<>(dirs);
-        if (freezer != null && out.remove(freezer)) {
-            out.add(freezer);
+        List<Path> groups = new ArrayList<>(dirs);
+        if (freezer != null && groups.remove(freezer)) {
+            groups.add(freezer);
+        }
+        List<Path> out = new ArrayList<>(Leaf.below(groups, leaf));
+        if (leaf != null) {
+            out.addAll(groups);
         }
         return List.copyOf(out);
     }
@@ -56,7 +69,6 @@ final class V1Cgroup extends AbstractCgroup {
             }
         }
         Optional<String> cpuStat = readOptional(file("cpu", "cpu.stat"));
-        Optional<String> oom = readOptional(file("memory", "memory.oom_control"));
         return new Usage(
                 readLong(file("memory", "memory.max_usage_in_bytes")),
                 readLong(file("memory", "memory.usage_in_bytes")),
@@ -66,7 +78,20 @@ final class V1Cgroup extends AbstractCgroup {
                 nanos(cpuStat.isEmpty() ? OptionalLong.empty() : Formats.key(cpuStat.get(), "throttled_time")),
                 readLong(file("pids", "pids.peak")),
                 readLong(file("pids", "pids.current")),
-                oom.isEmpty() ? OptionalLong.empty() : Formats.key(oom.get(), "oom_kill"));
+                oomKills());
+    }
+
+    /** The sum over the group and its leaf: the group's count misses kills in the leaf. */
+    private OptionalLong oomKills() throws CgroupException {
+        OptionalLong total = OptionalLong.empty();
+        for (Path f : oomControls) {
+            Optional<String> oom = readOptional(f);
+            OptionalLong kills = oom.isEmpty() ? OptionalLong.empty() : Formats.key(oom.get(), "oom_kill");
+            if (kills.isPresent()) {
+                total = OptionalLong.of(total.orElse(0) + kills.getAsLong());
+            }
+        }
+        return total;
     }
 
     private static OptionalLong ticks(OptionalLong ticks) {
@@ -79,8 +104,7 @@ final class V1Cgroup extends AbstractCgroup {
 
     @Override
     public boolean oomKilled() throws CgroupException {
-        Optional<String> oom = readOptional(file("memory", "memory.oom_control"));
-        return oom.isPresent() && Formats.key(oom.get(), "oom_kill").orElse(0) > 0;
+        return oomKills().orElse(0) > 0;
     }
 
     @Override

@@ -14,7 +14,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Groups on the unified (v2) hierarchy: {@code <mount>/<prefix>/<marker>/<n>}, one directory.
+ * Groups on the unified (v2) hierarchy: {@code <mount>/<prefix>/<marker>/<n>}, one directory, and
+ * {@code <n>/<leaf>} for its processes when asked for. The group's {@code cgroup.subtree_control}
+ * stays empty: a leaf without controllers of its own is charged to, and limited by, the group's.
  *
  * <p>The prefix's parent (the <em>anchor</em>) must already pass the needed controllers down
  * (its {@code cgroup.subtree_control}); the library enables them only in its own directories
@@ -63,7 +65,7 @@ public final class V2Backend implements Backend {
     }
 
     @Override
-    public Cgroup create(Limits limits, String marker, long n, List<String> notes) throws CgroupException {
+    public Cgroup create(Limits limits, String marker, long n, String leaf, List<String> notes) throws CgroupException {
         Map<String, String> required = Backend.required(limits, "io");
         Set<String> atAnchor = anchorEnabled(false);
         if (!atAnchor.containsAll(required.keySet())) {
@@ -79,18 +81,25 @@ public final class V2Backend implements Backend {
             }
         }
         SharedDir jvm = SharedDir.of(prefixDir.resolve(marker));
-        Path leaf = jvm.path().resolve(Long.toString(n));
+        Path group = jvm.path().resolve(Long.toString(n));
         String firstSetting = required.isEmpty() ? "create" : required.values().iterator().next();
         Prefixes.makeGroup(fs, prefixDir, jvm, (dir, fresh) -> enableBelow(dir, use, required),
-                () -> enableInPrefix(use, required), leaf, firstSetting);
+                () -> enableInPrefix(use, required), group, firstSetting);
+        List<Path> made = new ArrayList<>(List.of(group));
         try {
-            writeLimits(limits, leaf, notes);
-            return new V2Cgroup(fs, prefix + "/" + marker + "/" + n, limits, leaf, notes, List.of(jvm));
+            writeLimits(limits, group, notes);
+            if (leaf != null) {
+                // No controller is passed down to it: its processes are charged to the group's.
+                Leaf.make(fs, firstSetting, List.of(group), leaf, made);
+            }
+            return new V2Cgroup(fs, prefix + "/" + marker + "/" + n, limits, group, leaf, notes, List.of(jvm));
         } catch (CgroupException | RuntimeException e) {
-            try {
-                fs.rmdir(leaf);
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
+            for (int i = made.size() - 1; i >= 0; i--) {
+                try {
+                    fs.rmdir(made.get(i));
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
             }
             jvm.release();
             throw e;

@@ -20,17 +20,24 @@ import java.util.OptionalLong;
 final class V2Cgroup extends AbstractCgroup {
 
     private final Path dir;
+    private final Path leafDir;
     private final Boolean canKill;
 
-    V2Cgroup(CgroupFs fs, String name, Limits limits, Path dir, List<String> notes, List<SharedDir> parents) {
-        super(fs, name, limits, List.of(dir), List.of(dir), notes, parents);
+    /**
+     * @param leaf the leaf's name below {@code dir}, or null for a group that holds its processes
+     *             itself. v2 counts, freezes and kills a subtree, so only placing uses the leaf.
+     */
+    V2Cgroup(CgroupFs fs, String name, Limits limits, Path dir, String leaf, List<String> notes, List<SharedDir> parents) {
+        super(fs, name, limits, List.of(dir), Leaf.below(List.of(dir), leaf),
+                leaf == null ? List.of(dir) : List.of(dir.resolve(leaf), dir), notes, parents);
         this.dir = dir;
+        this.leafDir = leaf == null ? dir : dir.resolve(leaf);
         this.canKill = fs.exists(dir.resolve("cgroup.kill"));
     }
 
     @Override
     public Optional<Path> unifiedDirectory() {
-        return Optional.of(dir);
+        return Optional.of(leafDir);
     }
 
     @Override
