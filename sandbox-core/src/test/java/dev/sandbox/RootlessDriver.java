@@ -53,7 +53,9 @@ public final class RootlessDriver {
             SandboxResult big = limited.run("dd", "if=/dev/zero", "of=/dev/null", "bs=300M", "count=1");
             System.out.println("RESULT delegated-oom 0 " + b64(big.oomKilled() + " " + big.signal()));
             // the sandbox owns its group's files like we do: a cgroupfs it mounts starts at its leaf
+            // (by default it cannot mount at all; here it keeps CAP_SYS_ADMIN and no seccomp filter)
             SandboxResult mounted = Sandbox.builder().mapRootUser().cgroupNs().pidNs().memoryMax(64L << 20)
+                    .keepCapabilities(Capability.SYS_ADMIN).seccomp(SeccompPolicy.unconfined())
                     .cgroups(dev.sandbox.cgroups.Cgroups.at(dev.sandbox.cgroups.CgroupHost.detect(), args[1])).build()
                     .run(LiftLimits.THROUGH_OWN_MOUNT);
             System.out.println("RESULT own-mount-oom 0 " + b64(mounted.oomKilled() + " " + mounted.signal() + " " + mounted.stderr()));
