@@ -1,8 +1,10 @@
 #include "masks.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "compat.h"
@@ -16,24 +18,25 @@
 
 /* runc's defaults (libcontainer/specconv/example.go), and powercap as Docker's defaults mask it. */
 static const char *const proc_masked[] = {
-    "proc/acpi",       "proc/asound",      "proc/kcore",       "proc/keys",       "proc/latency_stats",
-    "proc/timer_list", "proc/timer_stats", "proc/sched_debug", "proc/scsi",
+    "acpi", "asound", "kcore", "keys", "latency_stats", "timer_list", "timer_stats", "sched_debug", "scsi",
 };
-static const char *const sys_masked[] = {"sys/firmware", "sys/devices/virtual/powercap"};
-static const char *const proc_readonly[] = {"proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysrq-trigger"};
+static const char *const sys_masked[] = {"firmware", "devices/virtual/powercap"};
+static const char *const proc_readonly[] = {"bus", "fs", "irq", "sys", "sysrq-trigger"};
 
 #define COUNT(a) (sizeof a / sizeof a[0])
+#define MASK_ATTRS (SBX_MOUNT_ATTR_RDONLY | SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV | SBX_MOUNT_ATTR_NOEXEC)
 
 /*
- * Cover one path: a file with /dev/null, a directory with an empty read-only tmpfs. The first
- * directory gets a new tmpfs; later ones a bind of that one (*empty), which costs the kernel no
- * new superblock.
+ * Cover `name` (a path below the held directory `dir`, shown as prefix/name), walked without
+ * following anything: a file with /dev/null, a directory with an empty read-only tmpfs. The first
+ * directory gets a new tmpfs; later ones a bind of that one (*empty), which costs no new superblock.
+ * Every mount call here costs the kernel microseconds, so what does not exist costs one openat.
  */
-static int mask_path(int root, const char *path, int devnull, int *empty)
+static int mask_path(int dir, const char *prefix, const char *name, int devnull, int *empty)
 {
     struct view_walk w;
     struct mfd_at at;
-    int rc = view_walk(&w, root, path, 0, NULL, "mask");
+    int rc = view_walk(&w, dir, name, 0, NULL, "mask");
     if (rc == 0 && view_at(&w, &at) == 0) {
         struct stat st;
         int m = -1;
@@ -43,13 +46,34 @@ static int mask_path(int root, const char *path, int devnull, int *empty)
             else if (*empty >= 0)
                 m = mfd_bind(*empty, &at, 0);
             else
-                m = *empty = mfd_tmpfs(&at, 0755, MASK_TMPFS_SIZE,
-                                       SBX_MOUNT_ATTR_RDONLY | SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV |
-                                           SBX_MOUNT_ATTR_NOEXEC);
+                m = *empty = mfd_tmpfs(&at, 0755, MASK_TMPFS_SIZE, MASK_ATTRS);
         }
-        if (m < 0)
-            rc = fail_errno("mask", view_shown(&w));
-        else if (m != *empty)
+        if (m < 0) {
+            char shown[128];
+            snprintf(shown, sizeof shown, "/%s/%s", prefix, name);
+            rc = fail_errno("mask", shown);
+        } else if (m != *empty) {
+            close(m);
+        }
+    }
+    view_done(&w);
+    return rc < 0 ? -1 : 0;
+}
+
+/* `name` below the held directory `dir` (shown as prefix/name) and every mount below it read-only. */
+static int readonly_below(int dir, const char *prefix, const char *name)
+{
+    struct view_walk w;
+    struct mfd_at at;
+    int rc = view_walk(&w, dir, name, 0, NULL, "remount-ro");
+    if (rc == 0 && view_at(&w, &at) == 0) {
+        int m = mfd_bind(at.fd, &at, 1);
+        if (m < 0 || mfd_readonly(m, 1) < 0) {
+            char shown[128];
+            snprintf(shown, sizeof shown, "/%s/%s", prefix, name);
+            rc = fail_errno("remount-ro", shown);
+        }
+        if (m >= 0)
             close(m);
     }
     view_done(&w);
@@ -58,42 +82,37 @@ static int mask_path(int root, const char *path, int devnull, int *empty)
 
 int readonly_path(int root, const char *path)
 {
-    struct view_walk w;
-    struct mfd_at at;
-    int rc = view_walk(&w, root, path, 0, NULL, "remount-ro");
-    if (rc == 0 && view_at(&w, &at) == 0) {
-        int m = mfd_bind(at.fd, &at, 1);
-        if (m < 0 || mfd_readonly(m, 1) < 0)
-            rc = fail_errno("remount-ro", view_shown(&w));
-        if (m >= 0)
-            close(m);
-    }
-    view_done(&w);
-    return rc < 0 ? -1 : 0;
+    return readonly_below(root, "", path);
 }
 
-/* Whether the view's `dir` (a top-level name) is a file system of `magic`. */
-static int is_fs(int root, const char *dir, long magic)
+/* The view's top-level directory `name` if it is a file system of `magic`, held; else -1. */
+static int open_fs(int root, const char *name, long magic)
 {
-    struct view_walk w;
+    int fd = openat(root, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
     struct statfs sf;
-    int yes = view_walk(&w, root, dir, 0, NULL, "mask") == 0 && fstatfs(w.fd[w.depth], &sf) == 0 && sf.f_type == magic;
-    view_done(&w);
-    return yes;
+    if (fd >= 0 && (fstatfs(fd, &sf) < 0 || sf.f_type != magic)) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
 }
 
 int masks_apply(int root, int devnull, int proc, int sys)
 {
     int empty = -1, rc = 0;
-    if (proc && is_fs(root, "proc", PROC_SUPER_MAGIC)) {
+    int fd = proc ? open_fs(root, "proc", PROC_SUPER_MAGIC) : -1;
+    if (fd >= 0) {
         for (size_t i = 0; rc == 0 && i < COUNT(proc_masked); i++)
-            rc = mask_path(root, proc_masked[i], devnull, &empty);
+            rc = mask_path(fd, "proc", proc_masked[i], devnull, &empty);
         for (size_t i = 0; rc == 0 && i < COUNT(proc_readonly); i++)
-            rc = readonly_path(root, proc_readonly[i]);
+            rc = readonly_below(fd, "proc", proc_readonly[i]);
+        close(fd);
     }
-    if (rc == 0 && sys && is_fs(root, "sys", SYSFS_MAGIC)) {
+    fd = rc == 0 && sys ? open_fs(root, "sys", SYSFS_MAGIC) : -1;
+    if (fd >= 0) {
         for (size_t i = 0; rc == 0 && i < COUNT(sys_masked); i++)
-            rc = mask_path(root, sys_masked[i], devnull, &empty);
+            rc = mask_path(fd, "sys", sys_masked[i], devnull, &empty);
+        close(fd);
     }
     if (empty >= 0)
         close(empty);
