@@ -27,6 +27,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -182,10 +183,11 @@ static int install_filter(const struct sock_filter *insns, size_t n, const char 
 }
 
 /* Syscalls that act on another process named by a pid argument, and which argument that is. */
-static const struct {
+struct pid_taking {
     long nr;
     unsigned arg;
-} pid_taking[] = {
+};
+static const struct pid_taking pid_taking[] = {
     {SYS_kill, 0},              {SYS_tkill, 0},
     {SYS_tgkill, 0},            {SYS_rt_sigqueueinfo, 0},
     {SYS_rt_tgsigqueueinfo, 0}, {SYS_ptrace, 1},
@@ -193,7 +195,7 @@ static const struct {
     {SYS_prlimit64, 0},         {SYS_sched_setaffinity, 0},
     {SYS_sched_setscheduler, 0}, {SYS_sched_setparam, 0},
     {SYS_setpriority, 1},       {SYS_ioprio_set, 1},
-    {SYS_kcmp, 0},              {SYS_kcmp, 1},
+    {SYS_kcmp, 0},
 #ifdef SYS_pidfd_open
     {SYS_pidfd_open, 0},
 #else
@@ -206,42 +208,86 @@ static const struct {
 
 #define GUARD_VALUES 5
 #define PID_TAKING (sizeof pid_taking / sizeof pid_taking[0])
-#define GUARD_MAX (3 + PID_TAKING + 1 + 2 * (2 + GUARD_VALUES) + 1)
+#define GUARD_MAX 256
+
+/* The guard under construction, written back to front so every jump target is already placed. */
+struct guard {
+    struct sock_filter f[GUARD_MAX];
+    size_t n;            /* instructions written, at the end of f */
+    size_t allow, deny;  /* labels: distances from the end */
+    size_t check[2];     /* the argument checks, for arg 0 and arg 1 */
+};
+
+/* Put one instruction in front; its label (counted from the end) is returned. */
+static size_t put(struct guard *g, struct sock_filter insn)
+{
+    g->f[GUARD_MAX - 1 - g->n] = insn;
+    return g->n++;
+}
+
+static uint8_t skip_to(const struct guard *g, size_t label)
+{
+    return (uint8_t)(g->n - label - 1);
+}
+
+static size_t jump(struct guard *g, uint16_t op, uint32_t k, size_t yes, size_t no)
+{
+    return put(g, (struct sock_filter)BPF_JUMP(op, k, skip_to(g, yes), skip_to(g, no)));
+}
+
+/* A binary search over the sorted pid-taking syscalls (A = nr) to their argument check, else allow. */
+static size_t dispatch(struct guard *g, const struct pid_taking *t, size_t lo, size_t hi)
+{
+    if (hi - lo < 3) {
+        size_t next = g->allow;
+        for (size_t i = hi + 1; i-- > lo;)
+            next = jump(g, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)t[i].nr, g->check[t[i].arg], next);
+        return next;
+    }
+    size_t mid = (lo + hi + 1) / 2;
+    size_t above = dispatch(g, t, mid, hi);
+    size_t below = dispatch(g, t, lo, mid - 1);
+    return jump(g, BPF_JMP | BPF_JGE | BPF_K, (uint32_t)t[mid].nr, above, below);
+}
+
+static int by_nr(const void *a, const void *b)
+{
+    long x = ((const struct pid_taking *)a)->nr, y = ((const struct pid_taking *)b)->nr;
+    return x < y ? -1 : x > y;
+}
 
 /*
  * A small filter of our own: the command may not signal, trace, pidfd, re-prioritise or limit the
  * helper or the JVM, nor signal every process it may (-1) or their process groups. The pid is an
  * int to the kernel, so only the low 32 bits of the argument count. Both processes are outside
  * the command's pid namespace when it has one; then it cannot name them and no guard is needed.
+ * The syscall is found by a binary search: the kernel runs the filter for every syscall number
+ * when it is installed, so the path of each must stay short.
  */
 static int install_guard(pid_t monitor, pid_t jvm)
 {
     uint32_t values[GUARD_VALUES] = {(uint32_t)monitor, (uint32_t)jvm, (uint32_t)-1,
                                      (uint32_t)-getpgid(monitor), (uint32_t)-getpgid(jvm)};
-    struct sock_filter f[GUARD_MAX];
-    size_t n = 0;
-    const size_t checks = 3, allow = checks + PID_TAKING;
-    const size_t block0 = allow + 1, block1 = block0 + 2 + GUARD_VALUES, deny = block1 + 2 + GUARD_VALUES;
-    f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
-    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SBX_AUDIT_ARCH, 0, (uint8_t)(allow - 2));
-    f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-    for (size_t i = 0; i < PID_TAKING; i++) {
-        size_t target = pid_taking[i].arg == 0 ? block0 : block1;
-        f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)pid_taking[i].nr,
-                                            (uint8_t)(target - n - 1), 0);
-        n++;
-    }
-    f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    struct pid_taking sorted[PID_TAKING];
+    memcpy(sorted, pid_taking, sizeof sorted);
+    qsort(sorted, PID_TAKING, sizeof sorted[0], by_nr);
+    struct guard g = {.n = 0};
+    g.deny = put(&g, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)));
+    g.allow = put(&g, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
     for (unsigned arg = 0; arg < 2; arg++) {
-        f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[arg]));
-        for (size_t v = 0; v < GUARD_VALUES; v++) {
-            f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, values[v], (uint8_t)(deny - n - 1), 0);
-            n++;
-        }
-        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        size_t next = g.allow;
+        for (size_t v = GUARD_VALUES; v-- > 0;)
+            next = jump(&g, BPF_JMP | BPF_JEQ | BPF_K, values[v], g.deny, next);
+        g.check[arg] = put(&g, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                                                             offsetof(struct seccomp_data, args[arg])));
+        (void)next;
     }
-    f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
-    return install_filter(f, n, "monitor guard");
+    size_t entry = dispatch(&g, sorted, 0, PID_TAKING - 1);
+    size_t load_nr = put(&g, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+    (void)entry;
+    jump(&g, BPF_JMP | BPF_JEQ | BPF_K, SBX_AUDIT_ARCH, load_nr, g.allow);
+    put(&g, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
+    return install_filter(g.f + GUARD_MAX - g.n, g.n, "monitor guard");
 }
 
 static int install_filters(const struct sbx_spec *spec, pid_t monitor, pid_t jvm)
