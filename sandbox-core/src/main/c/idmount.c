@@ -20,7 +20,7 @@
  * files owned by `owner` on disk as owned by the sandbox, and stores the sandbox's files as `owner`'s.
  * A child holds the namespace just long enough for us to write its maps and open it.
  */
-static int userns_for(uid_t owner_uid, gid_t owner_gid, uid_t uid, gid_t gid, const char *shown)
+int idmount_userns(uid_t owner_uid, gid_t owner_gid, uid_t uid, gid_t gid, const char *shown)
 {
     int hold[2];
     if (pipe2(hold, O_CLOEXEC) < 0)
@@ -83,7 +83,7 @@ int idmounts_prepare(struct sbx_spec *spec)
             close(tree);
             return fail("idmap", saved, m->source);
         }
-        int ns = userns_for(st.st_uid, st.st_gid, uid, gid, m->source);
+        int ns = idmount_userns(st.st_uid, st.st_gid, uid, gid, m->source);
         if (ns < 0) {
             close(tree);
             return -1;

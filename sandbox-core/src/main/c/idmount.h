@@ -8,6 +8,8 @@
 #ifndef SBX_IDMOUNT_H
 #define SBX_IDMOUNT_H
 
+#include <sys/types.h>
+
 #include "spec.h"
 
 /*
@@ -15,5 +17,11 @@
  * where SBX_MOUNT_F_IDMAP says so. 0, or -1 with sbx_failure.
  */
 int idmounts_prepare(struct sbx_spec *spec);
+
+/*
+ * A user namespace (an open /proc/<pid>/ns/user) whose map shows `owner_uid`/`owner_gid` as the
+ * host's `uid`/`gid`: the idmapping of a mount through it. -1 with sbx_failure (step "idmap", `shown`).
+ */
+int idmount_userns(uid_t owner_uid, gid_t owner_gid, uid_t uid, gid_t gid, const char *shown);
 
 #endif

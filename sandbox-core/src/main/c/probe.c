@@ -12,20 +12,17 @@
 #include <unistd.h>
 
 #include "compat.h"
-#include "io.h"
+#include "error.h"
+#include "idmount.h"
 
-/* Try one unshare in a throw-away child (it would change the prober itself); the exit code is the errno. */
-static int probe_one(int flag)
+/* Run `attempt(arg)` in a throw-away child (it would change the prober itself); its errno, 0 for success. */
+static int in_child(int (*attempt)(int), int arg)
 {
     pid_t pid = fork();
     if (pid < 0)
         return errno;
-    if (pid == 0) {
-        int flags = flag;
-        if (geteuid() != 0)
-            flags |= CLONE_NEWUSER; /* unprivileged: only possible inside a new user namespace */
-        _exit(unshare(flags) == 0 ? 0 : (errno & 0xff));
-    }
+    if (pid == 0)
+        _exit(attempt(arg) == 0 ? 0 : (errno & 0xff));
     int status;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
@@ -33,24 +30,21 @@ static int probe_one(int flag)
     return WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
 }
 
-/* In a throw-away child: no_new_privs and an allow-all filter; the exit code is the errno. */
-static int probe_seccomp_filter(void)
+static int try_unshare(int flag)
 {
-    pid_t pid = fork();
-    if (pid < 0)
-        return errno;
-    if (pid == 0) {
-        struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-        struct sock_fprog prog = {.len = 1, .filter = &allow};
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-            _exit(errno & 0xff);
-        _exit(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0 ? 0 : (errno & 0xff));
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return errno;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
+    /* unprivileged: only possible inside a new user namespace */
+    return unshare(flag | (geteuid() != 0 ? CLONE_NEWUSER : 0));
+}
+
+/* no_new_privs and an allow-all filter. */
+static int try_seccomp(int unused)
+{
+    (void)unused;
+    struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    struct sock_fprog prog = {.len = 1, .filter = &allow};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return -1;
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
 }
 
 /* The filter flags and actions this kernel knows (a NULL program gives EFAULT for a known flag). */
@@ -87,8 +81,8 @@ static int probe_landlock(void)
 }
 
 /*
- * Root only: whether a bind of `dir` can be idmapped (open_tree, a user namespace of a child,
- * mount_setattr) - what a root caller's writable binds need. The errno, 0 when it can.
+ * Root only: whether a bind of `dir` can be idmapped (open_tree, a user namespace mapping root to
+ * an unprivileged id, mount_setattr) - what a root caller's binds need. The errno, 0 when it can.
  */
 static int probe_idmap(const char *dir)
 {
@@ -97,49 +91,15 @@ static int probe_idmap(const char *dir)
     int tree = (int)syscall(SYS_open_tree, AT_FDCWD, dir, SBX_OPEN_TREE_CLONE | SBX_OPEN_TREE_CLOEXEC);
     if (tree < 0)
         return errno;
-    int hold[2];
-    if (pipe2(hold, O_CLOEXEC) < 0) {
-        close(tree);
-        return errno;
-    }
-    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | SIGCHLD), NULL, NULL, NULL, NULL);
-    if (pid == 0) {
-        char c;
-        close(hold[1]);
-        while (read(hold[0], &c, 1) < 0 && errno == EINTR)
-            ;
-        _exit(0);
-    }
-    int rc = pid < 0 ? errno : 0;
-    close(hold[0]);
-    char path[64];
-    int ns = -1;
-    if (rc == 0) {
-        snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
-        if (write_file(path, "0 1879048192 1\n", 15) < 0)
-            rc = errno;
-    }
-    if (rc == 0) {
-        snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
-        if (write_file(path, "0 1879048192 1\n", 15) < 0)
-            rc = errno;
-    }
-    if (rc == 0) {
-        snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
-        if ((ns = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-            rc = errno;
-    }
-    close(hold[1]);
-    if (pid > 0)
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-    if (rc == 0) {
+    int rc = 0, ns = idmount_userns(0, 0, 1879048192, 1879048192, dir);
+    if (ns < 0) {
+        rc = sbx_failure.err;
+    } else {
         struct sbx_mount_attr attr = {.attr_set = SBX_MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
         if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
             rc = errno;
-    }
-    if (ns >= 0)
         close(ns);
+    }
     close(tree);
     return rc;
 }
@@ -155,8 +115,8 @@ int probe_main(const char *idmap_dir)
         {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
     };
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        printf("%s %d\n", types[i].name, probe_one(types[i].flag));
-    printf("seccomp %d\n", probe_seccomp_filter());
+        printf("%s %d\n", types[i].name, in_child(try_unshare, types[i].flag));
+    printf("seccomp %d\n", in_child(try_seccomp, 0));
     probe_seccomp_features();
     printf("landlock %d\n", probe_landlock());
     printf("idmap %d\n", probe_idmap(idmap_dir));

@@ -11,9 +11,10 @@
  *      and a user namespace the command could make copies - and so locks - the table; the copy
  *      costs ~80 us, so it is made only when needed. Then the bounding and ambient sets, after the
  *      last new user namespace (which gives a full bounding set again);
- *   3. right before exec: setsid, the capability sets (bounding, ambient, then effective, permitted,
- *      inheritable), no_new_privs, and the seccomp filters - last when no_new_privs allows it, before
- *      the capabilities are dropped when it does not (the kernel then wants CAP_SYS_ADMIN).
+ *   3. right before exec, in the process that execs: setsid, the effective, permitted and inheritable
+ *      sets (and the ambient set for kept capabilities), no_new_privs, and the seccomp filters - last
+ *      when no_new_privs allows it, before the capabilities are dropped when it does not (the kernel
+ *      then wants CAP_SYS_ADMIN).
  */
 #include "security.h"
 

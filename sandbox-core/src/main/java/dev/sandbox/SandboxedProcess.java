@@ -69,9 +69,17 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         this.placed = placed;
         this.lease = lease;
         this.handle = ProcessHandle.of(commandPid);
-        Reaper.get().watch(channel, this::exited, this::reaped);
+        // Armed before the reaper may report the end, so that the report always finds it to cancel.
         this.backstop = timeout == null ? null : Backstop.after(
                 timeout.toMillis() + grace.toMillis() + Backstop.SLACK_MILLIS, this::helperOverdue);
+        try {
+            Reaper.get().watch(channel, this::exited, this::reaped);
+        } catch (SandboxException | RuntimeException e) {
+            if (backstop != null) {
+                backstop.cancel(false);
+            }
+            throw e;
+        }
     }
 
     /** The helper has not reported the end long after the timeout: kill it and tear down from here. */

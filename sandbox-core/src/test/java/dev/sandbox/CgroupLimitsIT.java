@@ -68,7 +68,7 @@ class CgroupLimitsIT {
             }
             // PID 1 and the command were born in the leaf: their parent, the helper, is in it too.
             assertThat(Kernel.groupsOf(p.initPid())).isEqualTo(leaves);
-            assertThat(Kernel.groupsOf(parentOf(p.initPid()))).isEqualTo(leaves);
+            assertThat(Kernel.groupsOf(Kernel.parentOf(p.initPid()))).isEqualTo(leaves);
         }
     }
 
@@ -230,10 +230,6 @@ class CgroupLimitsIT {
         return libraryGroups().stream().filter(g -> !spares.contains(g)).toList();
     }
 
-    private static long parentOf(long pid) throws IOException {
-        String stat = Kernel.read("/proc/" + pid + "/stat");
-        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
-    }
 
     @Test
     void onCgroupV2TheSandboxIsClonedIntoItsOwnGroup() throws Exception {
@@ -252,7 +248,7 @@ class CgroupLimitsIT {
             Path leaf = unified.resolve(own.substring(4));
             // the helper, moved in ahead of time, and PID 1 and the command, forked inside
             assertThat(Kernel.read(leaf + "/cgroup.procs").trim().split("\n")).containsExactlyInAnyOrder(
-                    Long.toString(parentOf(p.initPid())), Long.toString(p.initPid()), Long.toString(p.pid()));
+                    Long.toString(Kernel.parentOf(p.initPid())), Long.toString(p.initPid()), Long.toString(p.pid()));
             assertThat(Kernel.read(leaf.getParent() + "/cgroup.procs")).as("v2: no process in a group with a child").isEmpty();
         }
         SandboxResult r = s.run("sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done");

@@ -28,15 +28,11 @@ class HelperIT {
     static final String MEMFD = "/memfd:" + HelperBinary.MEMFD_NAME + " (deleted)";
 
     /** The parent pid of {@code pid}, from /proc/<pid>/stat (field 4). */
-    static long parentOf(long pid) throws IOException {
-        String stat = Kernel.read("/proc/" + pid + "/stat");
-        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
-    }
 
     @Test
     void aHelperKilledMidRunIsReportedAndTheSandboxDies() throws Exception {
         try (SandboxedProcess p = Sandbox.builder().pidNs().build().start("sleep", "30")) {
-            long helper = parentOf(p.initPid());
+            long helper = Kernel.parentOf(p.initPid());
             Kernel.host("kill", "-9", Long.toString(helper));
             assertThat(p.waitFor(5, TimeUnit.SECONDS)).as("the process completes, it does not hang").isTrue();
             assertThat(p.failure()).hasValueSatisfying(e -> {
@@ -145,7 +141,7 @@ class HelperIT {
         HostRequirement.require(!"2".equals(readOrEmpty("/proc/sys/vm/memfd_noexec")),
                 "vm.memfd_noexec=2 forbids exec'ing memfds: the helper then runs from a directory");
         try (SandboxedProcess p = Sandbox.builder().build().start("sleep", "30")) {
-            assertThat(Files.readSymbolicLink(Path.of("/proc/" + parentOf(p.initPid()) + "/exe")).toString())
+            assertThat(Files.readSymbolicLink(Path.of("/proc/" + Kernel.parentOf(p.initPid()) + "/exe")).toString())
                     .as("what the kernel exec'd for the sandbox's helper").isEqualTo(MEMFD);
         }
         List<Path> memfds = new ArrayList<>();
@@ -178,7 +174,7 @@ class HelperIT {
                 assertThat(child.await("origin ")).isEqualTo(extracted.toString());
                 child.await("ready");
                 child.proceed();
-                long helper = parentOf(Long.parseLong(child.await("running ")));
+                long helper = Kernel.parentOf(Long.parseLong(child.await("running ")));
                 assertThat(Files.readSymbolicLink(Path.of("/proc/" + helper + "/exe"))).isEqualTo(extracted);
                 child.proceed();
                 child.await("done");

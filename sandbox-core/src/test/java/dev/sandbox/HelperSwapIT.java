@@ -61,7 +61,7 @@ class HelperSwapIT {
             child.await("helper exe ");
             assertThat(child.skipped()).as("the sandboxes started after the swap")
                     .containsExactly("ran echo 0 again 0", "ran echo 0 again 1", "ran echo 0 again 2", "ran pidns 0");
-            long helper = HelperIT.parentOf(Long.parseLong(child.await("running ")));
+            long helper = Kernel.parentOf(Long.parseLong(child.await("running ")));
             assertThat(Files.readSymbolicLink(Path.of("/proc/" + helper + "/exe")).toString())
                     .as("what the kernel exec'd for a running sandbox's helper").isEqualTo(HelperIT.MEMFD);
             child.proceed();
@@ -128,7 +128,7 @@ class HelperSwapIT {
             child.await("helper exe ");
             assertThat(child.skipped()).as("the sandboxes started after the swap")
                     .containsExactly("ran echo 0 again 0", "ran echo 0 again 1", "ran echo 0 again 2", "ran pidns 0");
-            long helper = HelperIT.parentOf(Long.parseLong(child.await("running ")));
+            long helper = Kernel.parentOf(Long.parseLong(child.await("running ")));
             assertThat(Files.readAllBytes(Path.of("/proc/" + helper + "/exe")))
                     .as("the image the kernel exec'd for a running sandbox's helper").isEqualTo(HelperDriver.jarImage());
             child.proceed();

@@ -28,9 +28,7 @@ final class Kernel {
 
     /** The parent pid of {@code pid}, from {@code /proc/<pid>/stat}. */
     static long parentOf(long pid) throws IOException {
-        String stat = read("/proc/" + pid + "/stat");
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(f[1]);
+        return stat(pid, 4);
     }
 
     static String read(String file) throws IOException {
