@@ -20,6 +20,28 @@ class BuilderTest {
     class Rejects {
 
         @Test
+        @DisplayName("a tmpfs size outside 4 KiB to 1 TiB, naming the setting and the range")
+        void tmpfsSizeOutOfRange() {
+            assertThatThrownBy(() -> Sandbox.builder().tmpfs("/tmp", 100))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("tmpfs size : 100 (expected: 4096 to 1099511627776 bytes)");
+            assertThatThrownBy(() -> Sandbox.builder().tmpfs("/tmp", (1L << 40) + 1))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("tmpfs size : 1099511627777 (expected: ");
+        }
+
+        @Test
+        @DisplayName("null capabilities and a null seccomp policy, naming the setting")
+        void nullSecuritySettings() {
+            assertThatThrownBy(() -> Sandbox.builder().keepCapabilities((Capability) null))
+                    .isInstanceOf(NullPointerException.class).hasMessage("keepCapabilities element");
+            assertThatThrownBy(() -> Sandbox.builder().keepCapabilities((Capability[]) null))
+                    .isInstanceOf(NullPointerException.class).hasMessage("keepCapabilities");
+            assertThatThrownBy(() -> Sandbox.builder().seccomp(null))
+                    .isInstanceOf(NullPointerException.class).hasMessage("seccomp");
+        }
+
+        @Test
         void bothRootChoices() {
             assertThatThrownBy(() -> Sandbox.builder().readOnlyRoot().emptyRoot().build())
                     .isInstanceOf(IllegalArgumentException.class)
@@ -172,6 +194,19 @@ class BuilderTest {
         @DisplayName("cgroup limits bring a mount namespace, for a read-only /sys/fs/cgroup")
         void limitsNeedMount() {
             assertThat(Sandbox.builder().memoryMax(64L << 20).build().namespaces()).contains(Namespace.MOUNT, Namespace.IPC);
+        }
+
+        @Test
+        @DisplayName("newBuilder() keeps the security settings, and a tmpfs keeps its size")
+        void newBuilderKeepsSecuritySettings() {
+            SeccompPolicy policy = SeccompPolicy.builder().deny("mkdir").build();
+            Sandbox a = Sandbox.builder().keepCapabilities(Capability.NET_ADMIN).seccomp(policy).allowNewPrivileges()
+                    .sameSession().tmpfs("/tmp", 1 << 20).build();
+            Sandbox b = a.newBuilder().build();
+            assertThat(b.seccomp()).isEqualTo(policy);
+            assertThat(b.describe("true")).isEqualTo(a.describe("true"));
+            assertThat(b.mounts()).containsExactly(new Sandbox.Mount(Sandbox.Mount.Kind.TMPFS, null, "/tmp", 1 << 20));
+            assertThat(Sandbox.builder().tmpfs("/tmp").build().mounts().get(0).size()).isEqualTo(Sandbox.DEFAULT_TMPFS_SIZE);
         }
 
         @Test
