@@ -28,6 +28,7 @@
 #include "idmount.h"
 #include "init.h"
 #include "io.h"
+#include "masks.h"
 #include "monitor.h"
 #include "probe.h"
 #include "protocol.h"
@@ -185,6 +186,9 @@ static int run_helper(void)
     }
 
     sbx_jvm_pid = getppid();
+    /* Work for the sandbox to come, done while we wait for its spec (off the start path). */
+    if (geteuid() == 0)
+        sbx_premade_empty = masks_premade_empty();
     struct sbx_spec spec;
     receive_spec(&spec);
     struct sbx_monitor m = {.pidns = !!(spec.namespaces & CLONE_NEWPID), .status_rd = -1, .grace_ms = spec.grace_ms};

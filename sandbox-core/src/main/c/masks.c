@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "compat.h"
@@ -29,9 +30,27 @@ static const char *const proc_readonly[] = {"bus", "fs", "irq", "sys", "sysrq-tr
 /*
  * Cover `name` (a path below the held directory `dir`, shown as prefix/name), walked without
  * following anything: a file with /dev/null, a directory with an empty read-only tmpfs. The first
- * directory gets a new tmpfs; later ones a bind of that one (*empty), which costs no new superblock.
+ * directory gets the helper's premade tmpfs, or a new one; later ones a bind of that one (*empty),
+ * which costs no new superblock.
  * Every mount call here costs the kernel microseconds, so what does not exist costs one openat.
  */
+int sbx_premade_empty = -1;
+
+int masks_premade_empty(void)
+{
+    int fs = (int)syscall(SYS_fsopen, "tmpfs", SBX_FSOPEN_CLOEXEC);
+    if (fs < 0)
+        return -1;
+    int mnt = -1;
+    if (syscall(SYS_fsconfig, fs, SBX_FSCONFIG_SET_STRING, "source", "tmpfs", 0) == 0 &&
+        syscall(SYS_fsconfig, fs, SBX_FSCONFIG_SET_STRING, "mode", "0755", 0) == 0 &&
+        syscall(SYS_fsconfig, fs, SBX_FSCONFIG_SET_STRING, "size", "4096", 0) == 0 &&
+        syscall(SYS_fsconfig, fs, SBX_FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+        mnt = (int)syscall(SYS_fsmount, fs, SBX_FSMOUNT_CLOEXEC, (unsigned)MASK_ATTRS);
+    close(fs);
+    return mnt;
+}
+
 static int mask_path(int dir, const char *prefix, const char *name, int devnull, int *empty)
 {
     struct view_walk w;
@@ -45,6 +64,8 @@ static int mask_path(int dir, const char *prefix, const char *name, int devnull,
                 m = mfd_bind(devnull, &at, 0);
             else if (*empty >= 0)
                 m = mfd_bind(*empty, &at, 0);
+            else if (sbx_premade_empty >= 0 && mfd_attach(sbx_premade_empty, &at) == 0)
+                m = *empty = sbx_premade_empty, sbx_premade_empty = -1;
             else
                 m = *empty = mfd_tmpfs(&at, 0755, MASK_TMPFS_SIZE, MASK_ATTRS);
         }

@@ -14,6 +14,14 @@
 int masks_apply(int root, int devnull, int proc, int sys);
 
 /*
+ * A tmpfs superblock costs the kernel ~35 us here. A privileged helper makes the empty read-only
+ * tmpfs that masks directories while it waits for its spec (masks_premade_empty, detached; -1 when
+ * it cannot) and keeps it in sbx_premade_empty, which the first directory mask then attaches.
+ */
+extern int sbx_premade_empty;
+int masks_premade_empty(void);
+
+/*
  * The view path `path` (from `root`, no symlinks followed) and every mount below it read-only,
  * by binding it onto itself; nothing if it does not exist. Returns 0, or -1 recorded as "remount-ro".
  */
