@@ -103,6 +103,9 @@ void child_main(const struct sbx_spec *spec, const struct sbx_pipes *p)
     /* Die with the helper; the go pipe covers the window before this call. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     close_helper_fds(p);
+    /* ~40 us of credential commits, done while the helper writes our id maps. */
+    if (security_bound_capabilities(spec) < 0)
+        error_exit_to_pipe(p->err_wr);
     if (wait_for_go(p->sync_rd) < 0)
         _exit(127);
     if (setup_sandbox(spec) < 0)

@@ -9,8 +9,9 @@
  *      remount or move what the view is made of. Without a kept capability the kernel refuses every
  *      mount call anyway (no CAP_SYS_ADMIN over the namespace, an empty bounding set, no_new_privs),
  *      and a user namespace the command could make copies - and so locks - the table; the copy
- *      costs ~80 us, so it is made only when needed. Then the bounding and ambient sets, after the
- *      last new user namespace (which gives a full bounding set again);
+ *      costs ~80 us, so it is made only when needed. The bounding and ambient sets are emptied first
+ *      thing in the child, while the helper writes its maps, and again after a lock (a new user
+ *      namespace gives a full bounding set);
  *   3. right before exec, in the process that execs: setsid, the effective, permitted and inheritable
  *      sets (and the ambient set for kept capabilities), no_new_privs, and the seccomp filters - last
  *      when no_new_privs allows it, before the capabilities are dropped when it does not (the kernel
@@ -122,7 +123,7 @@ int security_set_ids(const struct sbx_spec *spec)
 }
 
 /* The bounding and ambient sets; one PR_CAPBSET_DROP per capability (~1 us each: each commits new
-   credentials), so it is done once, here, rather than in PID 1 and the command both. */
+   credentials), so it is done once for PID 1 and the command both, while the helper writes our maps. */
 static int drop_bounding_set(uint64_t keep)
 {
     for (int cap = 0; cap < 64; cap++) {
@@ -139,12 +140,15 @@ static int drop_bounding_set(uint64_t keep)
     return 0;
 }
 
+int security_bound_capabilities(const struct sbx_spec *spec)
+{
+    return drop_bounding_set(spec->keep_caps);
+}
+
 int security_after_view(const struct sbx_spec *spec)
 {
-    if ((spec->security & SBX_SEC_LOCK_MOUNTS) && lock_mounts() < 0)
-        return -1;
-    /* After the last new user namespace (which hands out a full bounding set again). */
-    if (drop_bounding_set(spec->keep_caps) < 0)
+    /* A new user namespace hands out a full bounding set again: bound it once more. */
+    if ((spec->security & SBX_SEC_LOCK_MOUNTS) && (lock_mounts() < 0 || drop_bounding_set(spec->keep_caps) < 0))
         return -1;
     if (procfd >= 0) {
         close(procfd);

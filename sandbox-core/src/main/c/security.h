@@ -12,12 +12,11 @@
 
 /* Before the view is built: hold what the later steps need from the host's /proc. */
 int security_prepare(void);
-/* First thing in the child: supplementary groups, gid, uid (capabilities in the user ns stay). */
+/* First thing in the child, before its maps exist: the bounding and ambient sets emptied but for kept capabilities. */
+int security_bound_capabilities(const struct sbx_spec *spec);
+/* Then: supplementary groups, gid, uid (capabilities in the user ns stay). */
 int security_set_ids(const struct sbx_spec *spec);
-/*
- * Once the view is built: the nested user namespace that locks it (SBX_SEC_LOCK_MOUNTS), then
- * the bounding and ambient sets emptied (but for kept capabilities), for PID 1 and the command alike.
- */
+/* Once the view is built: the nested user namespace that locks it (SBX_SEC_LOCK_MOUNTS), bounded again. */
 int security_after_view(const struct sbx_spec *spec);
 /*
  * Right before execve, in the process that execs: the new session, capabilities, no_new_privs and
