@@ -88,6 +88,7 @@ public final class Sandbox {
     private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     private final Set<Namespace> namespaces;
+    private final EnumSet<Namespace> requested; // as asked, for newBuilder(): implied ones follow the settings
     private final boolean mapRootUser;
     private final String hostname;
     private final Root root;
@@ -114,6 +115,7 @@ public final class Sandbox {
 
     private Sandbox(Builder b, Limits limits, int euid, int egid) {
         this.namespaces = Collections.unmodifiableSet(effectiveNamespaces(b, limits, euid));
+        this.requested = b.namespaces.isEmpty() ? EnumSet.noneOf(Namespace.class) : EnumSet.copyOf(b.namespaces);
         this.mapRootUser = b.mapRootUser;
         this.hostname = b.hostname;
         this.root = b.root;
@@ -485,7 +487,7 @@ public final class Sandbox {
         }
 
         Builder(Sandbox s) {
-            namespaces.addAll(s.namespaces);
+            namespaces.addAll(s.requested);
             mapRootUser = s.mapRootUser;
             hostname = s.hostname;
             root = s.root;

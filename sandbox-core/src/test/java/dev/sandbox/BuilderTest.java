@@ -197,6 +197,19 @@ class BuilderTest {
         }
 
         @Test
+        @DisplayName("newBuilder() keeps the namespaces asked for; implied ones follow the variant's settings")
+        void newBuilderKeepsWhatWasAskedNotWhatWasImplied() {
+            Sandbox a = Sandbox.builder().pidNs().build();
+            Sandbox b = a.newBuilder().runAsCallerUid().build();
+            if (dev.sandbox.internal.LibC.get().geteuid() == 0) {
+                assertThat(a.namespaces()).contains(Namespace.USER);
+                assertThat(b.namespaces()).doesNotContain(Namespace.USER).contains(Namespace.PID, Namespace.MOUNT);
+            }
+            assertThat(Sandbox.builder().memoryMax(64L << 20).build().newBuilder().build().namespaces())
+                    .contains(Namespace.MOUNT);
+        }
+
+        @Test
         @DisplayName("newBuilder() keeps the security settings, and a tmpfs keeps its size")
         void newBuilderKeepsSecuritySettings() {
             SeccompPolicy policy = SeccompPolicy.builder().deny("mkdir").build();
