@@ -82,6 +82,9 @@ public final class Sandbox {
         }
     }
 
+    /** The longest {@link Builder#timeout(Duration)}: 100 years (milliseconds on the wire never overflow). */
+    public static final Duration MAX_TIMEOUT = Duration.ofDays(36525);
+
     /** The size of a {@link Builder#tmpfs(String)} and of the cover over {@code /run}: 256 MiB. */
     public static final long DEFAULT_TMPFS_SIZE = 256L << 20;
 
@@ -580,17 +583,23 @@ public final class Sandbox {
             return this;
         }
 
-        /** The hostname inside; implies {@link #utsNs()}. 1 to 64 bytes. Default: the host's. */
+        /**
+         * The hostname inside; implies {@link #utsNs()}. Checked as Docker checks it: RFC 1123 labels
+         * (letters, digits and '-', 1 to 63 characters, not starting or ending with '-') joined by
+         * dots, at most 64 bytes in all (the kernel's limit). Default: the host's.
+         */
         public Builder hostname(String hostname) {
             Objects.requireNonNull(hostname, "hostname");
-            int len = Encoding.bytes(hostname).length;
-            if (len == 0 || len > 64) {
-                throw new IllegalArgumentException("hostname : \"" + hostname + "\" (expected: 1 to 64 bytes)");
+            if (!HOSTNAME.matcher(hostname).matches() || hostname.length() > 64) {
+                throw new IllegalArgumentException("hostname : \"" + hostname + "\" (expected: RFC 1123 labels of letters,"
+                        + " digits and '-' joined by '.', at most 64 characters)");
             }
-            Checks.noNul("hostname", hostname);
             this.hostname = hostname;
             return this;
         }
+
+        private static final java.util.regex.Pattern HOSTNAME = java.util.regex.Pattern.compile(
+                "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
 
         /**
          * The root is a read-only view of the host's root (a new mount namespace; the host's
@@ -750,8 +759,8 @@ public final class Sandbox {
          */
         public Builder timeout(Duration wallClock) {
             Objects.requireNonNull(wallClock, "timeout");
-            if (wallClock.isNegative() || wallClock.isZero()) {
-                throw new IllegalArgumentException("timeout : " + wallClock + " (expected: > 0)");
+            if (wallClock.isNegative() || wallClock.isZero() || wallClock.compareTo(MAX_TIMEOUT) > 0) {
+                throw new IllegalArgumentException("timeout : " + wallClock + " (expected: > 0 and at most " + MAX_TIMEOUT + ")");
             }
             this.timeout = wallClock;
             return this;

@@ -20,6 +20,30 @@ class BuilderTest {
     class Rejects {
 
         @Test
+        @DisplayName("a timeout beyond 100 years is an IllegalArgumentException, not an ArithmeticException from build()")
+        void hugeTimeout() {
+            assertThatThrownBy(() -> Sandbox.builder().timeout(Duration.ofSeconds(Long.MAX_VALUE)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("timeout : " + Duration.ofSeconds(Long.MAX_VALUE) + " (expected: > 0 and at most PT876600H)");
+            assertThat(Sandbox.builder().timeout(Sandbox.MAX_TIMEOUT).build().describe("true")).contains("timeout_ms 3155760000000");
+        }
+
+        @Test
+        @DisplayName("a hostname that is not RFC 1123 labels, as Docker checks it")
+        void badHostnames() {
+            for (String bad : new String[] {"bad host/name", "", "-lead", "trail-", "a..b", ".a", "a.", "x".repeat(64) + ".y",
+                    "ünï", "a_b"}) {
+                assertThatThrownBy(() -> Sandbox.builder().hostname(bad)).as(bad)
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessage("hostname : \"" + bad + "\" (expected: RFC 1123 labels of letters, digits and '-'"
+                                + " joined by '.', at most 64 characters)");
+            }
+            for (String good : new String[] {"box", "a-b.c-d", "9x", "x".repeat(63), "a." .repeat(31) + "bb"}) {
+                assertThat(Sandbox.builder().hostname(good).build().namespaces()).as(good).contains(Namespace.UTS);
+            }
+        }
+
+        @Test
         @DisplayName("a tmpfs size outside 4 KiB to 1 TiB, naming the setting and the range")
         void tmpfsSizeOutOfRange() {
             assertThatThrownBy(() -> Sandbox.builder().tmpfs("/tmp", 100))
@@ -73,21 +97,21 @@ class BuilderTest {
         void hostnameTooLong() {
             assertThatThrownBy(() -> Sandbox.builder().hostname("x".repeat(65)))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageStartingWith("hostname : \"xxx").hasMessageEndingWith("(expected: 1 to 64 bytes)");
+                    .hasMessageStartingWith("hostname : \"xxx").hasMessageEndingWith("at most 64 characters)");
         }
 
         @Test
         void emptyHostname() {
             assertThatThrownBy(() -> Sandbox.builder().hostname(""))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("hostname : \"\" (expected: 1 to 64 bytes)");
+                    .hasMessageStartingWith("hostname : \"\" (expected: RFC 1123 labels");
         }
 
         @Test
         void nonPositiveTimeout() {
             assertThatThrownBy(() -> Sandbox.builder().timeout(Duration.ZERO))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("timeout : PT0S (expected: > 0)");
+                    .hasMessage("timeout : PT0S (expected: > 0 and at most PT876600H)");
         }
 
         @Test
