@@ -14,7 +14,6 @@
 
 pid_t sbx_jvm_pid;
 
-#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 
 /* Only dispositions set to SIG_IGN survive exec; the helper ignores SIGPIPE, so undo that. */
 static void restore_signal_defaults(void)
@@ -31,7 +30,7 @@ static void restore_signal_defaults(void)
 static void search_and_exec(const struct sbx_spec *spec)
 {
     const char *file = spec->argv[0];
-    const char *dirs = spec->path ? spec->path : DEFAULT_PATH;
+    const char *dirs = spec->path; /* always in the spec: the JVM owns the default (Sandbox.DEFAULT_PATH) */
     char candidate[PATH_MAX];
     char denied[PATH_MAX] = "";
     size_t flen = strlen(file);

@@ -55,7 +55,7 @@ enum sbx_tag {
                                  kernel's default), u32 n, source[n], u32 m, target[m]; repeatable, in order */
     SBX_T_FEATURES = 8,       /* u32 SBX_FEATURE_* bits; at most once */
     SBX_T_CWD = 9,            /* string */
-    SBX_T_PATH = 10,          /* string: the PATH searched when argv[0] has no '/' */
+    SBX_T_PATH = 10,          /* string: the PATH searched when argv[0] has no '/'; exactly once */
     SBX_T_TIMEOUT_MS = 11,    /* u64: wall-clock limit, 0 = none */
     SBX_T_GRACE_MS = 12,      /* u64: SIGTERM -> SIGKILL grace period */
     SBX_T_ARG = 13,           /* string; repeatable, in order; at least one */

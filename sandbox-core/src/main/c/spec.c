@@ -222,6 +222,8 @@ static int check_whole(const struct sbx_spec *s, unsigned seen_ns, char *reason,
         return reject(reason, cap, "missing NAMESPACES");
     if (s->argc == 0)
         return reject(reason, cap, "no ARG");
+    if (!s->path)
+        return reject(reason, cap, "missing PATH");
     if (s->n_mounts && !(s->namespaces & CLONE_NEWNS))
         return reject(reason, cap, "mounts without CLONE_NEWNS");
     if (s->hostname && !(s->namespaces & CLONE_NEWUTS))

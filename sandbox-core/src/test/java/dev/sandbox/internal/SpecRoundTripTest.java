@@ -73,10 +73,12 @@ class SpecRoundTripTest {
     }
 
     @Example
-    @Label("the helper rejects a spec with a bad magic number, a NUL in a string, or no command")
+    @Label("the helper rejects a spec with a bad magic number, a NUL in a string, no command or no PATH")
     void rejectsMalformedSpecs() throws Exception {
-        Spec ok = new Spec(0, List.of(), List.of(), false, null, Protocol.ROOT_HOST, List.of(), 0, null, null, 0, 0,
-                List.of("true".getBytes(StandardCharsets.UTF_8)), List.of(), 0, 0, null, null);
+        Spec ok = new Spec(0, List.of(), List.of(), false, null, Protocol.ROOT_HOST, List.of(), 0, null,
+                "/bin".getBytes(StandardCharsets.UTF_8), 0, 0, List.of("true".getBytes(StandardCharsets.UTF_8)), List.of(),
+                0, 0, null, null);
+        assertThat(helperDescribes(ok.encode()).status()).isZero();
         byte[] badMagic = ok.encode();
         badMagic[0] ^= 0x55;
         assertThat(helperDescribes(badMagic).status()).isEqualTo(2);
@@ -84,6 +86,10 @@ class SpecRoundTripTest {
         Spec nul = new Spec(0, List.of(), List.of(), false, null, Protocol.ROOT_HOST, List.of(), 0, null, null, 0, 0,
                 List.of(new byte[] {'a', 0, 'b'}), List.of(), 0, 0, null, null);
         assertThat(helperDescribes(nul.encode()).status()).isEqualTo(2);
+
+        Spec noPath = new Spec(0, List.of(), List.of(), false, null, Protocol.ROOT_HOST, List.of(), 0, null, null, 0, 0,
+                List.of("true".getBytes(StandardCharsets.UTF_8)), List.of(), 0, 0, null, null);
+        assertThat(helperDescribes(noPath.encode())).isEqualTo(new Result(2, "sandbox-helper: invalid spec: missing PATH\n"));
 
         Spec noArgs = new Spec(0, List.of(), List.of(), false, null, Protocol.ROOT_HOST, List.of(), 0, null, null, 0, 0,
                 List.of(), List.of(), 0, 0, null, null);
@@ -145,7 +151,7 @@ class SpecRoundTripTest {
                 Arbitraries.integers().between(0, 31)
         ).flatAs((ns, uids, gids, deny, host, root, mounts, features) -> Combinators.combine(
                 absolute.injectNull(0.3),
-                noNul.injectNull(0.3),
+                noNul, // PATH: the JVM always sends it
                 Arbitraries.longs().greaterOrEqual(0),
                 Arbitraries.longs().greaterOrEqual(0),
                 noNul.list().ofMinSize(1).ofMaxSize(6),
