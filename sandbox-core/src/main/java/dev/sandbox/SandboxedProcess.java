@@ -75,9 +75,14 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         try {
             Reaper.get().watch(channel, this::exited, this::reaped);
         } catch (SandboxException | RuntimeException e) {
+            // Nobody would ever wait for this sandbox: end it, reap its helper, close what we hold.
             if (backstop != null) {
                 backstop.cancel(false);
             }
+            channel.abandon();
+            closeQuietly(stdin);
+            closeQuietly(stdout);
+            closeQuietly(stderr);
             throw e;
         }
     }

@@ -210,6 +210,16 @@ public final class HelperChannel {
         return WaitStatus.reap(helperPid);
     }
 
+    /**
+     * Ends a helper nobody will watch: SIGKILL (its sandbox dies with it: PR_SET_PDEATHSIG, the pid
+     * namespace), reaped, its socket closed.
+     */
+    public void abandon() {
+        LibC.get().kill(helperPid, Signals.SIGKILL);
+        reapHelper();
+        close();
+    }
+
     /** Closes the socket; later sends become no-ops. */
     void close() {
         synchronized (lock) {

@@ -73,7 +73,7 @@ public final class Launcher {
             HelperChannel channel = preset != null ? preset : HelperPool.get().take();
             if (!channel.sendSpec(encoded, stdio) && preset == null) {
                 // A helper started ahead of time has died (killed from outside): use a fresh one.
-                discard(channel);
+                channel.abandon();
                 channel = HelperPool.spawn();
                 channel.sendSpec(encoded, stdio); // a failure here shows up as EOF in the handshake
             }
@@ -85,11 +85,6 @@ public final class Launcher {
         }
     }
 
-    private static void discard(HelperChannel channel) {
-        LibC.get().kill(channel.helperPid(), Signals.SIGKILL);
-        channel.reapHelper();
-        channel.close();
-    }
 
     private record Streams(OutputStream stdin, InputStream stdout, InputStream stderr) {
         void close() {
