@@ -197,8 +197,11 @@ static int decode_mount(const unsigned char *p, uint32_t len, struct sbx_spec *s
     mt->tree_fd = -1;
     mt->source = take_string(src, n);
     mt->target = take_string(dst, m);
-    if (!mt->source || !mt->target)
+    if (!mt->source || !mt->target) {
+        free(mt->source);
+        free(mt->target);
         return reject(reason, cap, "out of memory");
+    }
     s->n_mounts++;
     return 0;
 }
@@ -253,7 +256,7 @@ static int check_whole(const struct sbx_spec *s, unsigned seen_ns, char *reason,
     return 0;
 }
 
-int spec_decode(const unsigned char *body, size_t len, struct sbx_spec *s, char *reason, size_t cap)
+static int decode_records(const unsigned char *body, size_t len, struct sbx_spec *s, char *reason, size_t cap)
 {
     unsigned seen[SBX_T_LAST + 1] = {0};
     size_t argv_cap = 0, envp_cap = 0;
@@ -374,8 +377,10 @@ int spec_decode(const unsigned char *body, size_t len, struct sbx_spec *s, char 
                 return reject(reason, cap, "unknown feature bits 0x%x", s->features & ~ALL_FEATURES);
             break;
         case SBX_T_CWD:
-            if (str[0] != '/')
+            if (!str || str[0] != '/') {
+                free(str);
                 return reject(reason, cap, "cwd not absolute");
+            }
             s->cwd = str;
             break;
         case SBX_T_PATH:
@@ -427,6 +432,35 @@ int spec_decode(const unsigned char *body, size_t len, struct sbx_spec *s, char 
             return reject(reason, cap, "out of memory");
     }
     return 0;
+}
+
+/* Everything decode_records allocated; the spec is empty afterwards. */
+static void spec_free(struct sbx_spec *s)
+{
+    free(s->hostname);
+    free(s->cwd);
+    free(s->path);
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        free(s->mounts[i].source);
+        free(s->mounts[i].target);
+    }
+    free(s->mounts);
+    for (size_t i = 0; i < s->argc; i++)
+        free(s->argv[i]);
+    free(s->argv);
+    for (size_t i = 0; i < s->envc; i++)
+        free(s->envp[i]);
+    free(s->envp);
+    free(s->seccomp);
+    memset(s, 0, sizeof *s);
+}
+
+int spec_decode(const unsigned char *body, size_t len, struct sbx_spec *s, char *reason, size_t cap)
+{
+    int rc = decode_records(body, len, s, reason, cap);
+    if (rc < 0)
+        spec_free(s); /* a refused spec keeps nothing */
+    return rc;
 }
 
 /* "..." with printable ASCII as is, \" and \\, and \xNN (lowercase) for every other byte. */
