@@ -12,7 +12,7 @@ if ! command -v "$cc" >/dev/null 2>&1; then
     echo "sandbox-helper: no C compiler found (looked for '$cc'); install one, e.g. apt-get install gcc libc6-dev" >&2
     exit 1
 fi
-arch=$(uname -m)
+arch=${SBX_ARCH:-$(uname -m)}  # SBX_ARCH: the target when CC cross-compiles
 out="$outroot/linux-$arch/sandbox-helper"
 mkdir -p "$outroot/linux-$arch" "$objdir"
 

@@ -123,6 +123,9 @@ static char *take_string(const unsigned char *p, uint32_t len)
     return s;
 }
 
+/* A string record's payload into *out; strings may not contain NUL. 0, or -1 with reason set. */
+static int take_text(char **out, const unsigned char *p, uint32_t len, unsigned tag, char *reason, size_t cap);
+
 /* Append to a NULL-terminated vector, doubling its capacity (kept in *cap) as needed. */
 static int push_string(char ***vec, size_t *count, size_t *cap, char *s)
 {
@@ -136,6 +139,15 @@ static int push_string(char ***vec, size_t *count, size_t *cap, char *s)
     }
     (*vec)[(*count)++] = s;
     (*vec)[*count] = NULL;
+    return 0;
+}
+
+static int take_text(char **out, const unsigned char *p, uint32_t len, unsigned tag, char *reason, size_t cap)
+{
+    if (memchr(p, 0, len))
+        return reject(reason, cap, "NUL byte in %s", tag_name(tag));
+    if (!(*out = take_string(p, len)))
+        return reject(reason, cap, "out of memory");
     return 0;
 }
 
@@ -327,21 +339,6 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
         if (want != UINT32_MAX && plen != want)
             return reject(reason, cap, "%s payload is %u bytes, expected %u", tag_name(tag), plen, want);
 
-        /* String payloads. */
-        char *str = NULL;
-        switch (tag) {
-        case SBX_T_HOSTNAME:
-        case SBX_T_CWD:
-        case SBX_T_PATH:
-        case SBX_T_ARG:
-        case SBX_T_ENV:
-            if (memchr(p, 0, plen))
-                return reject(reason, cap, "NUL byte in %s", tag_name(tag));
-            if (!(str = take_string(p, plen)))
-                return reject(reason, cap, "out of memory");
-            break;
-        }
-
         switch (tag) {
         case SBX_T_NAMESPACES:
             s->namespaces = get_u32(p);
@@ -360,7 +357,8 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
             s->setgroups_deny = 1;
             break;
         case SBX_T_HOSTNAME:
-            s->hostname = str;
+            if (take_text(&s->hostname, p, plen, tag, reason, cap))
+                return -1;
             break;
         case SBX_T_ROOT:
             s->root = get_u32(p);
@@ -377,14 +375,14 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
                 return reject(reason, cap, "unknown feature bits 0x%x", s->features & ~ALL_FEATURES);
             break;
         case SBX_T_CWD:
-            if (!str || str[0] != '/') {
-                free(str);
+            if (take_text(&s->cwd, p, plen, tag, reason, cap))
+                return -1;
+            if (s->cwd[0] != '/')
                 return reject(reason, cap, "cwd not absolute");
-            }
-            s->cwd = str;
             break;
         case SBX_T_PATH:
-            s->path = str;
+            if (take_text(&s->path, p, plen, tag, reason, cap))
+                return -1;
             break;
         case SBX_T_TIMEOUT_MS:
             s->timeout_ms = get_u64(p);
@@ -393,13 +391,17 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
             s->grace_ms = get_u64(p);
             break;
         case SBX_T_ARG:
-            if (push_string(&s->argv, &s->argc, &argv_cap, str))
+        case SBX_T_ENV: {
+            char *str;
+            if (take_text(&str, p, plen, tag, reason, cap))
+                return -1;
+            if (tag == SBX_T_ARG ? push_string(&s->argv, &s->argc, &argv_cap, str)
+                                 : push_string(&s->envp, &s->envc, &envp_cap, str)) {
+                free(str);
                 return reject(reason, cap, "out of memory");
+            }
             break;
-        case SBX_T_ENV:
-            if (push_string(&s->envp, &s->envc, &envp_cap, str))
-                return reject(reason, cap, "out of memory");
-            break;
+        }
         case SBX_T_CAPS:
             s->keep_caps = get_u64(p);
             break;
