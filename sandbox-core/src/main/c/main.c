@@ -1,7 +1,7 @@
 /*
  * sandbox-helper: started by the JVM with the command's stdio on fds 0-2 and the control socket
  * on fd 3. Reads the spec, clones the sandbox's first process into its namespaces, writes its id
- * maps, relays "started" or the failure, then monitors it (monitor.c). See DESIGN.md.
+ * maps, relays "started" or the failure, then monitors it (monitor.c). See docs/ARCHITECTURE.md.
  */
 #include <dirent.h>
 #include <errno.h>

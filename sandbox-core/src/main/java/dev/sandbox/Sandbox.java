@@ -54,7 +54,7 @@ import java.util.concurrent.Future;
  * namespace, since the kernel demands it. {@link #namespaces()} tells the effective set.
  *
  * <p>The work between fork and exec happens in a small C helper, never in the JVM: see
- * {@code DESIGN.md}.
+ * {@code docs/ARCHITECTURE.md}.
  */
 public final class Sandbox {
 
