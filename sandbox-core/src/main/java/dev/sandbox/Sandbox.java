@@ -48,10 +48,15 @@ import java.util.concurrent.Future;
  *
  * <p>Each {@link #start(String...)} creates fresh namespaces for one command; nothing is shared
  * between two starts of the same sandbox. Namespaces that others need are added for you:
- * {@link Builder#pidNs()}, mounts and the root choices bring a mount namespace,
- * {@link Builder#hostname(String)} a UTS namespace, {@link Builder#mapRootUser()} a user
- * namespace; a caller that is not root gets a user namespace whenever it asks for any other
- * namespace, since the kernel demands it. {@link #namespaces()} tells the effective set.
+ * {@link Builder#pidNs()}, mounts, the root choices and cgroup limits bring a mount namespace,
+ * {@link Builder#hostname(String)} a UTS namespace; every sandbox has its own user namespace (a
+ * root caller's command runs there as an unprivileged host uid of its own, see
+ * {@link Builder#runAsCallerUid()}) and IPC namespace. {@link #namespaces()} tells the effective set.
+ *
+ * <p>The command inside is treated as hostile: it has no capabilities, {@code no_new_privs}, its
+ * own session and the {@link SeccompPolicy#defaultUntrusted()} filter unless opted out (see
+ * {@link Builder#keepCapabilities}, {@link Builder#allowNewPrivileges()}, {@link Builder#sameSession()},
+ * {@link Builder#seccomp(SeccompPolicy)}).
  *
  * <p>The work between fork and exec happens in a small C helper, never in the JVM: see
  * {@code docs/ARCHITECTURE.md}.
