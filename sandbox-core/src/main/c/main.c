@@ -353,6 +353,8 @@ int main(int argc, char **argv)
         return run_helper();
     if (argc == 2 && strcmp(argv[1], "--describe-spec") == 0)
         return describe_spec();
+    if (argc == 2 && strcmp(argv[1], "--describe-frames") == 0)
+        return frames_describe();
     if (argc == 2 && strcmp(argv[1], "--describe-namespaces") == 0) {
         spec_describe_namespaces(stdout);
         return fflush(stdout) == 0 ? 0 : 1;
@@ -363,7 +365,7 @@ int main(int argc, char **argv)
         return kill_uid(argv[2]);
     if (argc == 2 && strcmp(argv[1], "--exec-check") == 0)
         return 0; /* the JVM's one-time proof that the image it holds can be exec'd here */
-    fprintf(stderr, "usage: sandbox-helper [--describe-spec | --describe-namespaces"
+    fprintf(stderr, "usage: sandbox-helper [--describe-spec | --describe-frames | --describe-namespaces"
                     " | --probe [DIR] | --kill-uid UID | --exec-check]"
                     "  (normal mode: spec on fd 3)\n");
     return 2;

@@ -6,6 +6,12 @@
  *
  * Transport: fd 3 of the helper is one end of an AF_UNIX SOCK_STREAM socketpair.
  *
+ * Test modes hold the two ends to one contract: `sandbox-helper --describe-spec` decodes a spec
+ * from stdin and prints it readably (SpecRoundTripTest), `--describe-frames` encodes frames
+ * described as text on stdin with the real frame_send_* and writes them to stdout
+ * (FramesRoundTripTest), `--describe-namespaces` prints the namespace table; ProtocolContractTest
+ * parses this file against Protocol.java.
+ *
  * 1. JVM -> helper, once: the spec.
  *      u32 magic SBX_SPEC_MAGIC, u32 version SBX_SPEC_VERSION, u32 body_length,
  *      then body_length bytes of records: u16 tag, u16 zero, u32 length, payload.
