@@ -14,15 +14,16 @@ static int write_proc_file(pid_t child, const char *name, const char *step, cons
     return 0;
 }
 
-/* All lines in one write(): the kernel accepts a map file's content only once, whole. */
-static int write_map(pid_t child, const char *name, const struct sbx_idmap *map, size_t n)
+/* All lines in one write(): the kernel accepts a map file's content only once, whole. The step is
+   named after the file (uid_map, gid_map). */
+static int write_map(pid_t child, const char *step, const struct sbx_idmap *map, size_t n)
 {
     char buf[SBX_MAX_MAP_LINES * 34 + 1]; /* 3 x 10 digits, 2 spaces, newline */
     size_t len = 0;
     for (size_t i = 0; i < n; i++)
         len += (size_t)snprintf(buf + len, sizeof buf - len, "%u %u %u\n", map[i].inside, map[i].outside,
                                 map[i].count);
-    return write_proc_file(child, name, name, buf, len);
+    return write_proc_file(child, step, step, buf, len);
 }
 
 int idmap_write(pid_t child, const struct sbx_spec *spec)

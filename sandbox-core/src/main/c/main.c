@@ -353,13 +353,20 @@ int main(int argc, char **argv)
         return run_helper();
     if (argc == 2 && strcmp(argv[1], "--describe-spec") == 0)
         return describe_spec();
+    if (argc == 2 && strcmp(argv[1], "--describe-frames") == 0)
+        return frames_describe();
+    if (argc == 2 && strcmp(argv[1], "--describe-namespaces") == 0) {
+        spec_describe_namespaces(stdout);
+        return fflush(stdout) == 0 ? 0 : 1;
+    }
     if ((argc == 2 || argc == 3) && strcmp(argv[1], "--probe") == 0)
         return probe_main(argc == 3 ? argv[2] : "/tmp");
     if (argc == 3 && strcmp(argv[1], "--kill-uid") == 0)
         return kill_uid(argv[2]);
     if (argc == 2 && strcmp(argv[1], "--exec-check") == 0)
         return 0; /* the JVM's one-time proof that the image it holds can be exec'd here */
-    fprintf(stderr, "usage: sandbox-helper [--describe-spec | --probe [DIR] | --kill-uid UID | --exec-check]"
+    fprintf(stderr, "usage: sandbox-helper [--describe-spec | --describe-frames | --describe-namespaces"
+                    " | --probe [DIR] | --kill-uid UID | --exec-check]"
                     "  (normal mode: spec on fd 3)\n");
     return 2;
 }

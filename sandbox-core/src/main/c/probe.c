@@ -14,6 +14,7 @@
 #include "compat.h"
 #include "error.h"
 #include "idmount.h"
+#include "spec.h"
 
 /* Run `attempt(arg)` in a throw-away child (it would change the prober itself); its errno, 0 for success. */
 static int in_child(int (*attempt)(int), int arg)
@@ -106,16 +107,8 @@ static int probe_idmap(const char *dir)
 
 int probe_main(const char *idmap_dir)
 {
-    static const struct {
-        const char *name;
-        int flag;
-    } types[] = {
-        {"user", CLONE_NEWUSER}, {"mount", CLONE_NEWNS},     {"pid", CLONE_NEWPID},
-        {"net", CLONE_NEWNET},   {"uts", CLONE_NEWUTS},      {"ipc", CLONE_NEWIPC},
-        {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
-    };
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        printf("%s %d\n", types[i].name, in_child(try_unshare, types[i].flag));
+    for (size_t i = 0; i < SBX_NS_COUNT; i++)
+        printf("%s %d\n", sbx_ns_names[i].name, in_child(try_unshare, (int)sbx_ns_names[i].bit));
     printf("seccomp %d\n", in_child(try_seccomp, 0));
     probe_seccomp_features();
     printf("landlock %d\n", probe_landlock());

@@ -6,6 +6,12 @@
  *
  * Transport: fd 3 of the helper is one end of an AF_UNIX SOCK_STREAM socketpair.
  *
+ * Test modes hold the two ends to one contract: `sandbox-helper --describe-spec` decodes a spec
+ * from stdin and prints it readably (SpecRoundTripTest), `--describe-frames` encodes frames
+ * described as text on stdin with the real frame_send_* and writes them to stdout
+ * (FramesRoundTripTest), `--describe-namespaces` prints the namespace table; ProtocolContractTest
+ * parses this file against Protocol.java.
+ *
  * 1. JVM -> helper, once: the spec.
  *      u32 magic SBX_SPEC_MAGIC, u32 version SBX_SPEC_VERSION, u32 body_length,
  *      then body_length bytes of records: u16 tag, u16 zero, u32 length, payload.
@@ -29,12 +35,10 @@
  *    End of file on fd 3 (the JVM died or closed the sandbox) kills the whole tree.
  *    With grace_ms 0, SBX_CMD_TERMINATE and the timeout SIGKILL the tree right after SIGTERM.
  *
- * Failures before the command runs arrive as ERROR {errno, step, path}; steps used by the helper:
- *   spec (errno EINVAL, path = the reason), prctl, pipe, socketpair, setsockopt, signalfd, clone, setgroups, uid_map,
- *   gid_map (path = the /proc file), sync, poll, timeout (ETIMEDOUT: deadline passed in setup),
- *   child (malformed record), sethostname, mount-private, tmpfs, bind (path = source), ro-bind,
- *   proc, sysfs, dev, mkdir, readlink, symlink, mask, pivot_root, umount, remount-ro, chdir, loopback,
- *   init, fork, execve. Mount steps name the path as the sandbox sees it.
+ * Failures before the command runs arrive as ERROR {errno, step, path}. The steps are the string
+ * literals the sources pass to fail()/fail_errno() (directly or through a `const char *step`
+ * parameter); dev.sandbox.internal.Step lists them with their meaning, and StepTest keeps the two
+ * equal. Mount steps name the path as the sandbox sees it.
  */
 #ifndef SANDBOX_PROTOCOL_H
 #define SANDBOX_PROTOCOL_H

@@ -22,14 +22,17 @@
 #define SBX_SECCOMP_MAX_INSNS 4096 /* BPF_MAXINSNS */
 #define SBX_LAST_CAP 63
 
-static const struct {
-    uint32_t bit;
-    const char *name;
-} ns_names[] = {
+const struct sbx_ns_name sbx_ns_names[SBX_NS_COUNT] = {
     {CLONE_NEWUSER, "user"}, {CLONE_NEWNS, "mount"},     {CLONE_NEWPID, "pid"},
     {CLONE_NEWNET, "net"},   {CLONE_NEWUTS, "uts"},      {CLONE_NEWIPC, "ipc"},
     {CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWTIME, "time"},
 };
+
+void spec_describe_namespaces(FILE *out)
+{
+    for (size_t i = 0; i < SBX_NS_COUNT; i++)
+        fprintf(out, "%s 0x%08x\n", sbx_ns_names[i].name, (unsigned)sbx_ns_names[i].bit);
+}
 
 static const struct {
     uint32_t bit;
@@ -495,9 +498,9 @@ void spec_describe(const struct sbx_spec *s, FILE *out)
     fputs("sandbox-spec v2\n", out);
     fputs("namespaces ", out);
     any = 0;
-    for (size_t i = 0; i < sizeof ns_names / sizeof ns_names[0]; i++)
-        if (s->namespaces & ns_names[i].bit)
-            fprintf(out, "%s%s", any++ ? "," : "", ns_names[i].name);
+    for (size_t i = 0; i < SBX_NS_COUNT; i++)
+        if (s->namespaces & sbx_ns_names[i].bit)
+            fprintf(out, "%s%s", any++ ? "," : "", sbx_ns_names[i].name);
     fputs(any ? "\n" : "none\n", out);
     put_map(out, "uid_map", s->uid_map, s->n_uid_map);
     put_map(out, "gid_map", s->gid_map, s->n_gid_map);

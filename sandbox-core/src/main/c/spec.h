@@ -64,4 +64,14 @@ int spec_decode(const unsigned char *body, size_t len, struct sbx_spec *spec, ch
 /* The readable form (--describe-spec); the Java side prints the same text. */
 void spec_describe(const struct sbx_spec *spec, FILE *out);
 
+/* The namespace types by their names in the readable form and in --probe; Java's Namespace mirrors them. */
+#define SBX_NS_COUNT 8
+struct sbx_ns_name {
+    uint32_t bit;
+    const char *name;
+};
+extern const struct sbx_ns_name sbx_ns_names[SBX_NS_COUNT];
+/* --describe-namespaces: "name 0x<CLONE_NEW* bit>" per line, for ProtocolContractTest. */
+void spec_describe_namespaces(FILE *out);
+
 #endif

@@ -3,20 +3,14 @@ package dev.sandbox.internal;
 import dev.sandbox.SandboxException;
 
 /**
- * How a sandboxed command ended, as the helper reported it ({@code EXIT} frame), or why no
+ * How a sandboxed command ended, as the helper reported it ({@code EXIT} frame, decoded by
+ * {@link Frames#exit}), or why no
  * report came ({@link #failure()} non-null: the helper itself died).
  *
  * <p><strong>Internal usage only.</strong>
  */
 public record Exit(int waitStatus, int flags, long userMicros, long systemMicros, long maxRssKib,
                    SandboxException failure) {
-
-    static Exit fromFrame(HelperChannel.Frame frame) {
-        var b = frame.buffer();
-        int status = b.getInt();
-        int flags = b.getInt();
-        return new Exit(status, flags, b.getLong(), b.getLong(), b.getLong(), null);
-    }
 
     /** Process.exitValue(): the exit code, 128+n for signal n. */
     public int exitValue() {

@@ -1,5 +1,7 @@
 package dev.sandbox.internal;
 
+import dev.sandbox.internal.Frames.Frame;
+
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 
@@ -16,13 +18,6 @@ import java.util.Arrays;
  * <p><strong>Internal usage only.</strong>
  */
 public final class HelperChannel {
-
-    /** One frame from the helper. */
-    public record Frame(int type, byte[] payload) {
-        public ByteBuffer buffer() {
-            return ByteBuffer.wrap(payload).order(ByteOrder.nativeOrder());
-        }
-    }
 
     private final int fd;
     private final int helperPid;
@@ -180,23 +175,13 @@ public final class HelperChannel {
     }
 
     private Frame parse() {
-        if (len < 8) {
-            return null;
+        Frame f = Frames.read(buf, len);
+        if (f != null) {
+            int used = Frames.HEADER_BYTES + f.payload().length;
+            System.arraycopy(buf, used, buf, 0, len - used);
+            len -= used;
         }
-        ByteBuffer h = ByteBuffer.wrap(buf, 0, len).order(ByteOrder.nativeOrder());
-        int type = h.getInt();
-        int length = h.getInt();
-        if (length < 0 || length > 1 << 20) {
-            throw new IllegalStateException("sandbox-helper sent a malformed frame (type " + type
-                    + ", length " + length + ")");
-        }
-        if (len < 8 + length) {
-            return null;
-        }
-        byte[] payload = Arrays.copyOfRange(buf, 8, 8 + length);
-        System.arraycopy(buf, 8 + length, buf, 0, len - 8 - length);
-        len -= 8 + length;
-        return new Frame(type, payload);
+        return f;
     }
 
     /** Whether the helper has already exited; if so it is reaped here (a later reapHelper() returns -1). */

@@ -10,8 +10,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.ProcessBuilder.Redirect;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Starts one command: takes a helper from the {@link HelperPool}, hands it the spec and the
@@ -101,17 +99,16 @@ public final class Launcher {
     private static Started handshake(HelperChannel channel, Streams streams) throws IOException {
         boolean ok = false;
         try {
-            HelperChannel.Frame first = channel.readFrameBlocking();
+            Frames.Frame first = channel.readFrameBlocking();
             if (first != null && first.type() == Protocol.FRAME_STARTED) {
-                ByteBuffer b = first.buffer();
-                int child = b.getInt();
-                int command = b.getInt();
+                Frames.Started started = Frames.started(first);
                 ok = true;
-                return new Started(channel, child, command, streams.stdin(), streams.stdout(), streams.stderr());
+                return new Started(channel, started.childPid(), started.commandPid(),
+                        streams.stdin(), streams.stdout(), streams.stderr());
             }
             int status = channel.reapHelper();
             if (first != null && first.type() == Protocol.FRAME_ERROR) {
-                throw setupFailure(first);
+                throw setupFailure(Frames.error(first));
             }
             throw new SandboxException("helper", HelperBinary.origin(),
                     "sandbox-helper " + WaitStatus.describe(status) + " before the command started", null);
@@ -124,16 +121,9 @@ public final class Launcher {
     }
 
     /** An ERROR frame as the exception users see, with a hint where the kernel's answer is terse. */
-    static SandboxException setupFailure(HelperChannel.Frame frame) {
-        ByteBuffer b = frame.buffer();
-        int errno = b.getInt();
-        byte[] step = new byte[b.getInt()];
-        b.get(step);
-        byte[] path = new byte[b.getInt()];
-        b.get(path);
-        String stepName = new String(step, StandardCharsets.UTF_8);
-        String pathName = new String(path, Encoding.CHARSET);
-        return new SandboxException(stepName, pathName, errno, Hints.forStep(stepName, errno));
+    static SandboxException setupFailure(Frames.Failure failure) {
+        String step = failure.stepName();
+        return new SandboxException(step, failure.pathName(), failure.errno(), Hints.forStep(step, failure.errno()));
     }
 
     /**

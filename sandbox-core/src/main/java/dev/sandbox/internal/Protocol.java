@@ -2,7 +2,8 @@ package dev.sandbox.internal;
 
 /**
  * The numbers of the wire protocol between the JVM and sandbox-helper. The authoritative layout,
- * with comments, is {@code sandbox-core/src/main/c/protocol.h}; these constants mirror it.
+ * with comments, is {@code sandbox-core/src/main/c/protocol.h}; these constants mirror it, each
+ * {@code SBX_NAME} there as {@code NAME} here (ProtocolContractTest holds the two to the same numbers).
  *
  * <p><strong>Internal usage only.</strong>
  */
@@ -30,6 +31,7 @@ public final class Protocol {
     public static final int T_SECURITY = 16;
     public static final int T_IDS = 17;
     public static final int T_SECCOMP = 18;
+    public static final int T_LAST = T_SECCOMP;
 
     public static final int ROOT_HOST = 0;
     public static final int ROOT_READ_ONLY = 1;

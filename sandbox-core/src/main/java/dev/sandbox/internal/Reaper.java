@@ -98,10 +98,10 @@ public final class Reaper {
     private void readable(Watch w) {
         HelperChannel ch = w.channel;
         try {
-            HelperChannel.Frame f;
+            Frames.Frame f;
             while ((f = ch.readFrameNonBlocking()) != null) {
                 if (f.type() == Protocol.FRAME_EXIT && !w.exitDelivered) {
-                    deliver(w, Exit.fromFrame(f));
+                    deliver(w, Frames.exit(f));
                 }
             }
         } catch (RuntimeException e) {
