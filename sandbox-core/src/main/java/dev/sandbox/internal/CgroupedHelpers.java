@@ -128,13 +128,15 @@ public final class CgroupedHelpers {
                     removing.decrementAndGet();
                 }
             };
+            // The refill is counted as pending before the removal can finish, so that
+            // awaitSettled() never sees "nothing pending, nothing removing" in between.
+            synchronized (this) {
+                scheduleRefill((Kind) placed.kind());
+            }
             try {
                 cleanup.execute(remove);
             } catch (java.util.concurrent.RejectedExecutionException exiting) {
                 remove.run(); // the JVM is exiting: remove it here
-            }
-            synchronized (this) {
-                scheduleRefill((Kind) placed.kind());
             }
         };
     }
