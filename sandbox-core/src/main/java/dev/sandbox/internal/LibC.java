@@ -10,8 +10,9 @@ import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
 
 /**
- * The libc calls the JVM side needs and jnr-posix lacks or wraps lossily (its {@code posix_spawnp}
- * drops the error code). Every call that fails reports through {@link #errno()}, read at once.
+ * The libc calls the JVM side needs, bound with jnr-ffi (jnr-posix lacks most of them or wraps them
+ * lossily: its {@code posix_spawnp} drops the error code). Every call that fails reports through
+ * {@link #errno()}, read at once.
  *
  * <p><strong>Internal usage only.</strong>
  */
