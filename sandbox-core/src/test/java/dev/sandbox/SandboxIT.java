@@ -248,6 +248,25 @@ class SandboxIT {
     class FileSystem {
 
         @Test
+        @DisplayName("tmpfs(inside, bytes) is that big in the kernel's eyes: mountinfo says so and writing past it is ENOSPC")
+        void sizedTmpfsHoldsItsSize() throws Exception {
+            try (SandboxedProcess p = Sandbox.builder().tmpfs("/scratch", 1 << 20).tmpfs("/big").build()
+                    .start("sh", "-c", "head -c 2097152 /dev/zero > /scratch/f; echo rc=$?; exec sleep 30")) {
+                String mountinfo = Kernel.read("/proc/" + p.pid() + "/mountinfo");
+                assertThat(mountinfo.lines().filter(l -> l.contains(" /scratch ")).findFirst().orElseThrow())
+                        .contains("nosuid").contains("nodev").contains("size=1024k");
+                assertThat(mountinfo.lines().filter(l -> l.contains(" /big ")).findFirst().orElseThrow())
+                        .contains("size=" + (Sandbox.DEFAULT_TMPFS_SIZE >> 10) + "k");
+                var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                        java.nio.charset.StandardCharsets.UTF_8));
+                var err = new java.io.BufferedReader(new java.io.InputStreamReader(p.getErrorStream(),
+                        java.nio.charset.StandardCharsets.UTF_8));
+                assertThat(out.readLine()).isEqualTo("rc=1");
+                assertThat(err.readLine()).contains("No space left on device");
+            }
+        }
+
+        @Test
         void readOnlyBindRejectsWrites(@TempDir Path dir) throws Exception {
             Files.writeString(dir.resolve("existing"), "x");
             SandboxResult r = Sandbox.builder().readOnlyBind(dir, "/data").build()

@@ -99,6 +99,15 @@ public final class SecurityDriver {
                         + "echo secret=$(cat " + hidden + "/secret 2>/dev/null)")));
         step("proc", () -> result("proc", Sandbox.builder().mapRootUser().pidNs().build()
                 .run("sh", "-c", Attacks.attempt("umount-proc", "umount /proc || umount -l /proc") + Attacks.seesHostPid(self))));
+        // The same three, keeping CAP_SYS_ADMIN without a seccomp filter: only the locked view stands in the way.
+        step("locked", () -> result("locked", Sandbox.builder().mapRootUser().pidNs()
+                .readOnlyBind(work.resolve("ro"), "/data").tmpfs(hidden)
+                .keepCapabilities(Capability.SYS_ADMIN).seccomp(SeccompPolicy.unconfined()).build()
+                .run("sh", "-c", "grep CapEff /proc/self/status; "
+                        + Attacks.attempt("umount-proc", "umount /proc || umount -l /proc") + Attacks.seesHostPid(self)
+                        + Attacks.makeWritable("/data") + Attacks.WRITE + Attacks.attempt("ro-write", "wr /data/file changed")
+                        + Attacks.attempt("umount-tmpfs", "umount " + hidden + " || umount -l " + hidden)
+                        + "echo secret=$(cat " + hidden + "/secret 2>/dev/null)")));
         step("tiocsti", () -> {
             try (Pty pty = Pty.open()) {
                 SandboxResult r = Sandbox.builder().redirectInput(Redirect.from(new File(pty.slavePath()))).build()

@@ -931,6 +931,22 @@ class SecurityIT {
         }
 
         @Test
+        @DisplayName("keeping CAP_SYS_ADMIN without seccomp: /proc, a read-only bind and a tmpfs cover still hold (locked)")
+        void mountsStayLockedWithSysAdmin() throws Exception {
+            Map<String, String> v = verdicts("locked");
+            String out = results.get("locked");
+            SoftAssertions soft = new SoftAssertions();
+            soft.assertThat(out).as("the command kept SYS_ADMIN alone").contains("CapEff:\t0000000000200000");
+            soft.assertThat(Attacks.verdict(v, "umount-proc")).as(out).isEqualTo("refused");
+            soft.assertThat(Attacks.verdict(v, "host-pid")).as(out).isEqualTo("hidden");
+            soft.assertThat(Attacks.verdict(v, "ro-write")).as(out).isEqualTo("refused");
+            soft.assertThat(Files.readString(work.resolve("ro/file"))).isEqualTo("original\n");
+            soft.assertThat(Attacks.verdict(v, "umount-tmpfs")).as(out).isEqualTo("refused");
+            soft.assertThat(v.get("secret")).as("the covered file, read after the umount").doesNotContain("SECRET");
+            soft.assertAll();
+        }
+
+        @Test
         @DisplayName("unmounting a tmpfs does not reveal the host directory it hides")
         void unmountingATmpfsRevealsNothing() {
             Map<String, String> v = verdicts("tmpfs");
