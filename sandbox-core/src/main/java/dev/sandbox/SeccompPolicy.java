@@ -115,8 +115,8 @@ public final class SeccompPolicy {
                 case "arm64":
                     return AARCH64;
                 default:
-                    throw new UnsupportedOperationException("os.arch : \"" + osArch
-                            + "\" (expected: amd64, x86_64, aarch64 or arm64; seccomp filters are built for those only)");
+                    throw new UnsupportedOperationException("os.arch: got " + Checks.quote(osArch)
+                            + "; allowed: amd64, x86_64, aarch64 or arm64 (seccomp filters are built for those only)");
             }
         }
     }

@@ -89,7 +89,7 @@ class SeccompPolicyTest {
         void anArchitectureWithoutFilters() {
             assertThatThrownBy(() -> Arch.ofOsArch("ppc64le"))
                     .isInstanceOf(UnsupportedOperationException.class)
-                    .hasMessageStartingWith("os.arch : \"ppc64le\" (expected: amd64, x86_64, aarch64 or arm64");
+                    .hasMessageStartingWith("os.arch: got \"ppc64le\"; allowed: amd64, x86_64, aarch64 or arm64");
         }
     }
 
