@@ -1,11 +1,11 @@
 package dev.sandbox;
 
+import dev.sandbox.base.Errno;
 import dev.sandbox.cgroups.Cgroup;
 import dev.sandbox.cgroups.CgroupException;
 import dev.sandbox.cgroups.Cgroups;
 import dev.sandbox.cgroups.Limits;
 import dev.sandbox.internal.CgroupedHelpers;
-import dev.sandbox.internal.Errnos;
 
 /** Where Sandbox meets sandbox-cgroups: one factory per JVM, failures as SandboxException. */
 final class CgroupSupport {
@@ -41,7 +41,7 @@ final class CgroupSupport {
 
     /** The cgroup library's message already names setting, file, errno and remedy. */
     static SandboxException wrap(String step, CgroupException e) {
-        int errno = e.errno().map(Errnos::number).orElse(0);
+        int errno = e.errno().map(Errno::number).orElse(0);
         return SandboxException.withMessage(step, e.path().map(Object::toString).orElse(""), errno, e.getMessage(), e);
     }
 }

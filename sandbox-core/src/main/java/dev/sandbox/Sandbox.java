@@ -1,5 +1,6 @@
 package dev.sandbox;
 
+import dev.sandbox.base.Checks;
 import dev.sandbox.cgroups.Cgroups;
 import dev.sandbox.cgroups.Limits;
 import dev.sandbox.internal.CgroupedHelpers;
@@ -315,14 +316,14 @@ public final class Sandbox {
     private static List<String> checkCommand(List<String> command) {
         Objects.requireNonNull(command, "command");
         if (command.isEmpty()) {
-            throw new IllegalArgumentException("command : [] (expected: a program and its arguments)");
+            throw Checks.invalid("command", "got an empty list", "a program and its arguments");
         }
         for (int i = 0; i < command.size(); i++) {
             String a = Objects.requireNonNull(command.get(i), "command[" + i + "]");
             Checks.noNul("command[" + i + "]", a);
         }
         if (command.get(0).isEmpty()) {
-            throw new IllegalArgumentException("command[0] : \"\" (expected: a program name or path)");
+            throw Checks.invalid("command[0]", "got \"\"", "a program name or path");
         }
         return List.copyOf(command);
     }
@@ -595,10 +596,8 @@ public final class Sandbox {
          */
         public Builder hostname(String hostname) {
             Objects.requireNonNull(hostname, "hostname");
-            if (!HOSTNAME.matcher(hostname).matches() || hostname.length() > 64) {
-                throw new IllegalArgumentException("hostname : \"" + hostname + "\" (expected: RFC 1123 labels of letters,"
-                        + " digits and '-' joined by '.', at most 64 characters)");
-            }
+            Checks.check(HOSTNAME.matcher(hostname).matches() && hostname.length() <= 64, "hostname", hostname,
+                    "RFC 1123 labels of letters, digits and '-' joined by '.', at most 64 characters");
             this.hostname = hostname;
             return this;
         }
@@ -657,9 +656,7 @@ public final class Sandbox {
 
         /** Like {@link #tmpfs(String)}, of {@code bytes} bytes: 4 KiB to 1 TiB; writes past it fail with ENOSPC. */
         public Builder tmpfs(String inside, long bytes) {
-            if (bytes < 4096 || bytes > (1L << 40)) {
-                throw new IllegalArgumentException("tmpfs size : " + bytes + " (expected: 4096 to " + (1L << 40) + " bytes)");
-            }
+            Checks.inRange("tmpfs size", bytes, 4096, 1L << 40, "bytes");
             mounts.add(new Mount(Mount.Kind.TMPFS, null, Checks.target("tmpfs", inside), bytes));
             return this;
         }
@@ -742,9 +739,7 @@ public final class Sandbox {
         public Builder env(String name, String value) {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(value, "value");
-            if (name.isEmpty() || name.indexOf('=') >= 0) {
-                throw new IllegalArgumentException("env name : \"" + name + "\" (expected: non-empty, without '=')");
-            }
+            Checks.check(!name.isEmpty() && name.indexOf('=') < 0, "env name", name, "non-empty, without '='");
             Checks.noNul("env name", name);
             Checks.noNul("env " + name, value);
             env.put(name, value);
@@ -764,9 +759,8 @@ public final class Sandbox {
          */
         public Builder timeout(Duration wallClock) {
             Objects.requireNonNull(wallClock, "timeout");
-            if (wallClock.isNegative() || wallClock.isZero() || wallClock.compareTo(MAX_TIMEOUT) > 0) {
-                throw new IllegalArgumentException("timeout : " + wallClock + " (expected: > 0 and at most " + MAX_TIMEOUT + ")");
-            }
+            Checks.check(!wallClock.isNegative() && !wallClock.isZero() && wallClock.compareTo(MAX_TIMEOUT) <= 0,
+                    "timeout", wallClock, "> 0 and at most " + MAX_TIMEOUT);
             this.timeout = wallClock;
             return this;
         }
@@ -777,9 +771,8 @@ public final class Sandbox {
          */
         public Builder killGracePeriod(Duration grace) {
             Objects.requireNonNull(grace, "killGracePeriod");
-            if (grace.isNegative() || grace.compareTo(Duration.ofHours(1)) > 0) {
-                throw new IllegalArgumentException("killGracePeriod : " + grace + " (expected: 0 to PT1H)");
-            }
+            Checks.check(!grace.isNegative() && grace.compareTo(Duration.ofHours(1)) <= 0, "killGracePeriod", grace,
+                    "0 to PT1H");
             this.killGracePeriod = grace;
             return this;
         }
@@ -787,9 +780,8 @@ public final class Sandbox {
         /** Where the command's stdin comes from, as {@link ProcessBuilder#redirectInput}. Default: a pipe. */
         public Builder redirectInput(Redirect source) {
             Objects.requireNonNull(source, "redirectInput");
-            if (source.type() == Redirect.Type.WRITE || source.type() == Redirect.Type.APPEND) {
-                throw new IllegalArgumentException("redirectInput : " + source + " (expected: PIPE, INHERIT or a file to read)");
-            }
+            Checks.check(source.type() != Redirect.Type.WRITE && source.type() != Redirect.Type.APPEND, "redirectInput",
+                    source, "PIPE, INHERIT or a file to read");
             stdin = source;
             return this;
         }
@@ -889,9 +881,7 @@ public final class Sandbox {
 
         private static Redirect output(String setting, Redirect r) {
             Objects.requireNonNull(r, setting);
-            if (r.type() == Redirect.Type.READ) {
-                throw new IllegalArgumentException(setting + " : " + r + " (expected: PIPE, INHERIT, DISCARD or a file to write)");
-            }
+            Checks.check(r.type() != Redirect.Type.READ, setting, r, "PIPE, INHERIT, DISCARD or a file to write");
             return r;
         }
 
@@ -902,12 +892,11 @@ public final class Sandbox {
          */
         public Sandbox build() {
             if (readOnlyRootSet && emptyRootSet) {
-                throw new IllegalArgumentException(
-                        "root : readOnlyRoot() and emptyRoot() both set (expected: at most one of them)");
+                throw Checks.invalid("root", "readOnlyRoot() and emptyRoot() both set", "at most one of them");
             }
             if (workingDirectory != null && root == Root.EMPTY && !coveredByMount(workingDirectory)) {
-                throw new IllegalArgumentException("workingDirectory : " + workingDirectory
-                        + " (expected: with emptyRoot(), a path under a declared bind or tmpfs)");
+                throw Checks.invalid("workingDirectory", "got " + Checks.quote(workingDirectory),
+                        "with emptyRoot(), a path under a declared bind or tmpfs");
             }
             Limits built = limits.build();
             LibC libc = LibC.get();
@@ -921,52 +910,6 @@ public final class Sandbox {
                 }
             }
             return false;
-        }
-    }
-
-    /** Argument checks with one message form: {@code setting : value (expected: ...)}. */
-    static final class Checks {
-        private Checks() {
-        }
-
-        static void noNul(String setting, String value) {
-            if (value.indexOf('\0') >= 0) {
-                throw new IllegalArgumentException(setting + " : contains a NUL character (expected: none)");
-            }
-        }
-
-        static String absolute(String setting, String path) {
-            Objects.requireNonNull(path, setting);
-            noNul(setting, path);
-            if (!path.startsWith("/")) {
-                throw new IllegalArgumentException(setting + " : \"" + path + "\" (expected: an absolute path)");
-            }
-            return path;
-        }
-
-        static String target(String setting, String inside) {
-            absolute(setting + " target", inside);
-            for (String part : inside.split("/")) {
-                if (part.equals("..") || part.equals(".")) {
-                    throw new IllegalArgumentException(setting + " target : \"" + inside
-                            + "\" (expected: a path without . or .. components)");
-                }
-            }
-            String normalized = inside.replaceAll("/+", "/");
-            if (normalized.length() > 1 && normalized.endsWith("/")) {
-                normalized = normalized.substring(0, normalized.length() - 1);
-            }
-            if (normalized.equals("/")) {
-                throw new IllegalArgumentException(setting + " target : \"/\" (expected: a path below /; for the"
-                        + " whole host use the host root or readOnlyRoot())");
-            }
-            return normalized;
-        }
-
-        static Path hostPath(String setting, Path host) {
-            Objects.requireNonNull(host, setting + " source");
-            noNul(setting + " source", host.toString());
-            return host.toAbsolutePath().normalize();
         }
     }
 }

@@ -1,6 +1,6 @@
 package dev.sandbox;
 
-import dev.sandbox.internal.Errnos;
+import dev.sandbox.base.Errno;
 
 import java.io.IOException;
 import java.util.Objects;
@@ -65,7 +65,7 @@ public final class SandboxException extends IOException {
         if (path != null && !path.isEmpty()) {
             sb.append(' ').append(path);
         }
-        sb.append(": ").append(Errnos.describe(errno));
+        sb.append(": ").append(Errno.describe(errno));
         if (hint != null && !hint.isEmpty()) {
             sb.append("; ").append(hint);
         }
@@ -89,6 +89,6 @@ public final class SandboxException extends IOException {
 
     /** The errno's name, for example {@code ENOENT}; empty when {@link #errno()} is 0. */
     public String errnoName() {
-        return errno == 0 ? "" : Errnos.name(errno);
+        return errno == 0 ? "" : Errno.name(errno);
     }
 }

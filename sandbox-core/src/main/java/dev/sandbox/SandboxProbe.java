@@ -1,7 +1,8 @@
 package dev.sandbox;
 
+import dev.sandbox.base.Errno;
+import dev.sandbox.base.ProcessFacts;
 import dev.sandbox.cgroups.CgroupHost;
-import dev.sandbox.internal.Errnos;
 import dev.sandbox.internal.HelperBinary;
 import dev.sandbox.internal.LibC;
 
@@ -73,7 +74,7 @@ public record SandboxProbe(
     }
 
     static SandboxProbe run() {
-        boolean root = LibC.get().geteuid() == 0;
+        boolean root = ProcessFacts.euid() == 0;
         Map<Namespace, Integer> errnos = new EnumMap<>(Namespace.class);
         Map<String, String> lines = new java.util.HashMap<>();
         String helperProblem = null;
@@ -145,7 +146,7 @@ public record SandboxProbe(
         String landlock = lines.get("landlock");
         int abi = landlock == null ? -1 : parseOr(landlock, -1);
         out.put("landlock", abi > 0 ? "yes, ABI " + abi : "no — " + (landlock == null ? "not probed"
-                : "landlock_create_ruleset failed with " + Errnos.describe(-abi)
+                : "landlock_create_ruleset failed with " + Errno.describe(-abi)
                 + " (a kernel without CONFIG_SECURITY_LANDLOCK, or lsm= without landlock)"));
         return Collections.unmodifiableMap(out);
     }
@@ -155,7 +156,7 @@ public record SandboxProbe(
             return "no — not probed";
         }
         int e = parseOr(errno, -1);
-        return e == 0 ? "yes" : "no — " + meaning + ": " + Errnos.describe(e);
+        return e == 0 ? "yes" : "no — " + meaning + ": " + Errno.describe(e);
     }
 
     private static int parseOr(String s, int fallback) {
@@ -197,7 +198,7 @@ public record SandboxProbe(
             causes.add("this process runs under a seccomp filter (Seccomp: " + seccomp
                     + " in /proc/self/status), as an outer container's default profile sets; it may block unshare/clone");
         }
-        String base = "unshare failed with " + Errnos.describe(errno);
+        String base = "unshare failed with " + Errno.describe(errno);
         return causes.isEmpty() ? base : base + ": " + String.join("; ", causes);
     }
 

@@ -1,12 +1,13 @@
 package dev.sandbox;
 
+import dev.sandbox.base.Checks;
 import dev.sandbox.cgroups.CgroupException;
 import dev.sandbox.cgroups.Usage;
 import dev.sandbox.internal.Backstop;
-import dev.sandbox.internal.HostIds;
 import dev.sandbox.internal.CgroupedHelpers;
 import dev.sandbox.internal.Exit;
 import dev.sandbox.internal.HelperChannel;
+import dev.sandbox.internal.HostIds;
 import dev.sandbox.internal.Launcher;
 import dev.sandbox.internal.Protocol;
 import dev.sandbox.internal.Reaper;
@@ -95,7 +96,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             }
             overdue = true;
         }
-        dev.sandbox.internal.LibC.get().kill(channel.helperPid(), dev.sandbox.internal.Signals.SIGKILL);
+        dev.sandbox.internal.LibC.get().kill(channel.helperPid(), dev.sandbox.base.Signals.SIGKILL);
     }
 
     private void reaped() {
@@ -145,7 +146,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         if (e.failure() != null && childPid == commandPid) {
             // The helper died without tearing the sandbox down. Without a pid namespace the command
             // died with it (PR_SET_PDEATHSIG), but what it started may live on in its process group.
-            dev.sandbox.internal.LibC.get().kill(-commandPid, dev.sandbox.internal.Signals.SIGKILL);
+            dev.sandbox.internal.LibC.get().kill(-commandPid, dev.sandbox.base.Signals.SIGKILL);
         }
         if (e.failure() != null && lease != null) {
             // The sandbox's host uid was its alone: whatever still runs under it, in any session or
@@ -250,9 +251,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
      * namespace). Returns false when the sandbox has already ended.
      */
     public boolean signal(int signal) {
-        if (signal <= 0 || signal > 64) {
-            throw new IllegalArgumentException("signal : " + signal + " (expected: 1..64)");
-        }
+        Checks.inRange("signal", signal, 1, 64, "");
         return channel.command(Protocol.CMD_SIGNAL, signal);
     }
 

@@ -1,9 +1,11 @@
 package dev.sandbox;
 
-import dev.sandbox.internal.seccomp.SeccompFilter;
+import dev.sandbox.base.Checks;
+import dev.sandbox.base.Errno;
 import dev.sandbox.internal.seccomp.SeccompFilter.Comparison;
 import dev.sandbox.internal.seccomp.SeccompFilter.Op;
 import dev.sandbox.internal.seccomp.SeccompFilter.Rule;
+import dev.sandbox.internal.seccomp.SeccompFilter;
 import dev.sandbox.internal.seccomp.SeccompProgram;
 import dev.sandbox.internal.seccomp.SeccompReturn;
 import dev.sandbox.internal.seccomp.SyscallTable;
@@ -113,8 +115,8 @@ public final class SeccompPolicy {
                 case "arm64":
                     return AARCH64;
                 default:
-                    throw new UnsupportedOperationException("os.arch : \"" + osArch
-                            + "\" (expected: amd64, x86_64, aarch64 or arm64; seccomp filters are built for those only)");
+                    throw new UnsupportedOperationException("os.arch: got " + Checks.quote(osArch)
+                            + "; allowed: amd64, x86_64, aarch64 or arm64 (seccomp filters are built for those only)");
             }
         }
     }
@@ -130,7 +132,7 @@ public final class SeccompPolicy {
         private static final Action KILL_THREAD = new Action(SeccompReturn.KILL_THREAD);
         private static final Action TRAP = new Action(SeccompReturn.TRAP);
         private static final Action LOG = new Action(SeccompReturn.LOG);
-        private static final Action EPERM = new Action(SeccompReturn.errno(1));
+        private static final Action EPERM = new Action(SeccompReturn.errno(Errno.EPERM));
 
         private final int seccompReturn;
 
@@ -148,7 +150,7 @@ public final class SeccompPolicy {
          * ({@code 1} is EPERM, {@code 38} ENOSYS).
          */
         public static Action errno(int errno) {
-            return errno == 1 ? EPERM : new Action(SeccompReturn.errno(errno));
+            return errno == Errno.EPERM ? EPERM : new Action(SeccompReturn.errno(errno));
         }
 
         /** The whole process dies as by an uncatchable SIGSYS (core dump; wait status says SIGSYS). */
@@ -326,9 +328,7 @@ public final class SeccompPolicy {
      * {@code arg(1).maskedEq(0xFFFFFFFFL, 0x5412)}.
      */
     public static Arg arg(int index) {
-        if (index < 0 || index > 5) {
-            throw new IllegalArgumentException("index : " + index + " (expected: 0 to 5)");
-        }
+        Checks.inRange("arg index", index, 0, 5, "");
         return new Arg(index);
     }
 
@@ -461,7 +461,7 @@ public final class SeccompPolicy {
         private Builder each(String method, String[] syscalls, Action action) {
             Objects.requireNonNull(syscalls, "syscalls");
             if (syscalls.length == 0) {
-                throw new IllegalArgumentException(method + " syscalls : [] (expected: at least one name)");
+                throw Checks.invalid(method + " syscalls", "got none", "at least one name");
             }
             for (int i = 0; i < syscalls.length; i++) {
                 Objects.requireNonNull(syscalls[i], "syscalls[" + i + "]");
@@ -475,9 +475,7 @@ public final class SeccompPolicy {
 
         private static String checkSyscall(String syscall) {
             Objects.requireNonNull(syscall, "syscall");
-            if (!SyscallTable.exists(syscall)) {
-                throw new IllegalArgumentException("syscall : \"" + syscall + "\" (expected: a syscall name of x86_64 or aarch64)");
-            }
+            Checks.check(SyscallTable.exists(syscall), "syscall", syscall, "a syscall name of x86_64 or aarch64");
             return syscall;
         }
     }
@@ -490,7 +488,6 @@ public final class SeccompPolicy {
         private static final long LOW_32_BITS = 0xFFFFFFFFL;
         private static final long TIOCSTI = 0x5412;
         private static final long TIOCLINUX = 0x541C;
-        private static final int ENOSYS = 38;
 
         private static SeccompPolicy build() {
             Builder b = builder();
@@ -526,7 +523,7 @@ public final class SeccompPolicy {
             }
             b.rule("unshare", Action.errno(1), arg(0).maskedEq(CLONE_NEWUSER, CLONE_NEWUSER));
             b.rule("clone", Action.errno(1), arg(0).maskedEq(CLONE_NEWUSER, CLONE_NEWUSER));
-            b.rule("clone3", Action.errno(ENOSYS));
+            b.rule("clone3", Action.errno(Errno.ENOSYS));
             b.rule("ioctl", Action.errno(1), arg(1).maskedEq(LOW_32_BITS, TIOCSTI));
             b.rule("ioctl", Action.errno(1), arg(1).maskedEq(LOW_32_BITS, TIOCLINUX));
             for (long persona : new long[] {0x0, 0x8, 0x20000, 0x20008, 0xffffffffL}) {

@@ -24,44 +24,44 @@ class SeccompPolicyTest {
         void anUnknownSyscall() {
             assertThatThrownBy(() -> SeccompPolicy.builder().deny("read", "nosuch"))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("syscall : \"nosuch\" (expected: a syscall name of x86_64 or aarch64)");
+                    .hasMessage("syscall: got \"nosuch\"; allowed: a syscall name of x86_64 or aarch64");
             assertThatThrownBy(() -> SeccompPolicy.builder().rule("vm86", Action.allow()))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("syscall : \"vm86\" (expected: a syscall name of x86_64 or aarch64)");
+                    .hasMessage("syscall: got \"vm86\"; allowed: a syscall name of x86_64 or aarch64");
         }
 
         @Test
         void noSyscallNames() {
             assertThatThrownBy(() -> SeccompPolicy.builder().allow())
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("allow syscalls : [] (expected: at least one name)");
+                    .hasMessage("allow syscalls: got none; allowed: at least one name");
         }
 
         @Test
         void anErrnoOutOfRange() {
             assertThatThrownBy(() -> Action.errno(0))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("errno : 0 (expected: 1 to 4095)");
+                    .hasMessage("errno: got 0; allowed: 1..4095");
             assertThatThrownBy(() -> Action.errno(4096))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("errno : 4096 (expected: 1 to 4095)");
+                    .hasMessage("errno: got 4096; allowed: 1..4095");
         }
 
         @Test
         void anArgumentIndexOutOfRange() {
             assertThatThrownBy(() -> arg(6))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("index : 6 (expected: 0 to 5)");
+                    .hasMessage("arg index: got 6; allowed: 0..5");
             assertThatThrownBy(() -> arg(-1))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("index : -1 (expected: 0 to 5)");
+                    .hasMessage("arg index: got -1; allowed: 0..5");
         }
 
         @Test
         void aMaskedValueWithBitsOutsideTheMask() {
             assertThatThrownBy(() -> arg(0).maskedEq(0xF0, 0x1F0))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("maskedEq value : 0x1f0 (expected: no bit outside the mask 0xf0)");
+                    .hasMessage("maskedEq value: got 0x1f0; allowed: no bit outside the mask 0xf0");
         }
 
         @Test
@@ -82,14 +82,14 @@ class SeccompPolicyTest {
         void tooManyArgumentsToEvaluate() {
             assertThatThrownBy(() -> SeccompPolicy.defaultUntrusted().evaluate(Arch.X86_64, 0, new long[7]))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("args : 7 values (expected: 0 to 6)");
+                    .hasMessage("args: got 7 values; allowed: 0 to 6");
         }
 
         @Test
         void anArchitectureWithoutFilters() {
             assertThatThrownBy(() -> Arch.ofOsArch("ppc64le"))
                     .isInstanceOf(UnsupportedOperationException.class)
-                    .hasMessageStartingWith("os.arch : \"ppc64le\" (expected: amd64, x86_64, aarch64 or arm64");
+                    .hasMessageStartingWith("os.arch: got \"ppc64le\"; allowed: amd64, x86_64, aarch64 or arm64");
         }
     }
 

@@ -147,8 +147,8 @@ class SeccompProgramTest {
             }
             assertThatThrownBy(b::build)
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("policy : 818 rules compile to 4099 instructions for X86_64"
-                            + " (expected: at most 4096, BPF_MAXINSNS)");
+                    .hasMessage("policy: 818 rules compile to 4099 instructions for X86_64"
+                            + "; allowed: at most 4096 instructions (BPF_MAXINSNS)");
         }
 
         @Example

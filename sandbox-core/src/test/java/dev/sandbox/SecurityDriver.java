@@ -22,6 +22,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import static dev.sandbox.base.Signals.SIGCONT;
+import static dev.sandbox.base.Signals.SIGKILL;
+
 /**
  * The unprivileged side of {@link SecurityIT}: runs as uid 65534 (the test starts it under
  * setpriv), performs each attack from inside a sandbox and prints one line per result; while a
@@ -37,7 +40,6 @@ import java.util.concurrent.TimeoutException;
  */
 public final class SecurityDriver {
 
-    private static final int SIGCONT = 18;
     private static BufferedReader in;
 
     private SecurityDriver() {

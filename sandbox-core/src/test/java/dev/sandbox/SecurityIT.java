@@ -3,7 +3,6 @@ package dev.sandbox;
 import dev.sandbox.internal.LibC;
 import dev.sandbox.testing.ForOthers;
 import dev.sandbox.testing.HostRequirement;
-
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,6 +42,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
+import static dev.sandbox.base.Signals.SIGCONT;
+import static dev.sandbox.base.Signals.SIGKILL;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -59,8 +60,6 @@ class SecurityIT {
 
     static final int NOBODY = 65534;
     static final long JVM = ProcessHandle.current().pid();
-    private static final int SIGKILL = 9;
-    private static final int SIGCONT = 18;
     private static final String NO_CAPS = "0000000000000000";
 
     static void requireRoot() {

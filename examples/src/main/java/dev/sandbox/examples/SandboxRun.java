@@ -93,7 +93,7 @@ public final class SandboxRun {
                     case "--seccomp" -> {
                         String v = value(args, ++i, a);
                         if (!v.equals("unconfined")) {
-                            throw new IllegalArgumentException("--seccomp : " + v + " (expected: unconfined)");
+                            throw new IllegalArgumentException("--seccomp: got \"" + v + "\"; allowed: unconfined");
                         }
                         b.seccomp(dev.sandbox.SeccompPolicy.unconfined());
                     }
@@ -153,7 +153,7 @@ public final class SandboxRun {
         try {
             return dev.sandbox.Capability.valueOf(n);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--cap-add : " + name + " (expected: a capability name such as SYS_ADMIN)");
+            throw new IllegalArgumentException("--cap-add: got \"" + name + "\"; allowed: a capability name such as SYS_ADMIN");
         }
     }
 
@@ -170,7 +170,7 @@ public final class SandboxRun {
         try {
             return Long.parseLong(unit == 1 ? t : t.substring(0, t.length() - 1)) * unit;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("size : " + text + " (expected: bytes, or a number with k, m or g)");
+            throw new IllegalArgumentException("size: got \"" + text + "\"; allowed: bytes, or a number with k, m or g");
         }
     }
 

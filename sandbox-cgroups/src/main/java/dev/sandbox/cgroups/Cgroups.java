@@ -1,5 +1,6 @@
 package dev.sandbox.cgroups;
 
+import dev.sandbox.base.Checks;
 import dev.sandbox.cgroups.internal.Backend;
 import dev.sandbox.cgroups.internal.CgroupFs;
 import dev.sandbox.cgroups.internal.JvmMarker;
@@ -134,9 +135,7 @@ public final class Cgroups {
         for (String part : p.split("/+")) {
             ok &= !part.isEmpty() && !part.equals(".") && !part.equals("..");
         }
-        if (!ok) {
-            throw new IllegalArgumentException("prefix : '" + prefix + "' (expected: a relative path such as sandbox)");
-        }
+        Checks.check(ok, "prefix", prefix, "a relative path such as sandbox");
         return String.join("/", p.split("/+"));
     }
 
@@ -152,10 +151,8 @@ public final class Cgroups {
      */
     public Cgroups withMeasuring(Set<String> controllers) {
         Objects.requireNonNull(controllers, "controllers");
-        if (!DEFAULT_MEASURING.containsAll(controllers)) {
-            throw new IllegalArgumentException("measuring : " + controllers + " (expected: a subset of "
-                    + new java.util.TreeSet<>(DEFAULT_MEASURING) + ")");
-        }
+        Checks.check(DEFAULT_MEASURING.containsAll(controllers), "withMeasuring", controllers,
+                "a subset of " + new java.util.TreeSet<>(DEFAULT_MEASURING));
         return new Cgroups(host, prefix, fs, controllers);
     }
 
@@ -218,9 +215,8 @@ public final class Cgroups {
      */
     public Cgroup create(Limits limits, String leaf) throws CgroupException {
         Objects.requireNonNull(leaf, "leaf");
-        if (leaf.isEmpty() || leaf.equals(".") || leaf.equals("..") || leaf.contains("/") || leaf.indexOf('\0') >= 0) {
-            throw new IllegalArgumentException("leaf : '" + leaf + "' (expected: one directory name such as sandbox)");
-        }
+        Checks.check(!(leaf.isEmpty() || leaf.equals(".") || leaf.equals("..") || leaf.contains("/") || leaf.indexOf('\0') >= 0),
+                "leaf", leaf, "one directory name such as sandbox");
         return make(limits, leaf);
     }
 

@@ -1,5 +1,6 @@
 package dev.sandbox.cgroups;
 
+import dev.sandbox.base.Checks;
 import dev.sandbox.cgroups.internal.CpuList;
 import dev.sandbox.cgroups.internal.Units;
 
@@ -16,6 +17,8 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.regex.Pattern;
 
+import static dev.sandbox.base.Checks.check;
+
 /**
  * What a {@link Cgroup} may use: memory, CPU time and placement, processes, block I/O. Immutable;
  * build one with {@link #builder()}, derive a variant with {@link #newBuilder()}.
@@ -31,7 +34,7 @@ import java.util.regex.Pattern;
  * <p>Every setting is unset by default, meaning "no limit". Each is written to the kernel's
  * files of the host's cgroup version (the javadoc of each setter names them) and read back; see
  * {@link Cgroups#create(Limits)}. Setters validate at once and throw
- * {@link IllegalArgumentException} in the form {@code name : value (expected: range)}.
+ * {@link IllegalArgumentException} in the form {@code name: got value; allowed: range}.
  */
 public final class Limits {
 
@@ -180,13 +183,15 @@ public final class Limits {
         /** Validates like {@link Builder#ioMax}. */
         public IoMax {
             Objects.requireNonNull(device, "device");
-            check(MAJ_MIN.matcher(device).matches(), "ioMax.device", "'" + device + "'", "major:minor, e.g. 8:0");
-            check(readBps >= 0, "ioMax.rbps", readBps, ">= 0, 0 = unlimited");
-            check(writeBps >= 0, "ioMax.wbps", writeBps, ">= 0, 0 = unlimited");
-            check(readIops >= 0, "ioMax.riops", readIops, ">= 0, 0 = unlimited");
-            check(writeIops >= 0, "ioMax.wiops", writeIops, ">= 0, 0 = unlimited");
-            check(readBps + writeBps + readIops + writeIops > 0, "ioMax", device + " with all fields 0",
-                    "at least one of rbps, wbps, riops, wiops > 0");
+            check(MAJ_MIN.matcher(device).matches(), "ioMax device", device, "major:minor, e.g. 8:0");
+            check(readBps >= 0, "ioMax rbps", readBps, ">= 0, 0 = unlimited");
+            check(writeBps >= 0, "ioMax wbps", writeBps, ">= 0, 0 = unlimited");
+            check(readIops >= 0, "ioMax riops", readIops, ">= 0, 0 = unlimited");
+            check(writeIops >= 0, "ioMax wiops", writeIops, ">= 0, 0 = unlimited");
+            if (readBps + writeBps + readIops + writeIops <= 0) {
+                throw Checks.invalid("ioMax", "all fields 0 for device " + Checks.quote(device),
+                        "at least one of rbps, wbps, riops, wiops > 0");
+            }
         }
 
         @Override
@@ -292,10 +297,10 @@ public final class Limits {
             try {
                 set = CpuList.parse(cpus);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("cpuset : '" + cpus + "' (expected: a CPU list such as 0-3,6; "
-                        + e.getMessage() + ")");
+                throw Checks.invalid("cpuset", "got " + Checks.quote(cpus) + ": " + e.getMessage(),
+                        "a CPU list such as 0-3,6");
             }
-            check(!set.isEmpty(), "cpuset", "'" + cpus + "'", "a non-empty CPU list such as 0-3,6");
+            check(!set.isEmpty(), "cpuset", cpus, "a non-empty CPU list such as 0-3,6");
             this.cpuset = CpuList.format(set);
             return this;
         }
@@ -329,16 +334,9 @@ public final class Limits {
         /** Checks the combination and builds. */
         public Limits build() {
             if (memoryHigh >= 0 && memoryMax >= 0) {
-                check(memoryHigh <= memoryMax, "memoryHigh", memoryHigh, "<= memoryMax " + memoryMax);
+                check(memoryHigh <= memoryMax, "memoryHigh", memoryHigh, "at most memoryMax (" + memoryMax + ")");
             }
             return new Limits(this);
-        }
-    }
-
-    /** One message form for every argument check: {@code name : value (expected: ...)}. */
-    static void check(boolean ok, String name, Object value, String expected) {
-        if (!ok) {
-            throw new IllegalArgumentException(name + " : " + value + " (expected: " + expected + ")");
         }
     }
 }

@@ -1,11 +1,11 @@
 package dev.sandbox.cgroups;
 
+import dev.sandbox.base.Errno;
 import dev.sandbox.cgroups.internal.CgroupFs;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -191,7 +191,7 @@ final class FakeCgroupFs implements CgroupFs {
             throw new NoSuchFileException(dir.toString());
         }
         if (!directories(dir).isEmpty() || !words(Files.readString(dir.resolve("cgroup.procs"))).isEmpty()) {
-            throw new FileSystemException(dir.toString(), null, "Device or resource busy");
+            throw Errno.exception(dir.toString(), Errno.EBUSY);
         }
         try (Stream<Path> s = Files.list(dir)) {
             for (Path f : s.toList()) {
@@ -232,11 +232,11 @@ final class FakeCgroupFs implements CgroupFs {
                 for (String token : value.trim().split("\\s+")) {
                     String c = token.substring(1);
                     if (!offered.contains(c)) {
-                        throw new FileSystemException(file.toString(), null, "No such file or directory");
+                        throw Errno.exception(file.toString(), Errno.ENOENT);
                     }
                     if (token.startsWith("+")) {
                         if (!isRoot(dir) && !words(Files.readString(dir.resolve("cgroup.procs"))).isEmpty()) {
-                            throw new FileSystemException(file.toString(), null, "Device or resource busy");
+                            throw Errno.exception(file.toString(), Errno.EBUSY);
                         }
                         now.add(c);
                     } else {
@@ -248,7 +248,7 @@ final class FakeCgroupFs implements CgroupFs {
             case "memory.use_hierarchy" -> {
                 // as before Linux 5.11: settable while the group has no children, inherited at mkdir
                 if (!directories(dir).isEmpty()) {
-                    throw new FileSystemException(file.toString(), null, "Device or resource busy");
+                    throw Errno.exception(file.toString(), Errno.EBUSY);
                 }
                 Files.writeString(file, value.trim() + "\n");
             }

@@ -54,59 +54,59 @@ class LimitsTest {
     }
 
     @Nested
-    @DisplayName("setters reject out-of-range values with 'name : value (expected: ...)'")
+    @DisplayName("setters reject out-of-range values with 'name: got value; allowed: range'")
     class Validation {
 
         @Test
         void memory() {
             assertThatThrownBy(() -> Limits.builder().memoryMax(100))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("memoryMax : 100 (expected: 4096..1125899906842624 bytes)");
+                    .hasMessage("memoryMax: got 100; allowed: 4096..1125899906842624 bytes");
             assertThatThrownBy(() -> Limits.builder().memoryHigh(-1))
-                    .hasMessage("memoryHigh : -1 (expected: 4096..1125899906842624 bytes)");
+                    .hasMessage("memoryHigh: got -1; allowed: 4096..1125899906842624 bytes");
         }
 
         @Test
         void memoryHighAboveMaxIsRefusedByBuild() {
             assertThatThrownBy(() -> Limits.builder().memoryMax(1 << 20).memoryHigh(2 << 20).build())
-                    .hasMessage("memoryHigh : 2097152 (expected: <= memoryMax 1048576)");
+                    .hasMessage("memoryHigh: got 2097152; allowed: at most memoryMax (1048576)");
         }
 
         @Test
         void cpus() {
-            assertThatThrownBy(() -> Limits.builder().cpus(0.005)).hasMessage("cpus : 0.005 (expected: 0.01..4096 cores)");
-            assertThatThrownBy(() -> Limits.builder().cpus(Double.NaN)).hasMessage("cpus : NaN (expected: 0.01..4096 cores)");
-            assertThatThrownBy(() -> Limits.builder().cpus(5000)).hasMessage("cpus : 5000.0 (expected: 0.01..4096 cores)");
+            assertThatThrownBy(() -> Limits.builder().cpus(0.005)).hasMessage("cpus: got 0.005; allowed: 0.01..4096 cores");
+            assertThatThrownBy(() -> Limits.builder().cpus(Double.NaN)).hasMessage("cpus: got NaN; allowed: 0.01..4096 cores");
+            assertThatThrownBy(() -> Limits.builder().cpus(5000)).hasMessage("cpus: got 5000.0; allowed: 0.01..4096 cores");
             assertThat(Limits.builder().cpus(0.01).build().cpuQuotaMicros()).hasValue(1000);
         }
 
         @Test
         void cpuWeight() {
-            assertThatThrownBy(() -> Limits.builder().cpuWeight(0)).hasMessage("cpuWeight : 0 (expected: 1..10000)");
-            assertThatThrownBy(() -> Limits.builder().cpuWeight(10001)).hasMessage("cpuWeight : 10001 (expected: 1..10000)");
+            assertThatThrownBy(() -> Limits.builder().cpuWeight(0)).hasMessage("cpuWeight: got 0; allowed: 1..10000");
+            assertThatThrownBy(() -> Limits.builder().cpuWeight(10001)).hasMessage("cpuWeight: got 10001; allowed: 1..10000");
         }
 
         @Test
         void cpuset() {
-            assertThatThrownBy(() -> Limits.builder().cpuset("")).hasMessage("cpuset : '' (expected: a non-empty CPU list such as 0-3,6)");
-            assertThatThrownBy(() -> Limits.builder().cpuset("3-1")).hasMessageStartingWith("cpuset : '3-1' (expected: a CPU list");
-            assertThatThrownBy(() -> Limits.builder().cpuset("a")).hasMessageStartingWith("cpuset : 'a' (expected: a CPU list");
+            assertThatThrownBy(() -> Limits.builder().cpuset("")).hasMessage("cpuset: got \"\"; allowed: a non-empty CPU list such as 0-3,6");
+            assertThatThrownBy(() -> Limits.builder().cpuset("3-1")).hasMessage("cpuset: got \"3-1\": range 3-1 runs backwards; allowed: a CPU list such as 0-3,6");
+            assertThatThrownBy(() -> Limits.builder().cpuset("a")).hasMessageStartingWith("cpuset: got \"a\": ").hasMessageEndingWith("; allowed: a CPU list such as 0-3,6");
         }
 
         @Test
         void pids() {
-            assertThatThrownBy(() -> Limits.builder().pidsMax(0)).hasMessage("pidsMax : 0 (expected: 1..4194304)");
-            assertThatThrownBy(() -> Limits.builder().pidsMax(4194305)).hasMessage("pidsMax : 4194305 (expected: 1..4194304)");
+            assertThatThrownBy(() -> Limits.builder().pidsMax(0)).hasMessage("pidsMax: got 0; allowed: 1..4194304");
+            assertThatThrownBy(() -> Limits.builder().pidsMax(4194305)).hasMessage("pidsMax: got 4194305; allowed: 1..4194304");
         }
 
         @Test
         void io() {
             assertThatThrownBy(() -> Limits.builder().ioMax("sda", 1, 0, 0, 0))
-                    .hasMessage("ioMax.device : 'sda' (expected: major:minor, e.g. 8:0)");
+                    .hasMessage("ioMax device: got \"sda\"; allowed: major:minor, e.g. 8:0");
             assertThatThrownBy(() -> Limits.builder().ioMax("8:0", -1, 0, 0, 0))
-                    .hasMessage("ioMax.rbps : -1 (expected: >= 0, 0 = unlimited)");
+                    .hasMessage("ioMax rbps: got -1; allowed: >= 0, 0 = unlimited");
             assertThatThrownBy(() -> Limits.builder().ioMax("8:0", 0, 0, 0, 0))
-                    .hasMessage("ioMax : 8:0 with all fields 0 (expected: at least one of rbps, wbps, riops, wiops > 0)");
+                    .hasMessage("ioMax: all fields 0 for device \"8:0\"; allowed: at least one of rbps, wbps, riops, wiops > 0");
         }
     }
 }

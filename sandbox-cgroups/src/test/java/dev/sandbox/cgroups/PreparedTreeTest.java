@@ -1,5 +1,6 @@
 package dev.sandbox.cgroups;
 
+import dev.sandbox.base.Checks;
 import dev.sandbox.cgroups.internal.SharedDir;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -139,7 +140,7 @@ class PreparedTreeTest {
                 assertThat(g.directories()).containsExactly(group("pids", g));
             }
             assertThatThrownBy(() -> cgroups.withMeasuring(Set.of("cpu")))
-                    .hasMessage("measuring : [cpu] (expected: a subset of [cpuacct, freezer, memory, pids])");
+                    .hasMessage("withMeasuring: got \"[cpu]\"; allowed: a subset of [cpuacct, freezer, memory, pids]");
         }
 
         @Test
@@ -222,7 +223,7 @@ class PreparedTreeTest {
                     assertThat(Files.readString(f)).isEqualTo("4242\n");
                 }
                 assertThat(g.pids()).containsExactly(4242L);
-                assertThatThrownBy(() -> g.addProcess(0)).hasMessage("pid : 0 (expected: > 0)");
+                assertThatThrownBy(() -> g.addProcess(0)).hasMessage("addProcess: got 0; allowed: a pid > 0");
                 // the fake cannot run processes: take it out again so close() finds the group empty
                 for (Path f : g.procsFiles()) {
                     Files.writeString(f, "");
@@ -392,7 +393,7 @@ class PreparedTreeTest {
                 for (String bad : List.of("", ".", "..", "a/b", "/x")) {
                     assertThatThrownBy(() -> cgroups.create(Limits.none(), bad))
                             .isInstanceOf(IllegalArgumentException.class)
-                            .hasMessage("leaf : '" + bad + "' (expected: one directory name such as sandbox)");
+                            .hasMessage("leaf: got " + Checks.quote(bad) + "; allowed: one directory name such as sandbox");
                 }
             }
         }

@@ -47,9 +47,8 @@ class RootlessCgroupIT {
         Path tmp = Files.createDirectory(work.resolve("tmp"));
         Files.setAttribute(tmp, "unix:uid", NOBODY);
         Files.setAttribute(tmp, "unix:gid", NOBODY);
-        // only the library's and the tests' classes: the driver needs nothing else
-        classpath = ForOthers.copy(List.of(ForOthers.locationOf(Cgroups.class), ForOthers.locationOf(RootlessCgroupDriver.class)),
-                work.resolve("cp"));
+        // the library (with sandbox-base and its jnr-ffi binding) and the tests' classes
+        classpath = ForOthers.copy(ForOthers.classpath(), work.resolve("cp"));
     }
 
     @AfterAll

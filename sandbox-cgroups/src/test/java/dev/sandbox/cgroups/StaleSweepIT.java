@@ -1,7 +1,7 @@
 package dev.sandbox.cgroups;
 
+import dev.sandbox.testing.ForOthers;
 import dev.sandbox.testing.HostRequirement;
-
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -31,8 +31,7 @@ class StaleSweepIT {
         HostRequirement.require(Kernel.isRoot(), "needs root");
         HostRequirement.require(host.v1Mounts().containsKey("pids") && host.v1Mounts().containsKey("freezer"),
                 "needs the v1 pids and freezer hierarchies (this host: " + host + ")");
-        String cp = Path.of(Cgroups.class.getProtectionDomain().getCodeSource().getLocation().toURI()) + ":"
-                + Path.of(CrashingDriver.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        String cp = ForOthers.classpath().stream().map(Path::toString).collect(java.util.stream.Collectors.joining(":"));
         Process jvm = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:-UsePerfData", "-cp", cp, CrashingDriver.class.getName())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();

@@ -1,37 +1,27 @@
 package dev.sandbox.internal;
 
 import java.nio.charset.Charset;
-import java.util.Arrays;
 
 /**
  * How Java strings become the bytes of arguments, environment and paths: the platform's file
- * name encoding ({@code sun.jnu.encoding}), as {@link ProcessBuilder} does.
+ * name encoding ({@code sun.jnu.encoding}), as {@link ProcessBuilder} does. The same as
+ * {@link dev.sandbox.base.Encoding}, which the cgroup library uses for its paths.
  *
  * <p><strong>Internal usage only.</strong>
  */
 public final class Encoding {
 
-    public static final Charset CHARSET = platformCharset();
+    public static final Charset CHARSET = dev.sandbox.base.Encoding.CHARSET;
 
     private Encoding() {
     }
 
     public static byte[] bytes(String s) {
-        return s.getBytes(CHARSET);
+        return dev.sandbox.base.Encoding.bytes(s);
     }
 
     /** The bytes of {@code s} followed by a NUL, for a {@code const char *} argument. */
     public static byte[] cString(String s) {
-        byte[] b = bytes(s);
-        return Arrays.copyOf(b, b.length + 1);
-    }
-
-    private static Charset platformCharset() {
-        String name = System.getProperty("sun.jnu.encoding");
-        try {
-            return name == null ? Charset.defaultCharset() : Charset.forName(name);
-        } catch (RuntimeException e) {
-            return Charset.defaultCharset();
-        }
+        return dev.sandbox.base.Encoding.cString(s);
     }
 }

@@ -1,6 +1,8 @@
 package dev.sandbox.internal;
 
 import dev.sandbox.SandboxException;
+import dev.sandbox.base.Errno;
+import dev.sandbox.base.ProcessFacts;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 
@@ -67,7 +69,7 @@ public final class HelperBinary {
         }
 
         static Refused failed(String call, String name, int errno) {
-            return new Refused(call + " " + name + ": " + Errnos.describe(errno));
+            return new Refused(call + " " + name + ": " + Errno.describe(errno));
         }
     }
 
@@ -199,7 +201,7 @@ public final class HelperBinary {
         byte[] name = Encoding.cString(MEMFD_NAME);
         int flags = LibC.MFD_CLOEXEC | LibC.MFD_ALLOW_SEALING;
         int fd = libc.memfd_create(name, flags | LibC.MFD_EXEC);
-        if (fd < 0 && LibC.errno() == LibC.EINVAL) {
+        if (fd < 0 && LibC.errno() == Errno.EINVAL) {
             fd = libc.memfd_create(name, flags); // before Linux 6.3 a memfd is executable without asking
         }
         if (fd < 0) {
@@ -239,7 +241,7 @@ public final class HelperBinary {
         if (home != null && home.startsWith("/") && Files.isDirectory(Path.of(home))) {
             dirs.add(Path.of(home, ".cache", "dev.sandbox"));
         }
-        dirs.add(Path.of(System.getProperty("java.io.tmpdir"), "dev.sandbox-" + LibC.get().geteuid()));
+        dirs.add(Path.of(System.getProperty("java.io.tmpdir"), "dev.sandbox-" + ProcessFacts.euid()));
         return dirs;
     }
 
@@ -293,7 +295,7 @@ public final class HelperBinary {
             }
         }
         byte[] path = Encoding.cString(dir.toString());
-        if (libc.mkdir(path, 0700) != 0 && LibC.errno() != LibC.EEXIST) {
+        if (libc.mkdir(path, 0700) != 0 && LibC.errno() != Errno.EEXIST) {
             throw Refused.failed("mkdir", dir.toString(), LibC.errno());
         }
         int fd = libc.open(path, LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_NOFOLLOW | LibC.O_CLOEXEC, 0);
@@ -302,7 +304,7 @@ public final class HelperBinary {
             if (Files.isSymbolicLink(dir)) { // the kernel already refused it; this only names why
                 throw new Refused("a symbolic link" + linkTarget(dir) + ", which could be re-pointed");
             }
-            throw errno == LibC.ENOTDIR ? new Refused("not a directory") : Refused.failed("open", dir.toString(), errno);
+            throw errno == Errno.ENOTDIR ? new Refused("not a directory") : Refused.failed("open", dir.toString(), errno);
         }
         try {
             checkOwned(stat(fd), "");
@@ -327,10 +329,10 @@ public final class HelperBinary {
         int fd = libc.openat(dirFd, Encoding.cString(name), LibC.O_RDONLY | LibC.O_NOFOLLOW | LibC.O_CLOEXEC, 0);
         if (fd < 0) {
             int errno = LibC.errno();
-            if (errno == LibC.ENOENT) {
+            if (errno == Errno.ENOENT) {
                 return null;
             }
-            throw errno == LibC.ELOOP ? new Refused(name + " is a symbolic link") : Refused.failed("openat", name, errno);
+            throw errno == Errno.ELOOP ? new Refused(name + " is a symbolic link") : Refused.failed("openat", name, errno);
         }
         Held h = hold(fd, dir.resolve(name).toString());
         boolean ok = false;
@@ -385,7 +387,7 @@ public final class HelperBinary {
 
     /** A directory or file in it must be this euid's alone, or another user could change the helper. */
     private static void checkOwned(Statx s, String what) throws Refused {
-        int me = LibC.get().geteuid();
+        int me = ProcessFacts.euid();
         if (s.uid() != me) {
             throw new Refused(what + "owned by uid " + Integer.toUnsignedString(s.uid()) + ", not by uid " + me);
         }
@@ -414,7 +416,7 @@ public final class HelperBinary {
         while (true) {
             long n = LibC.get().pread(h.fd(), buf, buf.length, offset);
             if (n < 0) {
-                if (LibC.errno() == LibC.EINTR) {
+                if (LibC.errno() == Errno.EINTR) {
                     continue;
                 }
                 throw Refused.failed("pread", h.origin(), LibC.errno());
@@ -463,7 +465,7 @@ public final class HelperBinary {
             byte[] chunk = off == 0 ? data : Arrays.copyOfRange(data, off, data.length);
             long n = LibC.get().write(fd, chunk, chunk.length);
             if (n < 0) {
-                if (LibC.errno() == LibC.EINTR) {
+                if (LibC.errno() == Errno.EINTR) {
                     continue;
                 }
                 throw Refused.failed("write", what, LibC.errno());

@@ -1,7 +1,8 @@
 package dev.sandbox.internal;
 
+import dev.sandbox.base.Errno;
+import dev.sandbox.base.Signals;
 import dev.sandbox.internal.Frames.Frame;
-
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 
@@ -52,7 +53,7 @@ public final class HelperChannel {
                 byte[] chunk = off == 0 ? data : Arrays.copyOfRange(data, off, data.length);
                 long n = libc.send(fd, chunk, chunk.length, LibC.MSG_NOSIGNAL);
                 if (n < 0) {
-                    if (LibC.errno() == LibC.EINTR) {
+                    if (LibC.errno() == Errno.EINTR) {
                         continue;
                     }
                     return false;
@@ -96,7 +97,7 @@ public final class HelperChannel {
             }
             do {
                 sent = libc.sendmsg(fd, msg, LibC.MSG_NOSIGNAL);
-            } while (sent < 0 && LibC.errno() == LibC.EINTR);
+            } while (sent < 0 && LibC.errno() == Errno.EINTR);
         }
         if (sent < 0) {
             return false;
@@ -163,10 +164,10 @@ public final class HelperChannel {
                 return false;
             }
             int err = LibC.errno();
-            if (err == LibC.EINTR) {
+            if (err == Errno.EINTR) {
                 continue;
             }
-            if (err == LibC.EAGAIN) {
+            if (err == Errno.EAGAIN) {
                 return false;
             }
             eof = true; // ECONNRESET and friends: the helper is gone all the same

@@ -1,16 +1,16 @@
 package dev.sandbox.internal;
 
+import static dev.sandbox.base.Errno.EACCES;
+import static dev.sandbox.base.Errno.EINVAL;
+import static dev.sandbox.base.Errno.ENOSPC;
+import static dev.sandbox.base.Errno.EPERM;
+import static dev.sandbox.base.Errno.EUSERS;
+
 /**
  * What to do about a setup failure whose errno alone says little. Hints name the host setting
  * to look at; {@code Sandbox.probe()} checks them all.
  */
 final class Hints {
-
-    private static final int EPERM = 1;
-    private static final int EACCES = 13;
-    private static final int EINVAL = 22;
-    private static final int ENOSPC = 28;
-    private static final int EUSERS = 87;
 
     private Hints() {
     }

@@ -1,6 +1,8 @@
 package dev.sandbox.internal;
 
 import dev.sandbox.SandboxException;
+import dev.sandbox.base.Checks;
+import dev.sandbox.base.ProcessFacts;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -184,9 +186,9 @@ public final class HostIds {
             PosixFileAttributes a = Files.readAttributes(lockDir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             int owner = (Integer) Files.getAttribute(lockDir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
             int mode = (Integer) Files.getAttribute(lockDir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-            if (!a.isDirectory() || owner != LibC.get().geteuid() || (mode & 0022) != 0) {
+            if (!a.isDirectory() || owner != ProcessFacts.euid() || (mode & 0022) != 0) {
                 throw new SandboxException("host-ids", lockDir.toString(), "not a directory owned by uid "
-                        + LibC.get().geteuid() + " and writable only by it", null);
+                        + ProcessFacts.euid() + " and writable only by it", null);
             }
             return lockDir;
         } catch (IOException e) {
@@ -229,8 +231,8 @@ public final class HostIds {
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new IllegalArgumentException(PROPERTY + " : \"" + prop + "\" (expected: <first uid>:<count> or"
-                + " <first uid>:<first gid>:<count>, ids above 0, count a multiple of " + BLOCK + ")");
+        throw Checks.invalid(PROPERTY, "got " + Checks.quote(prop), "<first uid>:<count> or"
+                + " <first uid>:<first gid>:<count>, ids above 0, count a multiple of " + BLOCK);
     }
 
     /** root's first range in a subordinate id file: {start, count}. */

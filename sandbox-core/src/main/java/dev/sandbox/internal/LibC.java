@@ -1,5 +1,7 @@
 package dev.sandbox.internal;
 
+import dev.sandbox.base.Posix;
+
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -11,25 +13,23 @@ import jnr.ffi.types.ssize_t;
 
 /**
  * The libc calls the JVM side needs, bound with jnr-ffi (jnr-posix lacks most of them or wraps them
- * lossily: its {@code posix_spawnp} drops the error code). Every call that fails reports through
- * {@link #errno()}, read at once.
+ * lossily: its {@code posix_spawnp} drops the error code). The plain POSIX calls the cgroup library
+ * makes too ({@code open}, {@code read}, {@code write}, {@code close}, {@code kill}, {@code geteuid},
+ * …) are declared once, in {@link Posix}, and inherited here. Every call that fails reports through
+ * {@link #errno()}, read at once; errno numbers and names are {@link dev.sandbox.base.Errno}'s.
  *
  * <p><strong>Internal usage only.</strong>
  */
-public interface LibC {
+public interface LibC extends Posix {
 
     int AF_UNIX = 1;
     int SOCK_STREAM = 1;
     int SOCK_CLOEXEC = 0x80000;
-    int O_RDONLY = 0;
-    int O_WRONLY = 1;
-    int O_RDWR = 2;
     int O_CREAT = 0x40;
     int O_EXCL = 0x80;
     int O_TRUNC = 0x200;
     int O_APPEND = 0x400;
     int O_NONBLOCK = 0x800;
-    int O_CLOEXEC = 0x80000;
     /** Differs between x86_64 and aarch64, so taken from jnr-constants' per-platform table. */
     int O_DIRECTORY = jnr.constants.platform.OpenFlags.O_DIRECTORY.intValue();
     /** Differs between x86_64 and aarch64, as {@link #O_DIRECTORY}. */
@@ -52,8 +52,6 @@ public interface LibC {
     int MSG_DONTWAIT = 0x40;
     int SOL_SOCKET = 1;
     int SCM_RIGHTS = 1;
-    int EPIPE = 32;
-    int ECONNRESET = 104;
     int EPOLL_CLOEXEC = 0x80000;
     int EPOLL_CTL_ADD = 1;
     int EPOLL_CTL_DEL = 2;
@@ -61,14 +59,6 @@ public interface LibC {
     int EPOLLERR = 0x8;
     int EPOLLHUP = 0x10;
     int WNOHANG = 1;
-    int EINTR = 4;
-    int EAGAIN = 11;
-    int ECHILD = 10;
-    int ENOENT = 2;
-    int EEXIST = 17;
-    int ENOTDIR = 20;
-    int EINVAL = 22;
-    int ELOOP = 40;
 
     int posix_spawn(@Out IntByReference pid, @In byte[] path, Pointer fileActions, Pointer attr,
                     Pointer argv, Pointer envp);
@@ -85,11 +75,7 @@ public interface LibC {
 
     int pipe2(@Out int[] fds, int flags);
 
-    int open(@In byte[] path, int flags, int mode);
-
     int openat(int dirFd, @In byte[] path, int flags, int mode);
-
-    int mkdir(@In byte[] path, int mode);
 
     int renameat(int oldDirFd, @In byte[] oldPath, int newDirFd, @In byte[] newPath);
 
@@ -109,14 +95,6 @@ public interface LibC {
 
     int fcntl(int fd, int cmd, int arg);
 
-    int close(int fd);
-
-    @ssize_t long read(int fd, @Out byte[] buf, @size_t long count);
-
-    @ssize_t long pread(int fd, @Out byte[] buf, @size_t long count, long offset);
-
-    @ssize_t long write(int fd, @In byte[] buf, @size_t long count);
-
     @ssize_t long recv(int fd, @Out byte[] buf, @size_t long count, int flags);
 
     @ssize_t long send(int fd, @In byte[] buf, @size_t long count, int flags);
@@ -124,12 +102,6 @@ public interface LibC {
     @ssize_t long sendmsg(int fd, Pointer msghdr, int flags);
 
     int waitpid(int pid, @Out int[] status, int options);
-
-    int kill(int pid, int signal);
-
-    int geteuid();
-
-    int getegid();
 
     int epoll_create1(int flags);
 

@@ -1,5 +1,8 @@
 package dev.sandbox.internal;
 
+import dev.sandbox.base.Errno;
+import dev.sandbox.base.Signals;
+
 /**
  * waitpid(2) status words, decoded.
  *
@@ -18,7 +21,7 @@ public final class WaitStatus {
             if (r == pid) {
                 return status[0];
             }
-            if (r < 0 && LibC.errno() != LibC.EINTR) {
+            if (r < 0 && LibC.errno() != Errno.EINTR) {
                 // ECHILD: someone else reaped it (a waitpid(-1) elsewhere in the JVM).
                 return -1;
             }

@@ -78,7 +78,7 @@ class HostIdsTest {
         assertThat(HostIds.parseProperty("100000:300000:128").firstGid()).isEqualTo(300000);
         for (String bad : List.of("0:64", "100000:10", "x:64", "100000", "4294967000:65536", "1:2:3:4")) {
             assertThatThrownBy(() -> HostIds.parseProperty(bad)).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageStartingWith("sandbox.hostIds : \"" + bad + "\" (expected: ");
+                    .hasMessageStartingWith("sandbox.hostIds: got \"" + bad + "\"; allowed: ");
         }
     }
 }

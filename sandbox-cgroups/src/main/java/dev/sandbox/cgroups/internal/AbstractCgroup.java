@@ -1,5 +1,9 @@
 package dev.sandbox.cgroups.internal;
 
+import dev.sandbox.base.Checks;
+import dev.sandbox.base.Errno;
+import dev.sandbox.base.ProcessFacts;
+import dev.sandbox.base.Signals;
 import dev.sandbox.cgroups.Cgroup;
 import dev.sandbox.cgroups.CgroupException;
 import dev.sandbox.cgroups.Limits;
@@ -100,15 +104,13 @@ abstract class AbstractCgroup implements Cgroup {
 
     @Override
     public void addProcess(long pid) throws CgroupException {
-        if (pid <= 0) {
-            throw new IllegalArgumentException("pid : " + pid + " (expected: > 0)");
-        }
+        Checks.check(pid > 0, "addProcess", pid, "a pid > 0");
         String value = Long.toString(pid);
         for (Path f : procsFiles) {
             try {
                 fs.write(f, value);
             } catch (IOException e) {
-                throw Errno.of(e).name().equals("ESRCH")
+                throw Errno.of(e) == Errno.ESRCH
                         ? Failures.io("addProcess", "move pid " + pid + " into", f, e, "no such process (it exited?)")
                         : Failures.io("addProcess", "move pid " + pid + " into", f, e);
             }
@@ -186,7 +188,7 @@ abstract class AbstractCgroup implements Cgroup {
 
     /** Freezing or killing a group that holds this JVM would stop the JVM itself. */
     private void refuseIfSelfInside(String step) throws CgroupException {
-        long self = Proc.selfPid();
+        long self = ProcessFacts.pid();
         if (pids().contains(self)) {
             throw Failures.refused(step, directories.get(0), "this JVM (pid " + self + ") is in group " + name
                     + ": refusing to stop it; move it out first");
@@ -255,8 +257,8 @@ abstract class AbstractCgroup implements Cgroup {
             } catch (NoSuchFileException gone) {
                 // removed from outside: fine, it is what close wants
             } catch (IOException e) {
-                if (!Errno.EBUSY.is(e) || System.nanoTime() - deadline > 0) {
-                    throw Failures.io("close", "remove", dir, e, Errno.EBUSY.is(e)
+                if (Errno.of(e) != Errno.EBUSY || System.nanoTime() - deadline > 0) {
+                    throw Failures.io("close", "remove", dir, e, Errno.of(e) == Errno.EBUSY
                             ? "processes " + pidsOrUnknown() + " or child groups remain after 10 s" : "see the errno");
                 }
                 killAll();

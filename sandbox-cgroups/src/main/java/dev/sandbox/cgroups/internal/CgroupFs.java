@@ -8,14 +8,16 @@ import java.util.List;
  * The few file operations a cgroup file system is driven with. The kernel's implementation is
  * {@link #kernel()}; tests substitute one that lays out a cgroupfs-like tree in a temp dir.
  *
- * <p>Every operation throws the {@link IOException} of the failed system call; {@link Errno#of}
- * names its errno.
+ * <p>Every operation throws the {@link IOException} of the failed system call, carrying its errno
+ * ({@link dev.sandbox.base.Errno#of}): the JDK's exact type ({@link java.nio.file.NoSuchFileException}
+ * for ENOENT, …) or a {@link dev.sandbox.base.ErrnoException}. Never only message text: that is
+ * {@code strerror}, translated by the locale.
  *
  * <p><strong>Internal usage only.</strong>
  */
 public interface CgroupFs {
 
-    /** The real file system: plain system calls, one {@code write(2)} per value. */
+    /** The real file system: plain system calls through {@link dev.sandbox.base.Posix}, one {@code write(2)} per value. */
     static CgroupFs kernel() {
         return KernelCgroupFs.INSTANCE;
     }

@@ -1,5 +1,7 @@
 package dev.sandbox.cgroups.internal;
 
+import dev.sandbox.base.Errno;
+import dev.sandbox.base.ProcessFacts;
 import dev.sandbox.cgroups.CgroupException;
 
 import java.io.IOException;
@@ -7,7 +9,9 @@ import java.nio.file.Path;
 
 /**
  * Builds every {@link CgroupException}, so all read alike:
- * {@code <setting>: cannot <action> <path>: <ERRNO> (<strerror>); <what to do>}.
+ * {@code <setting>: cannot <action> <path>: <ERRNO> (<description>); <what to do>}. The errno is the
+ * failed call's own ({@link Errno#of}: never recovered from message text) and its description the
+ * table's English one, so messages read the same under every locale.
  *
  * <p><strong>Internal usage only.</strong>
  */
@@ -23,17 +27,22 @@ public final class Failures {
 
     /** A failed system call on {@code path}. */
     public static CgroupException io(String setting, String action, Path path, IOException e) {
-        Errno errno = Errno.of(e);
-        String hint = hint(errno, path);
-        return new CgroupException(setting, path, errno.known() ? errno.name() : null,
-                setting + ": cannot " + action + " " + path + ": " + errno + (hint == null ? "" : "; " + hint), e);
+        int errno = Errno.of(e);
+        String hint = hint(errno);
+        return new CgroupException(setting, path, errno != 0 ? Errno.name(errno) : null,
+                setting + ": cannot " + action + " " + path + ": " + describe(errno, e) + (hint == null ? "" : "; " + hint), e);
     }
 
     /** A failed system call on {@code path}, with a hint specific to the caller. */
     public static CgroupException io(String setting, String action, Path path, IOException e, String hint) {
-        Errno errno = Errno.of(e);
-        return new CgroupException(setting, path, errno.known() ? errno.name() : null,
-                setting + ": cannot " + action + " " + path + ": " + errno + "; " + hint, e);
+        int errno = Errno.of(e);
+        return new CgroupException(setting, path, errno != 0 ? Errno.name(errno) : null,
+                setting + ": cannot " + action + " " + path + ": " + describe(errno, e) + "; " + hint, e);
+    }
+
+    /** {@code EBUSY (Device or resource busy)}; for an exception without a known errno, its type and message. */
+    private static String describe(int errno, IOException e) {
+        return errno != 0 ? Errno.describe(errno) : "errno unknown (" + e + ")";
     }
 
     /** A refusal that is no failed system call (a value read back differs, a controller is missing). */
@@ -47,20 +56,16 @@ public final class Failures {
                 + "'; the kernel did not apply the limit as asked");
     }
 
-    private static String hint(Errno errno, Path path) {
-        switch (errno.name()) {
-            case "EACCES", "EPERM" -> {
-                return Proc.euid() == 0
-                        ? "this root process may not write there (a container's read-only or foreign cgroup mount?)"
-                        : DELEGATE;
-            }
-            case "EROFS" -> {
-                return "the cgroup file system is mounted read-only (inside a container, ask for a writable cgroup"
-                        + " mount or a delegated subtree)";
-            }
-            default -> {
-                return null;
-            }
+    private static String hint(int errno) {
+        if (errno == Errno.EACCES || errno == Errno.EPERM) {
+            return ProcessFacts.root()
+                    ? "this root process may not write there (a container's read-only or foreign cgroup mount?)"
+                    : DELEGATE;
         }
+        if (errno == Errno.EROFS) {
+            return "the cgroup file system is mounted read-only (inside a container, ask for a writable cgroup"
+                    + " mount or a delegated subtree)";
+        }
+        return null;
     }
 }

@@ -1,5 +1,7 @@
 package dev.sandbox.cgroups.internal;
 
+import dev.sandbox.base.ProcessFacts;
+
 import java.util.OptionalLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -19,8 +21,8 @@ public final class JvmMarker {
     /** Exactly the names this library creates; nothing else under a prefix is ever touched. */
     public static final Pattern PATTERN = Pattern.compile("jvm-([1-9][0-9]{0,9})-([0-9]{1,20})");
 
-    private static final String SELF = "jvm-" + Proc.selfPid() + "-"
-            + Proc.startTime(Proc.selfPid()).orElseThrow(
+    private static final String SELF = "jvm-" + ProcessFacts.pid() + "-"
+            + Proc.startTime(ProcessFacts.pid()).orElseThrow(
                     () -> new IllegalStateException("cannot read /proc/self/stat (is /proc mounted?): the JVM marker needs it"));
 
     private JvmMarker() {

@@ -1,24 +1,28 @@
 package dev.sandbox.cgroups.internal;
 
+import dev.sandbox.base.Encoding;
+import dev.sandbox.base.Errno;
+import dev.sandbox.base.Posix;
+
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 
-/** {@link CgroupFs} on the real file system. */
+/**
+ * {@link CgroupFs} on the real file system. {@code mkdir}, {@code rmdir}, {@code open},
+ * {@code write}, {@code pread} and {@code close} are the system calls themselves through
+ * {@link Posix}, so a failure carries the kernel's errno ({@link Errno#exception}), never a
+ * {@code strerror} text in the caller's locale.
+ */
 final class KernelCgroupFs implements CgroupFs {
 
     static final KernelCgroupFs INSTANCE = new KernelCgroupFs();
-
-    private static final Set<StandardOpenOption> READ_WRITE = Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE);
 
     /** Control files are small; cgroup.procs of a big group is read in several chunks. */
     private static final int CHUNK = 4096;
@@ -28,49 +32,72 @@ final class KernelCgroupFs implements CgroupFs {
 
     @Override
     public void mkdir(Path dir) throws IOException {
-        Files.createDirectory(dir);
+        byte[] path = Encoding.cString(dir.toString());
+        while (Posix.get().mkdir(path, 0777) != 0) {
+            retryOrThrow(dir);
+        }
     }
 
     @Override
     public void rmdir(Path dir) throws IOException {
-        Files.delete(dir);
+        byte[] path = Encoding.cString(dir.toString());
+        while (Posix.get().rmdir(path) != 0) {
+            retryOrThrow(dir);
+        }
     }
 
     @Override
     public void write(Path file, String value) throws IOException {
         // no O_CREAT, no O_TRUNC: a missing control file must stay ENOENT (controller not enabled)
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            writeOnce(ch, value);
+        int fd = open(file, Posix.O_WRONLY);
+        try {
+            writeOnce(fd, file, value);
+        } finally {
+            Posix.get().close(fd);
         }
     }
 
     @Override
     public String writeAndRead(Path file, String value) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, READ_WRITE)) {
-            writeOnce(ch, value);
-            return readFrom(ch);
+        int fd = open(file, Posix.O_RDWR);
+        try {
+            writeOnce(fd, file, value);
+            return readFrom(fd, file);
+        } finally {
+            Posix.get().close(fd);
         }
     }
 
     @Override
     public String read(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            return readFrom(ch);
+        int fd = open(file, Posix.O_RDONLY);
+        try {
+            return readFrom(fd, file);
+        } finally {
+            Posix.get().close(fd);
         }
     }
 
     @Override
     public Kept keep(Path file) throws IOException {
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+        int opened = open(file, Posix.O_RDONLY);
         return new Kept() {
+            private int fd = opened;
+
             @Override
-            public String read() throws IOException {
-                return readFrom(ch);
+            public synchronized String read() throws IOException {
+                if (fd < 0) {
+                    throw new IOException(file + ": closed");
+                }
+                return readFrom(fd, file);
             }
 
             @Override
-            public void close() throws IOException {
-                ch.close();
+            public synchronized void close() {
+                if (fd >= 0) {
+                    Posix.get().close(fd);
+                    fd = -1; // a closed number may be reused by another file: never read it again
+                }
             }
         };
     }
@@ -89,31 +116,61 @@ final class KernelCgroupFs implements CgroupFs {
         return out;
     }
 
-    private static void writeOnce(FileChannel ch, String value) throws IOException {
-        ByteBuffer buf = ByteBuffer.wrap(value.getBytes(StandardCharsets.US_ASCII));
-        int n = ch.write(buf);
-        if (buf.hasRemaining()) {
-            throw new IOException("short write: " + n + " of " + buf.limit() + " bytes");
+    private static int open(Path file, int flags) throws IOException {
+        byte[] path = Encoding.cString(file.toString());
+        while (true) {
+            int fd = Posix.get().open(path, flags | Posix.O_CLOEXEC, 0);
+            if (fd >= 0) {
+                return fd;
+            }
+            retryOrThrow(file);
+        }
+    }
+
+    /** Returns on EINTR (the caller repeats the call); throws the call's errno otherwise. */
+    private static void retryOrThrow(Path path) throws IOException {
+        int errno = Posix.errno();
+        if (errno != Errno.EINTR) {
+            throw Errno.exception(path.toString(), errno);
+        }
+    }
+
+    private static void writeOnce(int fd, Path file, String value) throws IOException {
+        byte[] bytes = value.getBytes(StandardCharsets.US_ASCII);
+        long n;
+        while ((n = Posix.get().write(fd, bytes, bytes.length)) < 0) {
+            retryOrThrow(file);
+        }
+        if (n < bytes.length) {
+            throw new IOException("short write: " + n + " of " + bytes.length + " bytes");
         }
     }
 
     /** Reads from offset 0 (pread): seq files restart there even after a write on the same fd. */
-    private static String readFrom(FileChannel ch) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocate(CHUNK);
-        long pos = 0;
+    private static String readFrom(int fd, Path file) throws IOException {
+        byte[] chunk = new byte[CHUNK];
+        byte[] out = null;
+        int pos = 0;
         while (true) {
-            int n = ch.read(buf, pos);
-            if (n <= 0) {
+            long n = Posix.get().pread(fd, chunk, CHUNK, pos);
+            if (n < 0) {
+                retryOrThrow(file);
+                continue;
+            }
+            if (n == 0) {
                 break;
             }
-            pos += n;
-            if (!buf.hasRemaining()) {
-                ByteBuffer bigger = ByteBuffer.allocate(buf.capacity() * 2);
-                buf.flip();
-                bigger.put(buf);
-                buf = bigger;
+            if (out == null && pos == 0) {
+                out = chunk;
+                chunk = new byte[CHUNK];
+            } else {
+                if (pos + n > out.length) {
+                    out = Arrays.copyOf(out, Math.max(out.length * 2, pos + (int) n));
+                }
+                System.arraycopy(chunk, 0, out, pos, (int) n);
             }
+            pos += (int) n;
         }
-        return new String(buf.array(), 0, buf.position(), StandardCharsets.US_ASCII);
+        return out == null ? "" : new String(out, 0, pos, StandardCharsets.US_ASCII);
     }
 }

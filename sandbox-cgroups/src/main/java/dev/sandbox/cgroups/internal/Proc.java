@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.OptionalLong;
 
 /**
- * What {@code /proc} says about processes and this JVM.
+ * What {@code /proc} says about processes and this JVM (pid and ids: {@link dev.sandbox.base.ProcessFacts}).
  *
  * <p><strong>Internal usage only.</strong>
  */
@@ -17,11 +17,6 @@ public final class Proc {
     private static volatile long pageSize;
 
     private Proc() {
-    }
-
-    /** This JVM's pid. */
-    public static long selfPid() {
-        return ProcessHandle.current().pid();
     }
 
     /**
@@ -39,15 +34,6 @@ public final class Proc {
         // comm (field 2) may contain spaces and parentheses: count fields after the last ')'
         String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return OptionalLong.of(Long.parseLong(after[22 - 3]));
-    }
-
-    /** The effective uid of this JVM (the owner of {@code /proc/self}). */
-    public static int euid() {
-        try {
-            return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-        } catch (IOException | UnsupportedOperationException e) {
-            return -1;
-        }
     }
 
     /** The kernel's page size, from {@code KernelPageSize} in {@code /proc/self/smaps}; 4096 if unreadable. */

@@ -1,5 +1,8 @@
 package dev.sandbox.cgroups.internal;
 
+import dev.sandbox.base.Errno;
+import dev.sandbox.base.Signals;
+
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -37,7 +40,7 @@ public final class Trees {
             } catch (NoSuchFileException gone) {
                 return;
             } catch (IOException e) {
-                if (!Errno.EBUSY.is(e) || System.nanoTime() - deadline > 0) {
+                if (Errno.of(e) != Errno.EBUSY || System.nanoTime() - deadline > 0) {
                     throw e;
                 }
                 killMembers(fs, dir);

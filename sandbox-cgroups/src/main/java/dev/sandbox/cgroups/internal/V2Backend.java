@@ -1,5 +1,6 @@
 package dev.sandbox.cgroups.internal;
 
+import dev.sandbox.base.ProcessFacts;
 import dev.sandbox.cgroups.Cgroup;
 import dev.sandbox.cgroups.CgroupException;
 import dev.sandbox.cgroups.Limits;
@@ -195,7 +196,7 @@ public final class V2Backend implements Backend {
                 throw Failures.io(setting, "create", leaf, e, "needed to move this JVM out of " + anchor
                         + " before enabling controllers there (cgroup v2 allows no processes in a group that passes controllers down)");
             }
-            long self = Proc.selfPid();
+            long self = ProcessFacts.pid();
             if (inside.contains(self)) {
                 try {
                     fs.write(leaf.resolve("cgroup.procs"), Long.toString(self));

@@ -1,5 +1,6 @@
 package dev.sandbox.cgroups.internal;
 
+import dev.sandbox.base.Errno;
 import dev.sandbox.cgroups.CgroupException;
 
 import java.io.IOException;
@@ -59,7 +60,7 @@ public final class Verified {
             back = fs.writeAndRead(file, value);
         } catch (IOException e) {
             String action = "write '" + value + "' to";
-            switch (Errno.of(e).name()) {
+            switch (Errno.name(Errno.of(e))) {
                 case "ENOENT" -> throw Failures.io(setting, action, file, e, "this group has no "
                         + file.getFileName() + " (its controller is not enabled here, or the kernel lacks the feature)");
                 case "EINVAL", "ENODEV", "ERANGE" -> throw Failures.io(setting, action, file, e, "the kernel rejected the value"

@@ -1,6 +1,7 @@
 package dev.sandbox.internal.seccomp;
 
 import dev.sandbox.SeccompPolicy.Arch;
+import dev.sandbox.base.Checks;
 
 import java.util.Arrays;
 import java.util.List;
@@ -67,15 +68,12 @@ public record SeccompFilter(List<Rule> rules, int defaultReturn) {
     public record Comparison(int arg, Op op, long value, long mask) {
         public Comparison {
             Objects.requireNonNull(op, "op");
-            if (arg < 0 || arg > 5) {
-                throw new IllegalArgumentException("arg : " + arg + " (expected: 0 to 5)");
-            }
+            Checks.inRange("arg index", arg, 0, 5, "");
             if (op != Op.MASKED_EQ && mask != -1L) {
-                throw new IllegalArgumentException("mask : " + hex(mask) + " (expected: -1 unless the op is MASKED_EQ)");
+                throw Checks.invalid("mask", "got " + hex(mask), "-1 unless the op is MASKED_EQ");
             }
             if ((value & ~mask) != 0) {
-                throw new IllegalArgumentException("maskedEq value : " + hex(value)
-                        + " (expected: no bit outside the mask " + hex(mask) + ")");
+                throw Checks.invalid("maskedEq value", "got " + hex(value), "no bit outside the mask " + hex(mask));
             }
         }
 
@@ -149,7 +147,7 @@ public record SeccompFilter(List<Rule> rules, int defaultReturn) {
     public static void checkArgs(long[] args) {
         Objects.requireNonNull(args, "args");
         if (args.length > 6) {
-            throw new IllegalArgumentException("args : " + args.length + " values (expected: 0 to 6)");
+            throw Checks.invalid("args", "got " + args.length + " values", "0 to 6");
         }
     }
 

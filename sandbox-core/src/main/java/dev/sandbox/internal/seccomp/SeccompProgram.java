@@ -1,6 +1,7 @@
 package dev.sandbox.internal.seccomp;
 
 import dev.sandbox.SeccompPolicy.Arch;
+import dev.sandbox.base.Checks;
 import dev.sandbox.internal.seccomp.SeccompFilter.Comparison;
 import dev.sandbox.internal.seccomp.SeccompFilter.Rule;
 
@@ -58,7 +59,7 @@ public final class SeccompProgram {
             case AARCH64:
                 return AUDIT_ARCH_AARCH64;
             default:
-                throw new IllegalArgumentException("arch : " + arch + " (expected: X86_64 or AARCH64)");
+                throw Checks.invalid("arch", "got " + Checks.quote(String.valueOf(arch)), "X86_64 or AARCH64");
         }
     }
 
@@ -105,8 +106,8 @@ public final class SeccompProgram {
         e.load(OFFSET_ARCH);
 
         if (e.size() > MAX_INSTRUCTIONS) {
-            throw new IllegalArgumentException("policy : " + rules.size() + " rules compile to " + e.size()
-                    + " instructions for " + arch + " (expected: at most " + MAX_INSTRUCTIONS + ", BPF_MAXINSNS)");
+            throw Checks.invalid("policy", rules.size() + " rules compile to " + e.size() + " instructions for " + arch,
+                    "at most " + MAX_INSTRUCTIONS + " instructions (BPF_MAXINSNS)");
         }
         return e.bytes();
     }

@@ -1,6 +1,7 @@
 package dev.sandbox.internal.seccomp;
 
-import dev.sandbox.internal.Errnos;
+import dev.sandbox.base.Checks;
+import dev.sandbox.base.Errno;
 
 /**
  * The values a seccomp filter returns ({@code SECCOMP_RET_*} of {@code linux/seccomp.h}): the
@@ -25,9 +26,7 @@ public final class SeccompReturn {
 
     /** {@code ERRNO | errno}; {@code errno} is 1 to {@value #MAX_ERRNO}. */
     public static int errno(int errno) {
-        if (errno < 1 || errno > MAX_ERRNO) {
-            throw new IllegalArgumentException("errno : " + errno + " (expected: 1 to " + MAX_ERRNO + ")");
-        }
+        Checks.inRange("errno", errno, 1, MAX_ERRNO, "");
         return ERRNO | errno;
     }
 
@@ -42,7 +41,7 @@ public final class SeccompReturn {
                 return "trap";
             case ERRNO: {
                 int errno = value & 0xffff;
-                String name = Errnos.name(errno);
+                String name = Errno.name(errno);
                 return "errno(" + (name.startsWith("E") ? name : Integer.toString(errno)) + ")";
             }
             case LOG:

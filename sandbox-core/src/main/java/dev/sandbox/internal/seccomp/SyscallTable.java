@@ -1,6 +1,7 @@
 package dev.sandbox.internal.seccomp;
 
 import dev.sandbox.SeccompPolicy.Arch;
+import dev.sandbox.base.Checks;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -39,7 +40,7 @@ public final class SyscallTable {
             case AARCH64:
                 return AARCH64;
             default:
-                throw new IllegalArgumentException("arch : " + arch + " (expected: X86_64 or AARCH64)");
+                throw Checks.invalid("arch", "got " + Checks.quote(String.valueOf(arch)), "X86_64 or AARCH64");
         }
     }
 
