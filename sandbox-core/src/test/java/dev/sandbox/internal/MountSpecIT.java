@@ -201,4 +201,33 @@ class MountSpecIT {
                     assertThat(e).hasMessageStartingWith("mask /no/such/path: ENOENT");
                 });
     }
+
+    @Test
+    @DisplayName("mkdir, symlink and mqueue operations land in the view, never on the host")
+    void mkdirSymlinkAndMqueue() throws Exception {
+        String link = "sandbox-op-link-" + UUID.randomUUID();
+        Spec spec = spec(readOnlyRootWith(
+                new Spec.Op(Protocol.OP_MKDIR, 0, 0, 0700, new byte[0], bytes("/made/deep")),
+                new Spec.Op(Protocol.OP_SYMLINK, 0, 0, 0, bytes("/etc/passwd"), bytes("/made/deep/passwd")),
+                new Spec.Op(Protocol.OP_SYMLINK, 0, 0, 0, bytes("passwd"), bytes("/etc/" + link)),
+                Spec.Op.of(Protocol.OP_MQUEUE, 0, "/dev/mqueue")),
+                "stat -c %a /made/deep; readlink /made/deep/passwd /etc/" + link + "; head -c 5 /etc/" + link
+                        + "; echo; touch /made/x 2>&1 | grep -c Read-only");
+        Seen seen = run(spec);
+        assertThat(seen.output()).isEqualTo("700\n/etc/passwd\npasswd\nroot:\n1\n");
+        assertThat(seen.below("/dev/mqueue")).singleElement()
+                .satisfies(m -> assertThat(m.options().split(",")).contains("nosuid", "nodev", "noexec"));
+        assertThat(Path.of("/etc", link)).doesNotExist();
+        assertThat(Path.of("/made")).doesNotExist();
+    }
+
+    @Test
+    @DisplayName("on the host's own root, a symlink at the top level goes to a staged mirror of it, not the host")
+    void symlinkOnTheHostRootStaysInTheView() throws Exception {
+        String link = "sandbox-op-link-" + UUID.randomUUID();
+        Seen seen = run(spec(List.of(new Spec.Op(Protocol.OP_SYMLINK, 0, 0, 0, bytes("etc"), bytes("/" + link)),
+                Spec.Op.of(Protocol.OP_CHDIR, 0, "/" + link)), "pwd; readlink /" + link + "; ls /" + link + "/passwd"));
+        assertThat(seen.output()).isEqualTo("/etc\netc\n/" + link + "/passwd\n"); // chdir followed the link
+        assertThat(Path.of("/", link)).doesNotExist();
+    }
 }
