@@ -533,6 +533,11 @@ static int op_dev(const struct sbx_op *op)
         {"fd", "/proc/self/fd"},           {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
         {"stderr", "/proc/self/fd/2"},     {"ptmx", "pts/ptmx"},
     };
+    /* The host's /dev, held before anything is mounted: with the host's root as the view, the new
+       /dev may go right over it. */
+    int host = openat(V.host, "dev", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+    if (host < 0)
+        return fail_errno("dev", "/dev");
     struct view_walk w;
     struct mfd_at at;
     int dev = walk_target(&w, &at, op->target, 1, "dev");
@@ -540,10 +545,11 @@ static int op_dev(const struct sbx_op *op)
     if (dev == 0)
         dev = owned_tmpfs(&at, 0755, DEV_SIZE, "dev", op->target);
     view_done(&w);
-    if (dev < 0)
+    if (dev < 0) {
+        close(host);
         return -1;
-    int host = openat(V.host, "dev", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
-    int rc = host < 0 ? fail_errno("dev", "/dev") : 0;
+    }
+    int rc = 0;
     char shown[PATH_MAX];
     for (size_t i = 0; rc == 0 && i < sizeof nodes / sizeof nodes[0]; i++)
         rc = join_shown(shown, op->target, nodes[i]) < 0 ? fail_errno("dev", op->target)
@@ -555,8 +561,7 @@ static int op_dev(const struct sbx_op *op)
         rc = dev_subdir(dev, "pts", op->target, make_devpts);
     if (rc == 0)
         rc = dev_subdir(dev, "shm", op->target, make_shm);
-    if (host >= 0)
-        close(host);
+    close(host);
     close(dev);
     return rc;
 }

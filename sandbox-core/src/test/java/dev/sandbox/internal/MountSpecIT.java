@@ -230,4 +230,12 @@ class MountSpecIT {
         assertThat(seen.output()).isEqualTo("/etc\netc\n/" + link + "/passwd\n"); // chdir followed the link
         assertThat(Path.of("/", link)).doesNotExist();
     }
+
+    @Test
+    @DisplayName("a dev operation on the host's own root covers /dev in the view with the minimal one")
+    void devOnTheHostRoot() throws Exception {
+        Seen seen = run(spec(List.of(Spec.Op.of(Protocol.OP_DEV, 0, "/dev")), "ls /dev | tr '\\n' ' '; echo x > /dev/null && echo ok"));
+        assertThat(seen.output()).isEqualTo("fd full null ptmx pts random shm stderr stdin stdout tty urandom zero ok\n");
+        assertThat(seen.below("/dev").get(0)).satisfies(m -> assertThat(m.mountPoint()).isEqualTo("/dev"));
+    }
 }
