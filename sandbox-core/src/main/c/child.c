@@ -68,13 +68,6 @@ static int bring_up_loopback(void)
     return 0;
 }
 
-static int change_dir(const char *cwd)
-{
-    if (chdir(cwd) < 0)
-        return fail_errno("chdir", cwd);
-    return 0;
-}
-
 /* Everything between the id maps and exec, in the order the kernel needs it. */
 static int setup_sandbox(const struct sbx_spec *spec)
 {
@@ -85,17 +78,13 @@ static int setup_sandbox(const struct sbx_spec *spec)
         return -1;
     if ((spec->security & SBX_SEC_LOCK_MOUNTS) && security_prepare() < 0)
         return -1;
-    /* mounts_build also enters "/" of a newly built root. */
-    if ((spec->namespaces & CLONE_NEWNS) && mounts_build(spec) < 0)
+    /* The setup operations in order: the view, ending in the working directory (chdir). */
+    if (mounts_build(spec) < 0)
         return -1;
-    if ((spec->features & SBX_FEATURE_LOOPBACK) && bring_up_loopback() < 0)
+    if (spec->loopback && bring_up_loopback() < 0)
         return -1;
     /* The view is complete: lock it, and bound the capabilities. */
-    if (security_after_view(spec) < 0)
-        return -1;
-    if (spec->cwd && change_dir(spec->cwd) < 0)
-        return -1;
-    return 0;
+    return security_after_view(spec);
 }
 
 void child_main(const struct sbx_spec *spec, const struct sbx_pipes *p)

@@ -65,15 +65,15 @@ int idmounts_prepare(struct sbx_spec *spec)
         return 0;
     uid_t uid = spec->n_uid_map ? spec->uid_map[0].outside : 0;
     gid_t gid = spec->n_gid_map ? spec->gid_map[0].outside : 0;
-    for (size_t i = 0; i < spec->n_mounts; i++) {
-        struct sbx_mount *m = &spec->mounts[i];
-        if (m->kind == SBX_MOUNT_TMPFS)
+    for (size_t i = 0; i < spec->n_ops; i++) {
+        struct sbx_op *m = &spec->ops[i];
+        if (m->kind != SBX_OP_BIND)
             continue;
         int tree = (int)syscall(SYS_open_tree, AT_FDCWD, m->source,
                                 SBX_OPEN_TREE_CLONE | SBX_OPEN_TREE_CLOEXEC | AT_RECURSIVE);
         if (tree < 0)
             return fail_errno("bind", m->source);
-        if (!(m->flags & SBX_MOUNT_F_IDMAP)) {
+        if (!(m->flags & SBX_OP_F_IDMAP)) {
             m->tree_fd = tree;
             continue;
         }

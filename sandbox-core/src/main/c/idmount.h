@@ -14,7 +14,7 @@
 
 /*
  * With a user namespace and a privileged helper: every bind's detached tree in tree_fd, idmapped
- * where SBX_MOUNT_F_IDMAP says so. 0, or -1 with sbx_failure.
+ * where SBX_OP_F_IDMAP says so. 0, or -1 with sbx_failure.
  */
 int idmounts_prepare(struct sbx_spec *spec);
 

@@ -13,18 +13,7 @@
 #include "mountfd.h"
 #include "viewpath.h"
 
-#define PROC_SUPER_MAGIC 0x9fa0
-#define SYSFS_MAGIC 0x62656572
 #define MASK_TMPFS_SIZE 4096
-
-/* runc's defaults (libcontainer/specconv/example.go), and powercap as Docker's defaults mask it. */
-static const char *const proc_masked[] = {
-    "acpi", "asound", "kcore", "keys", "latency_stats", "timer_list", "timer_stats", "sched_debug", "scsi",
-};
-static const char *const sys_masked[] = {"firmware", "devices/virtual/powercap"};
-static const char *const proc_readonly[] = {"bus", "fs", "irq", "sys", "sysrq-trigger"};
-
-#define COUNT(a) (sizeof a / sizeof a[0])
 #define MASK_ATTRS (SBX_MOUNT_ATTR_RDONLY | SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV | SBX_MOUNT_ATTR_NOEXEC)
 
 /*
@@ -51,12 +40,16 @@ int masks_premade_empty(void)
     return mnt;
 }
 
-static int mask_path(int dir, const char *prefix, const char *name, int devnull, int *empty)
+int mask_path(int root, const char *path, int devnull, int *empty, int optional)
 {
     struct view_walk w;
     struct mfd_at at;
-    int rc = view_walk(&w, dir, name, 0, NULL, "mask");
-    if (rc == 0 && view_at(&w, &at) == 0) {
+    int rc = view_walk(&w, root, path, 0, NULL, "mask");
+    if (rc == VIEW_ABSENT && !optional)
+        rc = fail("mask", ENOENT, path);
+    if (rc == 0 && view_at(&w, &at) < 0)
+        rc = fail_errno("mask", path);
+    if (rc == 0) {
         struct stat st;
         int m = -1;
         if (fstat(at.fd, &st) == 0) {
@@ -69,73 +62,31 @@ static int mask_path(int dir, const char *prefix, const char *name, int devnull,
             else
                 m = *empty = mfd_tmpfs(&at, 0755, MASK_TMPFS_SIZE, MASK_ATTRS);
         }
-        if (m < 0) {
-            char shown[128];
-            snprintf(shown, sizeof shown, "/%s/%s", prefix, name);
-            rc = fail_errno("mask", shown);
-        } else if (m != *empty) {
+        if (m < 0)
+            rc = fail_errno("mask", path);
+        else if (m != *empty)
             close(m);
-        }
     }
     view_done(&w);
     return rc < 0 ? -1 : 0;
 }
 
-/* `name` below the held directory `dir` (shown as prefix/name) and every mount below it read-only. */
-static int readonly_below(int dir, const char *prefix, const char *name)
+int readonly_path(int root, const char *path, int recursive, int optional)
 {
     struct view_walk w;
     struct mfd_at at;
-    int rc = view_walk(&w, dir, name, 0, NULL, "remount-ro");
-    if (rc == 0 && view_at(&w, &at) == 0) {
-        int m = mfd_bind(at.fd, &at, 1);
-        if (m < 0 || mfd_readonly(m, 1) < 0) {
-            char shown[128];
-            snprintf(shown, sizeof shown, "/%s/%s", prefix, name);
-            rc = fail_errno("remount-ro", shown);
-        }
+    int rc = view_walk(&w, root, path, 0, NULL, "remount-ro");
+    if (rc == VIEW_ABSENT && !optional)
+        rc = fail("remount-ro", ENOENT, path);
+    if (rc == 0 && view_at(&w, &at) < 0)
+        rc = fail_errno("remount-ro", path);
+    if (rc == 0) {
+        int m = mfd_bind(at.fd, &at, recursive);
+        if (m < 0 || mfd_readonly(m, recursive) < 0)
+            rc = fail_errno("remount-ro", path);
         if (m >= 0)
             close(m);
     }
     view_done(&w);
     return rc < 0 ? -1 : 0;
-}
-
-int readonly_path(int root, const char *path)
-{
-    return readonly_below(root, "", path);
-}
-
-/* The view's top-level directory `name` if it is a file system of `magic`, held; else -1. */
-static int open_fs(int root, const char *name, long magic)
-{
-    int fd = openat(root, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
-    struct statfs sf;
-    if (fd >= 0 && (fstatfs(fd, &sf) < 0 || sf.f_type != magic)) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
-}
-
-int masks_apply(int root, int devnull, int proc, int sys)
-{
-    int empty = -1, rc = 0;
-    int fd = proc ? open_fs(root, "proc", PROC_SUPER_MAGIC) : -1;
-    if (fd >= 0) {
-        for (size_t i = 0; rc == 0 && i < COUNT(proc_masked); i++)
-            rc = mask_path(fd, "proc", proc_masked[i], devnull, &empty);
-        for (size_t i = 0; rc == 0 && i < COUNT(proc_readonly); i++)
-            rc = readonly_below(fd, "proc", proc_readonly[i]);
-        close(fd);
-    }
-    fd = rc == 0 && sys ? open_fs(root, "sys", SYSFS_MAGIC) : -1;
-    if (fd >= 0) {
-        for (size_t i = 0; rc == 0 && i < COUNT(sys_masked); i++)
-            rc = mask_path(fd, "sys", sys_masked[i], devnull, &empty);
-        close(fd);
-    }
-    if (empty >= 0)
-        close(empty);
-    return rc;
 }

@@ -1,17 +1,18 @@
 /*
- * What a container runtime hides or freezes by default in a view: runc's masked paths (covered
- * by /dev/null or an empty read-only tmpfs) and read-only paths (bound onto themselves read-only).
+ * Masked and read-only paths: a path covered by /dev/null or an empty read-only tmpfs, or bound
+ * onto itself read-only. Which paths (runc's defaults) is decided in Java (SetupPlan).
  */
 #ifndef SBX_MASKS_H
 #define SBX_MASKS_H
 
 /*
- * Mask and freeze runc's default /proc paths when the view's /proc is a procfs (`proc`) and its
- * /sys paths when the view's /sys is a sysfs (`sys`); what does not exist is skipped. `root` is
- * the view's "/", `devnull` the host's /dev/null (O_PATH). Returns 0, or -1 with the failure
- * recorded (step "mask" or "remount-ro", the view path).
+ * Cover the view path `path` (from `root`, no symlinks followed): a file with `devnull` (the
+ * host's /dev/null, O_PATH), a directory with an empty read-only tmpfs. The first directory gets
+ * the helper's premade tmpfs or a new one, kept in *empty; later ones a bind of it (no new
+ * superblock). A missing path is skipped when `optional`, else ENOENT. Returns 0, or -1 recorded
+ * as "mask".
  */
-int masks_apply(int root, int devnull, int proc, int sys);
+int mask_path(int root, const char *path, int devnull, int *empty, int optional);
 
 /*
  * A tmpfs superblock costs the kernel ~35 us here. A privileged helper makes the empty read-only
@@ -22,9 +23,10 @@ extern int sbx_premade_empty;
 int masks_premade_empty(void);
 
 /*
- * The view path `path` (from `root`, no symlinks followed) and every mount below it read-only,
- * by binding it onto itself; nothing if it does not exist. Returns 0, or -1 recorded as "remount-ro".
+ * The view path `path` (from `root`, no symlinks followed) read-only, by binding it onto itself,
+ * with every mount below it if `recursive`. A missing path is skipped when `optional`, else ENOENT.
+ * Returns 0, or -1 recorded as "remount-ro".
  */
-int readonly_path(int root, const char *path);
+int readonly_path(int root, const char *path, int recursive, int optional);
 
 #endif

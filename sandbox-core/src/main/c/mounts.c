@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,9 +47,13 @@
 static struct {
     const struct sbx_spec *spec;
     int staged;         /* a new root is being built (host at OLDROOT) */
+    int fallback;       /* staged by create_in_view for a host-root view: entered at the end, cwd kept */
+    int finished;       /* split dirs sealed, a fallback root entered: only chdir from here */
     int host;           /* the host's "/" */
     int root;           /* the view's "/": the host's, or the new root's tmpfs once staged */
-    int *sources;       /* each bind source, opened once at the start (-1 for tmpfs) */
+    int *sources;       /* each bind operation's source, opened once at the start (-1 for the others) */
+    int devnull;        /* the host's /dev/null for masks, opened on first use (-1) */
+    int empty;          /* the empty read-only tmpfs that directory masks share (-1 until the first) */
     dev_t *owned;       /* superblocks of the tmpfs mounts we made: the only places we create in */
     size_t n_owned;
     struct sealed {     /* split tmpfs mounts to make read-only once everything is mounted */
@@ -86,8 +91,17 @@ static int push_ro_later(int root, const char *shown)
     if (!n)
         return -1;
     V.ro_later = n;
-    if ((n[V.n_ro_later].root = dup(root)) < 0 || !(n[V.n_ro_later].shown = strdup(shown)))
+    /* Both or neither: an entry is counted only once it holds its descriptor and its name. */
+    char *copy = strdup(shown);
+    if (!copy)
         return -1;
+    int fd = dup(root);
+    if (fd < 0) {
+        free(copy);
+        return -1;
+    }
+    n[V.n_ro_later].root = fd;
+    n[V.n_ro_later].shown = copy;
     V.n_ro_later++;
     return 0;
 }
@@ -152,14 +166,15 @@ static int ensure_dir(int dir, const char *name, const char *shown)
 static int open_sources(void)
 {
     const struct sbx_spec *s = V.spec;
-    if (!(V.sources = malloc((s->n_mounts + 1) * sizeof *V.sources)))
+    if (!(V.sources = malloc((s->n_ops + 1) * sizeof *V.sources)))
         return fail("bind", ENOMEM, "");
-    for (size_t i = 0; i < s->n_mounts; i++) {
+    for (size_t i = 0; i < s->n_ops; i++)
         V.sources[i] = -1;
+    for (size_t i = 0; i < s->n_ops; i++) {
         /* A source the helper opened for us (idmount.c) is not resolved again here. */
-        if (s->mounts[i].kind != SBX_MOUNT_TMPFS && s->mounts[i].tree_fd < 0 &&
-            (V.sources[i] = open(s->mounts[i].source, O_PATH | O_CLOEXEC)) < 0)
-            return fail_errno("bind", s->mounts[i].source);
+        if (s->ops[i].kind == SBX_OP_BIND && s->ops[i].tree_fd < 0 &&
+            (V.sources[i] = open(s->ops[i].source, O_PATH | O_CLOEXEC)) < 0)
+            return fail_errno("bind", s->ops[i].source);
     }
     return 0;
 }
@@ -238,12 +253,26 @@ static int mirror_entry(int src, const char *name, int dst, const char *shown, i
     return rc;
 }
 
+/* `name` is one of the '/'-separated names of `list`. */
+static int listed(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, "/");
+        if (n == len && !strncmp(p, name, n))
+            return 1;
+        p += n;
+        if (*p)
+            p++;
+    }
+    return 0;
+}
+
 /*
  * Recreate the host's top level in the new root: directories and files as (recursive) binds,
- * symlinks as symlinks. /proc, /dev and /sys get an empty directory instead when `fresh`
- * (SBX_FEATURE_* bits) says a new instance goes there.
+ * symlinks as symlinks; the names in `skip` ('/'-separated) are left out.
  */
-static int mirror_host_root(int readonly, uint32_t fresh)
+static int mirror_host_root(int readonly, const char *skip)
 {
     int fd = openat(V.host, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *d = fd < 0 ? NULL : fdopendir(fd);
@@ -263,12 +292,8 @@ static int mirror_host_root(int readonly, uint32_t fresh)
             rc = fail_errno("mkdir", name);
             break;
         }
-        if (((fresh & SBX_FEATURE_PROC) && !strcmp(name, "proc")) || ((fresh & SBX_FEATURE_DEV) && !strcmp(name, "dev")) ||
-            ((fresh & SBX_FEATURE_SYS) && !strcmp(name, "sys"))) {
-            int dir = ensure_dir(V.root, name, shown);
-            rc = dir < 0 ? -1 : close(dir);
+        if (listed(skip, name))
             continue;
-        }
         rc = mirror_entry(dirfd(d), name, V.root, shown, readonly);
     }
     closedir(d);
@@ -286,7 +311,8 @@ static int stage_host_view(void)
     /* Split tmpfs mounts recorded so far would be copied read-write by the mirror: seal them now. */
     if (seal_split_dirs() < 0 || stage_new_root() < 0)
         return -1;
-    return mirror_host_root(0, 0);
+    V.fallback = 1;
+    return mirror_host_root(0, "");
 }
 
 /*
@@ -376,33 +402,32 @@ static int create_in_view(struct view_walk *w, const char *name, int dir)
     return fd;
 }
 
-/* One MOUNT record, its target resolved in the view and created there as needed. */
-static int apply_mount(size_t i)
+/* Walk to `op`'s target in the view, creating what is missing (in the view, never on the host). */
+static int walk_target(struct view_walk *w, struct mfd_at *at, const char *target, int dir, const char *step)
 {
-    const struct sbx_mount *m = &V.spec->mounts[i];
-    int want_dir = 1;
-    if (m->kind != SBX_MOUNT_TMPFS) {
-        struct stat st;
-        if (fstat(m->tree_fd >= 0 ? m->tree_fd : V.sources[i], &st) < 0)
-            return fail_errno("bind", m->source);
-        want_dir = S_ISDIR(st.st_mode);
-    }
+    int rc = view_walk(w, V.root, target, VIEW_FOLLOW | (dir ? VIEW_DIR : 0), create_in_view, step);
+    if (rc == 0 && view_at(w, at) < 0)
+        rc = fail_errno(step, target); /* it resolved to the view's root itself */
+    return rc;
+}
+
+/* bind: the helper's detached (maybe idmapped) tree, or a bind of the source opened at the start. */
+static int op_bind(size_t i)
+{
+    const struct sbx_op *op = &V.spec->ops[i];
+    struct stat st;
+    if (fstat(op->tree_fd >= 0 ? op->tree_fd : V.sources[i], &st) < 0)
+        return fail_errno("bind", op->source);
     struct view_walk w;
     struct mfd_at at;
-    int rc = view_walk(&w, V.root, m->target, VIEW_FOLLOW | (want_dir ? VIEW_DIR : 0), create_in_view, "mkdir");
-    if (rc == 0 && view_at(&w, &at) < 0)
-        rc = fail_errno("mkdir", m->target); /* it resolved to the view's root itself */
-    if (rc == 0 && m->kind == SBX_MOUNT_TMPFS) {
-        int root = owned_tmpfs(&at, 0755, m->size, "tmpfs", m->target);
-        rc = root < 0 ? -1 : close(root);
-    } else if (rc == 0) {
-        /* The helper's detached (maybe idmapped) copy of the source, or a bind of the source we opened. */
-        int root = m->tree_fd >= 0 ? (mfd_attach(m->tree_fd, &at) < 0 ? -1 : dup(m->tree_fd))
-                                   : mfd_bind(V.sources[i], &at, 1);
+    int rc = walk_target(&w, &at, op->target, S_ISDIR(st.st_mode), "bind");
+    if (rc == 0) {
+        int root = op->tree_fd >= 0 ? (mfd_attach(op->tree_fd, &at) < 0 ? -1 : dup(op->tree_fd))
+                                    : mfd_bind(V.sources[i], &at, 1);
         if (root < 0)
-            rc = fail_errno("bind", m->source);
-        else if (m->kind == SBX_MOUNT_RO_BIND && mfd_readonly(root, 1) < 0)
-            rc = fail_errno("ro-bind", m->target);
+            rc = fail_errno("bind", op->source);
+        else if ((op->flags & SBX_OP_F_RO) && mfd_readonly(root, 1) < 0)
+            rc = fail_errno("bind", op->target);
         if (root >= 0)
             close(root);
     }
@@ -410,56 +435,46 @@ static int apply_mount(size_t i)
     return rc;
 }
 
-static int apply_mounts(void)
+static int op_tmpfs(const struct sbx_op *op)
 {
-    for (size_t i = 0; i < V.spec->n_mounts; i++)
-        if (apply_mount(i) < 0)
-            return -1;
-    return 0;
+    struct view_walk w;
+    struct mfd_at at;
+    int rc = walk_target(&w, &at, op->target, 1, "tmpfs");
+    if (rc == 0) {
+        int root = owned_tmpfs(&at, op->mode, op->size, "tmpfs", op->target);
+        rc = root < 0 ? -1 : close(root);
+    }
+    view_done(&w);
+    return rc;
 }
 
-/* The host's /dev/null, checked to be the null device (it masks files). */
-static int host_devnull(void)
-{
-    struct stat st;
-    int dev = openat(V.host, "dev", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
-    int fd = dev < 0 ? -1 : openat(dev, "null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (dev >= 0)
-        close(dev);
-    if (fd < 0 || fstat(fd, &st) < 0)
-        return fail_errno("mask", "/dev/null");
-    if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
-        close(fd);
-        return fail("mask", ENODEV, "/dev/null");
-    }
-    return fd;
-}
+#define ATTR_KERNEL_FS (SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV | SBX_MOUNT_ATTR_NOEXEC)
 
-/* runc's masked and read-only paths, and a read-only /sys/fs/cgroup if asked for. */
-static int protect_kernel_files(const struct sbx_spec *s)
+/* A fresh instance of `type` on the target (proc, sysfs, mqueue). */
+static int op_fresh(const struct sbx_op *op, const char *type, uint64_t attrs, const char *step)
 {
-    /* A fresh /proc gets runc's treatment; a new root's /sys too. The host root stays as it is. */
-    int proc = !!(s->features & SBX_FEATURE_PROC), sys = s->root != SBX_ROOT_HOST;
-    if (proc || sys) {
-        int devnull = host_devnull();
-        if (devnull < 0 || masks_apply(V.root, devnull, proc, sys) < 0)
-            return -1;
-        close(devnull);
+    struct view_walk w;
+    struct mfd_at at;
+    int rc = walk_target(&w, &at, op->target, 1, step);
+    if (rc == 0) {
+        int m = mfd_new(type, &at, attrs, NULL);
+        rc = m < 0 ? fail_errno(step, op->target) : close(m);
     }
-    if ((s->features & SBX_FEATURE_RO_CGROUP) && readonly_path(V.root, "sys/fs/cgroup") < 0)
-        return -1;
-    return 0;
+    view_done(&w);
+    return rc;
 }
 
 /* The host's device `name` bound on an empty file of that name in `dev` (our /dev tmpfs). */
-static int bind_device(int host, int dev, const char *name)
+static int bind_device(int host, int dev, const char *name, const char *shown)
 {
-    char shown[64];
-    snprintf(shown, sizeof shown, "/dev/%s", name);
     struct stat st;
     int from = openat(host, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (from < 0 || fstat(from, &st) < 0)
-        return fail_errno("dev", shown);
+    if (from < 0 || fstat(from, &st) < 0) {
+        int saved = errno;
+        if (from >= 0)
+            close(from);
+        return fail("dev", saved, shown);
+    }
     int rc = 0, to = -1, m = -1;
     if (!S_ISCHR(st.st_mode))
         rc = fail("dev", ENODEV, shown);
@@ -473,58 +488,183 @@ static int bind_device(int host, int dev, const char *name)
     return rc;
 }
 
-/* A minimal /dev: a few host devices, the usual links, a private devpts and /dev/shm. */
-static int make_dev(void)
+/* A new mount of `type` on the directory `name` in `dev`, made there; `make` does the mount. */
+static int dev_subdir(int dev, const char *name, const char *shown, int (*make)(const struct mfd_at *at))
+{
+    int dir = ensure_dir(dev, name, shown);
+    if (dir < 0)
+        return -1;
+    int m = make(&(struct mfd_at){dir, dev, name});
+    int saved = errno;
+    close(dir);
+    if (m < 0)
+        return fail("dev", saved, shown);
+    close(m);
+    return 0;
+}
+
+static int make_devpts(const struct mfd_at *at)
+{
+    uint64_t attrs = SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NOEXEC;
+    int m = mfd_new("devpts", at, attrs, "newinstance,ptmxmode=0666,mode=620");
+    /* mode=620 implies gid=5, which a user namespace may not map */
+    if (m < 0 && errno == EINVAL)
+        m = mfd_new("devpts", at, attrs, "newinstance,ptmxmode=0666");
+    return m;
+}
+
+static int make_shm(const struct mfd_at *at)
+{
+    int m = mfd_tmpfs(at, 01777, SHM_SIZE, ATTR_TMPFS);
+    if (m >= 0 && push_owned(m) < 0) {
+        int saved = errno;
+        close(m);
+        errno = saved;
+        return -1;
+    }
+    return m;
+}
+
+/* A minimal /dev on the target: a few host devices, the usual links, a private devpts and shm. */
+static int op_dev(const struct sbx_op *op)
 {
     static const char *nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
     static const char *links[][2] = {
         {"fd", "/proc/self/fd"},           {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
         {"stderr", "/proc/self/fd/2"},     {"ptmx", "pts/ptmx"},
     };
-    int dir = ensure_dir(V.root, "dev", "/dev");
-    if (dir < 0)
-        return -1;
-    /* nodev: the devices are binds of the host's nodes, which keep their own mount's flags. */
-    int dev = owned_tmpfs(&(struct mfd_at){dir, V.root, "dev"}, 0755, DEV_SIZE, "dev", "/dev");
-    close(dir);
-    if (dev < 0)
-        return -1;
+    /* The host's /dev, held before anything is mounted: with the host's root as the view, the new
+       /dev may go right over it. */
     int host = openat(V.host, "dev", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
-    int rc = host < 0 ? fail_errno("dev", "/dev") : 0;
-    for (size_t i = 0; rc == 0 && i < sizeof nodes / sizeof nodes[0]; i++)
-        rc = bind_device(host, dev, nodes[i]);
-    for (size_t i = 0; rc == 0 && i < sizeof links / sizeof links[0]; i++) {
-        if (symlinkat(links[i][1], dev, links[i][0]) < 0) {
-            char shown[64];
-            snprintf(shown, sizeof shown, "/dev/%s", links[i][0]);
-            rc = fail_errno("dev", shown);
-        }
-    }
-    int pts = rc < 0 ? -1 : ensure_dir(dev, "pts", "/dev/pts");
-    if (pts >= 0) {
-        struct mfd_at at = {pts, dev, "pts"};
-        uint64_t attrs = SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NOEXEC;
-        int m = mfd_new("devpts", &at, attrs, "newinstance,ptmxmode=0666,mode=620");
-        /* mode=620 implies gid=5, which a user namespace may not map */
-        if (m < 0 && errno == EINVAL)
-            m = mfd_new("devpts", &at, attrs, "newinstance,ptmxmode=0666");
-        rc = m < 0 ? fail_errno("dev", "/dev/pts") : close(m);
-        close(pts);
-    } else {
-        rc = -1;
-    }
-    int shm = rc < 0 ? -1 : ensure_dir(dev, "shm", "/dev/shm");
-    if (shm >= 0) {
-        int m = owned_tmpfs(&(struct mfd_at){shm, dev, "shm"}, 01777, SHM_SIZE, "dev", "/dev/shm");
-        rc = m < 0 ? -1 : close(m);
-        close(shm);
-    } else {
-        rc = -1;
-    }
-    if (host >= 0)
+    if (host < 0)
+        return fail_errno("dev", "/dev");
+    struct view_walk w;
+    struct mfd_at at;
+    int dev = walk_target(&w, &at, op->target, 1, "dev");
+    /* nodev: the devices are binds of the host's nodes, which keep their own mount's flags. */
+    if (dev == 0)
+        dev = owned_tmpfs(&at, 0755, DEV_SIZE, "dev", op->target);
+    view_done(&w);
+    if (dev < 0) {
         close(host);
+        return -1;
+    }
+    int rc = 0;
+    char shown[PATH_MAX];
+    for (size_t i = 0; rc == 0 && i < sizeof nodes / sizeof nodes[0]; i++)
+        rc = join_shown(shown, op->target, nodes[i]) < 0 ? fail_errno("dev", op->target)
+                                                         : bind_device(host, dev, nodes[i], shown);
+    for (size_t i = 0; rc == 0 && i < sizeof links / sizeof links[0]; i++)
+        if (symlinkat(links[i][1], dev, links[i][0]) < 0)
+            rc = fail_errno("dev", op->target);
+    if (rc == 0)
+        rc = dev_subdir(dev, "pts", op->target, make_devpts);
+    if (rc == 0)
+        rc = dev_subdir(dev, "shm", op->target, make_shm);
+    close(host);
     close(dev);
     return rc;
+}
+
+/* symlink: the link `target` with the text `source`, in the view (its directory split if not ours). */
+static int op_symlink(const struct sbx_op *op)
+{
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", op->target);
+    size_t end = strlen(parent);
+    while (end > 1 && parent[end - 1] == '/') /* "/a/b/" names b */
+        parent[--end] = '\0';
+    char *slash = strrchr(parent, '/');
+    char name[NAME_MAX + 1];
+    if (!slash || strlen(slash + 1) > NAME_MAX)
+        return fail("symlink", ENAMETOOLONG, op->target);
+    snprintf(name, sizeof name, "%s", slash + 1);
+    slash[slash == parent ? 1 : 0] = '\0';
+    struct view_walk w;
+    int rc = view_walk(&w, V.root, parent, VIEW_FOLLOW | VIEW_DIR, create_in_view, "symlink");
+    struct stat st;
+    if (rc == 0 && fstat(w.fd[w.depth], &st) < 0)
+        rc = fail_errno("symlink", op->target);
+    if (rc == 0 && !is_owned(st.st_dev) && w.depth == 0) {
+        /* the host's own "/": move to a staged mirror of it, as a mount target would */
+        view_done(&w);
+        rc = stage_host_view();
+        if (rc == 0)
+            rc = view_walk(&w, V.root, parent, VIEW_FOLLOW | VIEW_DIR, create_in_view, "symlink");
+    } else if (rc == 0 && !is_owned(st.st_dev)) {
+        rc = split_dir(&w);
+    }
+    if (rc == 0 && symlinkat(op->source, w.fd[w.depth], name) < 0) {
+        /* one of ours, sealed read-only meanwhile: cover it like a host directory */
+        if (errno == EROFS && w.depth > 0 && split_dir(&w) == 0 && symlinkat(op->source, w.fd[w.depth], name) == 0)
+            rc = 0;
+        else
+            rc = fail_errno("symlink", op->target);
+    }
+    view_done(&w);
+    return rc;
+}
+
+/* mkdir: the directory, made in the view where missing; `mode` applies where it is one of ours. */
+static int op_mkdir(const struct sbx_op *op)
+{
+    struct view_walk w;
+    int rc = view_walk(&w, V.root, op->target, VIEW_FOLLOW | VIEW_DIR, create_in_view, "mkdir");
+    struct stat st;
+    if (rc == 0 && fstat(w.fd[w.depth], &st) < 0)
+        rc = fail_errno("mkdir", op->target);
+    if (rc == 0 && !S_ISDIR(st.st_mode))
+        rc = fail("mkdir", ENOTDIR, op->target);
+    if (rc == 0 && is_owned(st.st_dev)) {
+        /* a directory on one of our tmpfs mounts, never the host's: chmod through a real descriptor */
+        int fd = openat(w.fd[w.depth], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || fchmod(fd, op->mode) < 0)
+            rc = fail_errno("mkdir", op->target);
+        if (fd >= 0)
+            close(fd);
+    }
+    view_done(&w);
+    return rc;
+}
+
+/* remount-ro: "/" is the root's own mount; any other target is bound onto itself, then made read-only. */
+static int op_remount_ro(const struct sbx_op *op)
+{
+    int recursive = !!(op->flags & SBX_OP_F_RECURSIVE);
+    const char *p = op->target;
+    while (*p == '/')
+        p++;
+    if (!*p)
+        return mfd_readonly(V.root, recursive) < 0 ? fail_errno("remount-ro", "/") : 0;
+    return readonly_path(V.root, op->target, recursive, !!(op->flags & SBX_OP_F_OPTIONAL));
+}
+
+/* The host's /dev/null, checked to be the null device (it masks files). */
+static int host_devnull(void)
+{
+    struct stat st;
+    int dev = openat(V.host, "dev", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+    int fd = dev < 0 ? -1 : openat(dev, "null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (dev >= 0)
+        close(dev);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int saved = errno;
+        if (fd >= 0)
+            close(fd);
+        return fail("mask", saved, "/dev/null");
+    }
+    if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+        close(fd);
+        return fail("mask", ENODEV, "/dev/null");
+    }
+    return fd;
+}
+
+static int op_mask(const struct sbx_op *op)
+{
+    if (V.devnull < 0 && (V.devnull = host_devnull()) < 0)
+        return -1;
+    return mask_path(V.root, op->target, V.devnull, &V.empty, !!(op->flags & SBX_OP_F_OPTIONAL));
 }
 
 /* Enter the new root and drop the staging base together with the host's root. */
@@ -542,76 +682,128 @@ static int switch_root(void)
     return 0;
 }
 
-/* A fresh instance of `type` on the view's top-level directory `name`, made if missing. */
-static int fresh_fs(const char *type, const char *name, uint64_t attrs, const char *step, const char *shown)
+/*
+ * The view is complete: seal the split directories, and enter a root staged for a host-root view
+ * (the mirror keeps every host path, so the helper's working directory is still there).
+ */
+static int finish_view(void)
 {
-    int dir = V.staged ? ensure_dir(V.root, name, shown) : openat(V.root, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0)
-        return V.staged ? -1 : fail_errno(step, shown);
-    int m = mfd_new(type, &(struct mfd_at){dir, V.root, name}, attrs, NULL);
-    close(dir);
-    if (m < 0)
-        return fail_errno(step, shown);
-    return close(m);
-}
-
-#define ATTR_KERNEL_FS (SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV | SBX_MOUNT_ATTR_NOEXEC)
-
-/* ROOT host: the host's root itself, with fresh /proc and the user's mounts on top. */
-static int build_host_view(const struct sbx_spec *s)
-{
-    if ((s->features & SBX_FEATURE_PROC) && fresh_fs("proc", "proc", ATTR_KERNEL_FS, "proc", "/proc") < 0)
+    if (V.finished)
+        return 0;
+    V.finished = 1;
+    if (seal_split_dirs() < 0)
         return -1;
-    if (apply_mounts() < 0 || protect_kernel_files(s) < 0 || seal_split_dirs() < 0)
-        return -1;
-    if (!V.staged)
+    if (!V.fallback)
         return 0;
     if (switch_root() < 0)
         return -1;
-    /* The mirror keeps every host path, so the helper's working directory is still there. */
     if (V.saved_cwd[0] && chdir(V.saved_cwd) < 0)
         return fail_errno("chdir", V.saved_cwd);
     return 0;
 }
 
-/* ROOT read-only / empty: a tmpfs root holding a read-only mirror of the host or nothing. */
-static int build_new_root(const struct sbx_spec *s)
+static int op_switch_root(void)
 {
-    if (stage_new_root() < 0)
+    if (seal_split_dirs() < 0 || switch_root() < 0)
         return -1;
-    if (s->root == SBX_ROOT_READ_ONLY && mirror_host_root(1, s->features) < 0)
+    V.finished = 1;
+    return 0;
+}
+
+static int op_chdir(const struct sbx_op *op)
+{
+    if (finish_view() < 0)
         return -1;
+    if (chdir(op->target) < 0)
+        return fail_errno("chdir", op->target);
+    return 0;
+}
+
+/*
+ * A failed operation is reported under its own name, with its target as the sandbox sees it;
+ * a bind whose source could not be opened names the source, a mirror-host the entry that failed.
+ */
+static int named(int rc, const char *step, const struct sbx_op *op)
+{
+    if (rc >= 0)
+        return rc;
+    char path[SBX_ERRPATH_MAX];
+    int keep = op->kind == SBX_OP_MIRROR_HOST || (op->kind == SBX_OP_BIND && !strcmp(sbx_failure.path, op->source));
+    snprintf(path, sizeof path, "%s", keep ? sbx_failure.path : op->target);
+    return fail(step, sbx_failure.err, path);
+}
+
+static int run_op(size_t i)
+{
+    const struct sbx_op *op = &V.spec->ops[i];
+    switch (op->kind) {
+    case SBX_OP_NEW_ROOT:
+        return named(stage_new_root(), "new-root", op);
+    case SBX_OP_MIRROR_HOST:
+        return named(mirror_host_root(!!(op->flags & SBX_OP_F_RO), op->source), "mirror-host", op);
+    case SBX_OP_BIND:
+        return named(op_bind(i), "bind", op);
+    case SBX_OP_TMPFS:
+        return named(op_tmpfs(op), "tmpfs", op);
+    case SBX_OP_PROC:
+        return named(op_fresh(op, "proc", ATTR_KERNEL_FS, "proc"), "proc", op);
+    case SBX_OP_DEV:
+        return named(op_dev(op), "dev", op);
     /* sysfs shows the network devices of the namespace that mounts it: ours, not the host's. */
-    if ((s->features & SBX_FEATURE_SYS) && fresh_fs("sysfs", "sys", ATTR_KERNEL_FS | SBX_MOUNT_ATTR_RDONLY, "sysfs", "/sys") < 0)
-        return -1;
-    if ((s->features & SBX_FEATURE_DEV) && make_dev() < 0)
-        return -1;
-    if ((s->features & SBX_FEATURE_PROC) && fresh_fs("proc", "proc", ATTR_KERNEL_FS, "proc", "/proc") < 0)
-        return -1;
-    if (apply_mounts() < 0 || protect_kernel_files(s) < 0 || seal_split_dirs() < 0)
-        return -1;
-    /* Only the declared binds, tmpfs mounts and /dev stay writable. */
-    if (mfd_readonly(V.root, 0) < 0)
-        return fail_errno("remount-ro", "/");
-    return switch_root();
+    case SBX_OP_SYSFS:
+        return named(op_fresh(op, "sysfs", ATTR_KERNEL_FS | SBX_MOUNT_ATTR_RDONLY, "sysfs"), "sysfs", op);
+    case SBX_OP_MQUEUE:
+        return named(op_fresh(op, "mqueue", ATTR_KERNEL_FS, "mqueue"), "mqueue", op);
+    case SBX_OP_SYMLINK:
+        return named(op_symlink(op), "symlink", op);
+    case SBX_OP_MKDIR:
+        return named(op_mkdir(op), "mkdir", op);
+    case SBX_OP_REMOUNT_RO:
+        return named(op_remount_ro(op), "remount-ro", op);
+    case SBX_OP_MASK:
+        return named(op_mask(op), "mask", op);
+    case SBX_OP_SWITCH_ROOT:
+        return named(op_switch_root(), "switch-root", op);
+    case SBX_OP_CHDIR:
+        return named(op_chdir(op), "chdir", op);
+    }
+    return fail("spec", EINVAL, op->target); /* spec_decode lets no other kind through */
+}
+
+/* Without a mount namespace the list holds only chdir operations (spec_decode checks it). */
+static int run_chdirs(const struct sbx_spec *spec)
+{
+    for (size_t i = 0; i < spec->n_ops; i++)
+        if (chdir(spec->ops[i].target) < 0)
+            return fail_errno("chdir", spec->ops[i].target);
+    return 0;
 }
 
 int mounts_build(const struct sbx_spec *spec)
 {
+    if (!(spec->namespaces & CLONE_NEWNS))
+        return run_chdirs(spec);
     V.spec = spec;
+    V.devnull = V.empty = -1;
     mfd_set_proc("/proc");
     if (make_mounts_private() < 0)
         return -1;
     if ((V.host = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
         return fail_errno("mount-private", "/");
     V.root = V.host;
-    if (open_sources() < 0)
-        return -1;
-    int rc = spec->root == SBX_ROOT_HOST ? build_host_view(spec) : build_new_root(spec);
+    int rc = open_sources();
+    for (size_t i = 0; rc == 0 && i < spec->n_ops; i++)
+        rc = run_op(i);
+    if (rc == 0)
+        rc = finish_view();
     /* Nothing of the host stays open into the command's life. */
-    for (size_t i = 0; i < spec->n_mounts; i++)
+    for (size_t i = 0; V.sources && i < spec->n_ops; i++)
         if (V.sources[i] >= 0)
             close(V.sources[i]);
+    if (V.devnull >= 0)
+        close(V.devnull);
+    if (V.empty >= 0)
+        close(V.empty);
     if (V.root != V.host)
         close(V.root);
     close(V.host);

@@ -5,9 +5,10 @@
 #include "spec.h"
 
 /*
- * Build the view the spec asks for (root host / read-only / empty, binds, tmpfs, /proc, /dev).
- * When a new root was built, the working directory is its "/" afterwards. Returns 0, or -1 with
- * sbx_failure naming the step and path.
+ * Run the spec's setup operations in order (protocol.h SBX_OP_*): in a mount namespace, after
+ * making every mount private; without one, only chdir operations come (spec_decode checks it).
+ * A root staged because a target was missing from the host's own root is entered at the end.
+ * Returns 0, or -1 with sbx_failure naming the failing operation (step) and its target (path).
  */
 int mounts_build(const struct sbx_spec *spec);
 

@@ -44,7 +44,7 @@
 #define SANDBOX_PROTOCOL_H
 
 #define SBX_SPEC_MAGIC 0x53425853u /* arbitrary; rejects a stray writer on fd 3 */
-#define SBX_SPEC_VERSION 2u
+#define SBX_SPEC_VERSION 3u
 #define SBX_SPEC_MAX_BODY (64u * 1024u * 1024u)
 
 /* Spec record tags. */
@@ -54,47 +54,62 @@ enum sbx_tag {
     SBX_T_GID_MAP = 3,        /* same */
     SBX_T_SETGROUPS_DENY = 4, /* empty: write "deny" to /proc/<pid>/setgroups */
     SBX_T_HOSTNAME = 5,       /* string */
-    SBX_T_ROOT = 6,           /* u32 SBX_ROOT_* ; at most once, default HOST */
-    SBX_T_MOUNT = 7,          /* u32 SBX_MOUNT_*, u32 SBX_MOUNT_F_* flags, u64 tmpfs size in bytes (0: the
-                                 kernel's default), u32 n, source[n], u32 m, target[m]; repeatable, in order */
-    SBX_T_FEATURES = 8,       /* u32 SBX_FEATURE_* bits; at most once */
-    SBX_T_CWD = 9,            /* string */
-    SBX_T_PATH = 10,          /* string: the PATH searched when argv[0] has no '/'; exactly once */
-    SBX_T_TIMEOUT_MS = 11,    /* u64: wall-clock limit, 0 = none */
-    SBX_T_GRACE_MS = 12,      /* u64: SIGTERM -> SIGKILL grace period */
-    SBX_T_ARG = 13,           /* string; repeatable, in order; at least one */
-    SBX_T_ENV = 14,           /* string "NAME=value"; repeatable, in order */
-    SBX_T_CAPS = 15,          /* u64: capabilities kept after exec (bit n = capability n); absent = none */
-    SBX_T_SECURITY = 16,      /* u32 SBX_SEC_* bits; at most once */
-    SBX_T_IDS = 17,           /* u32 uid, u32 gid: the ids (inside the user ns) the command runs as; at most once */
-    SBX_T_SECCOMP = 18,       /* struct sock_filter[] (8 bytes each, 1..4096): installed right before execve */
+    SBX_T_OP = 6,             /* one setup operation (below); repeatable, executed in order */
+    SBX_T_LOOPBACK = 7,       /* empty: bring lo up (new net ns); at most once */
+    SBX_T_PATH = 8,           /* string: the PATH searched when argv[0] has no '/'; exactly once */
+    SBX_T_TIMEOUT_MS = 9,     /* u64: wall-clock limit, 0 = none */
+    SBX_T_GRACE_MS = 10,      /* u64: SIGTERM -> SIGKILL grace period */
+    SBX_T_ARG = 11,           /* string; repeatable, in order; at least one */
+    SBX_T_ENV = 12,           /* string "NAME=value"; repeatable, in order */
+    SBX_T_CAPS = 13,          /* u64: capabilities kept after exec (bit n = capability n); absent = none */
+    SBX_T_SECURITY = 14,      /* u32 SBX_SEC_* bits; at most once */
+    SBX_T_IDS = 15,           /* u32 uid, u32 gid: the ids (inside the user ns) the command runs as; at most once */
+    SBX_T_SECCOMP = 16,       /* struct sock_filter[] (8 bytes each, 1..4096): installed right before execve */
 };
 #define SBX_T_LAST SBX_T_SECCOMP
 
-enum sbx_root {
-    SBX_ROOT_HOST = 0,      /* the host's root, as it is */
-    SBX_ROOT_READ_ONLY = 1, /* a view of the host's root, read-only */
-    SBX_ROOT_EMPTY = 2,     /* an empty read-only tmpfs holding only declared mounts */
+/*
+ * Setup operations (SBX_T_OP): the sandbox's file system view and working directory as an ordered
+ * list, built by the JVM (dev.sandbox.internal.SetupPlan, where every cross-field rule lives) and
+ * executed in order by the child (mounts.c). Payload:
+ *     u32 kind (SBX_OP_*), u32 flags (SBX_OP_F_*), u64 size, u32 mode, u32 n, source[n], u32 m, target[m]
+ * Targets are absolute paths in the sandbox's view (no "." or ".." component, shorter than
+ * SBX_OP_MAX_PATH); a target is created in the view (never on the host) when missing. What each
+ * kind takes is fixed (spec.c op_kinds, Spec.Op): a field a kind does not take must be 0 or empty.
+ * A failing operation is reported with its name as the step and its target as the path (a bind
+ * whose source cannot be opened: the source; mirror-host: the entry).
+ * The helper checks structure and safety only: every kind but chdir needs CLONE_NEWNS, idmap needs
+ * CLONE_NEWUSER; new-root only as the first operation and then with a switch-root later;
+ * mirror-host only after new-root; after switch-root or chdir only chdir.
+ */
+enum sbx_op_kind {
+    SBX_OP_NEW_ROOT = 1,    /* target "/": stage an empty tmpfs as the view's root (the host stays reachable
+                               for sources until switch-root) */
+    SBX_OP_MIRROR_HOST = 2, /* target "/", source: top-level names to leave out, separated by '/' ("proc/dev");
+                               the host's top level in the new root: entries bound (recursively), symlinks copied */
+    SBX_OP_BIND = 3,        /* source: absolute host path; a recursive bind */
+    SBX_OP_TMPFS = 4,       /* size (bytes, 0: the kernel's default), mode; nosuid, nodev */
+    SBX_OP_PROC = 5,        /* a fresh procfs (nosuid, nodev, noexec) */
+    SBX_OP_DEV = 6,         /* a minimal /dev: a few host devices, links, devpts, shm */
+    SBX_OP_SYSFS = 7,       /* a fresh read-only sysfs (the net ns's devices) */
+    SBX_OP_MQUEUE = 8,      /* a fresh mqueue file system */
+    SBX_OP_SYMLINK = 9,     /* source: the link's text */
+    SBX_OP_MKDIR = 10,      /* mode */
+    SBX_OP_REMOUNT_RO = 11, /* the target's mount read-only ("/": the root's own mount; else bound onto itself) */
+    SBX_OP_MASK = 12,       /* a file covered by /dev/null, a directory by an empty read-only tmpfs */
+    SBX_OP_SWITCH_ROOT = 13, /* target "/": enter the new root, detach the host's */
+    SBX_OP_CHDIR = 14,      /* the working directory */
 };
+#define SBX_OP_LAST SBX_OP_CHDIR
+#define SBX_OP_MAX 4096     /* operations per spec */
+#define SBX_OP_MAX_PATH 4096 /* a source or target is shorter than this */
 
-enum sbx_mount_kind {
-    SBX_MOUNT_BIND = 1,
-    SBX_MOUNT_RO_BIND = 2,
-    SBX_MOUNT_TMPFS = 3, /* source is empty */
-};
-
-enum sbx_mount_flag {
-    /* bind: an idmapped mount (made by the helper, outside the user ns) showing the source's owner
-       as the sandbox's uid/gid, so the sandbox's writes land as the owner's on disk */
-    SBX_MOUNT_F_IDMAP = 1u << 0,
-};
-
-enum sbx_feature {
-    SBX_FEATURE_PROC = 1u << 0,     /* a fresh procfs on /proc */
-    SBX_FEATURE_DEV = 1u << 1,      /* a minimal /dev */
-    SBX_FEATURE_LOOPBACK = 1u << 2, /* bring lo up (new net ns) */
-    SBX_FEATURE_SYS = 1u << 3,      /* a fresh read-only sysfs on /sys: the new net ns's devices (read-only root) */
-    SBX_FEATURE_RO_CGROUP = 1u << 4, /* /sys/fs/cgroup read-only (recursively) in the sandbox's view */
+enum sbx_op_flag {
+    SBX_OP_F_RO = 1u << 0,        /* bind, mirror-host: read-only (recursively) */
+    SBX_OP_F_IDMAP = 1u << 1,     /* bind: an idmapped mount (made by the helper, outside the user ns) showing
+                                     the source's owner as the sandbox's uid/gid */
+    SBX_OP_F_RECURSIVE = 1u << 2, /* remount-ro: every mount below too */
+    SBX_OP_F_OPTIONAL = 1u << 3,  /* remount-ro, mask: a missing target is skipped */
 };
 
 enum sbx_security {

@@ -14,11 +14,8 @@
 #define ALL_NAMESPACES                                                                        \
     ((uint32_t)(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS |    \
                 CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWTIME))
-#define ALL_FEATURES                                                                                 \
-    ((uint32_t)(SBX_FEATURE_PROC | SBX_FEATURE_DEV | SBX_FEATURE_LOOPBACK | SBX_FEATURE_SYS | SBX_FEATURE_RO_CGROUP))
 #define ALL_SECURITY \
     ((uint32_t)(SBX_SEC_NO_NEW_PRIVS | SBX_SEC_NEW_SESSION | SBX_SEC_LOCK_MOUNTS | SBX_SEC_CLEAR_GROUPS))
-#define ALL_MOUNT_FLAGS ((uint32_t)SBX_MOUNT_F_IDMAP)
 #define SBX_SECCOMP_MAX_INSNS 4096 /* BPF_MAXINSNS */
 #define SBX_LAST_CAP 63
 
@@ -34,16 +31,26 @@ void spec_describe_namespaces(FILE *out)
         fprintf(out, "%s 0x%08x\n", sbx_ns_names[i].name, (unsigned)sbx_ns_names[i].bit);
 }
 
-static const struct {
-    uint32_t bit;
-    const char *name;
-} feature_names[] = {
-    {SBX_FEATURE_PROC, "proc"},
-    {SBX_FEATURE_DEV, "dev"},
-    {SBX_FEATURE_LOOPBACK, "loopback"},
-    {SBX_FEATURE_SYS, "sys"},
-    {SBX_FEATURE_RO_CGROUP, "ro-cgroup"},
+#define ALL_OP_FLAGS ((uint32_t)(SBX_OP_F_RO | SBX_OP_F_IDMAP | SBX_OP_F_RECURSIVE | SBX_OP_F_OPTIONAL))
+
+const struct sbx_op_info sbx_op_kinds[SBX_OP_LAST + 1] = {
+    [SBX_OP_NEW_ROOT] = {"new-root", 0, SRC_NONE, NULL, TGT_ROOT, 0, 0},
+    [SBX_OP_MIRROR_HOST] = {"mirror-host", SBX_OP_F_RO, SRC_NAMES, "skip", TGT_ROOT, 0, 0},
+    [SBX_OP_BIND] = {"bind", SBX_OP_F_RO | SBX_OP_F_IDMAP, SRC_PATH, "from", TGT_BELOW, 0, 0},
+    [SBX_OP_TMPFS] = {"tmpfs", 0, SRC_NONE, NULL, TGT_BELOW, 1, 1},
+    [SBX_OP_PROC] = {"proc", 0, SRC_NONE, NULL, TGT_BELOW, 0, 0},
+    [SBX_OP_DEV] = {"dev", 0, SRC_NONE, NULL, TGT_BELOW, 0, 0},
+    [SBX_OP_SYSFS] = {"sysfs", 0, SRC_NONE, NULL, TGT_BELOW, 0, 0},
+    [SBX_OP_MQUEUE] = {"mqueue", 0, SRC_NONE, NULL, TGT_BELOW, 0, 0},
+    [SBX_OP_SYMLINK] = {"symlink", 0, SRC_TEXT, "to", TGT_BELOW, 0, 0},
+    [SBX_OP_MKDIR] = {"mkdir", 0, SRC_NONE, NULL, TGT_BELOW, 0, 1},
+    [SBX_OP_REMOUNT_RO] = {"remount-ro", SBX_OP_F_RECURSIVE | SBX_OP_F_OPTIONAL, SRC_NONE, NULL, TGT_ANY, 0, 0},
+    [SBX_OP_MASK] = {"mask", SBX_OP_F_OPTIONAL, SRC_NONE, NULL, TGT_BELOW, 0, 0},
+    [SBX_OP_SWITCH_ROOT] = {"switch-root", 0, SRC_NONE, NULL, TGT_ROOT, 0, 0},
+    [SBX_OP_CHDIR] = {"chdir", 0, SRC_NONE, NULL, TGT_ANY, 0, 0},
 };
+
+static const char *const op_flag_names[] = {"ro", "idmap", "recursive", "optional"};
 
 static const struct {
     uint32_t bit;
@@ -57,10 +64,10 @@ static const struct {
 
 static const char *tag_name(unsigned tag)
 {
-    static const char *names[] = {NULL,       "NAMESPACES", "UID_MAP", "GID_MAP", "SETGROUPS_DENY",
-                                  "HOSTNAME", "ROOT",       "MOUNT",   "FEATURES", "CWD",
-                                  "PATH",     "TIMEOUT_MS", "GRACE_MS", "ARG",    "ENV",
-                                  "CAPS",     "SECURITY",   "IDS",     "SECCOMP"};
+    static const char *names[] = {NULL,       "NAMESPACES", "UID_MAP",  "GID_MAP", "SETGROUPS_DENY",
+                                  "HOSTNAME", "OP",         "LOOPBACK", "PATH",    "TIMEOUT_MS",
+                                  "GRACE_MS", "ARG",        "ENV",      "CAPS",    "SECURITY",
+                                  "IDS",      "SECCOMP"};
     return tag < sizeof names / sizeof names[0] && names[tag] ? names[tag] : "?";
 }
 
@@ -168,56 +175,152 @@ static uint64_t get_u64(const unsigned char *p)
     return v;
 }
 
-/* The MOUNT payload: u32 kind, u32 flags, u64 size, u32 n, source[n], u32 m, target[m]. */
-static int decode_mount(const unsigned char *p, uint32_t len, struct sbx_spec *s, char *reason, size_t cap)
+/* "/"-separated components of p[0..n): none "." or "..", and none empty if `names`. */
+static int bad_components(const unsigned char *p, uint32_t n, int names)
 {
-    if (len < 24)
-        return reject(reason, cap, "MOUNT payload too short (%u bytes)", len);
-    uint32_t kind = get_u32(p), flags = get_u32(p + 4), n = get_u32(p + 16);
-    uint64_t size = get_u64(p + 8);
-    if (n > len - 24)
-        return reject(reason, cap, "MOUNT source length %u overruns the record", n);
-    uint32_t m = get_u32(p + 20 + n);
-    if ((uint64_t)24 + n + m != len)
-        return reject(reason, cap, "MOUNT lengths (%u, %u) do not match the record length %u", n, m, len);
-    const unsigned char *src = p + 20, *dst = p + 24 + n;
-    if (kind != SBX_MOUNT_BIND && kind != SBX_MOUNT_RO_BIND && kind != SBX_MOUNT_TMPFS)
-        return reject(reason, cap, "unknown mount kind %u", kind);
-    if (memchr(src, 0, n) || memchr(dst, 0, m))
-        return reject(reason, cap, "NUL byte in MOUNT string");
-    if (kind == SBX_MOUNT_TMPFS && n != 0)
-        return reject(reason, cap, "tmpfs mount with a source");
-    if (kind != SBX_MOUNT_TMPFS && n == 0)
-        return reject(reason, cap, "bind mount with an empty source");
-    if (flags & ~ALL_MOUNT_FLAGS)
-        return reject(reason, cap, "unknown mount flags 0x%x", flags & ~ALL_MOUNT_FLAGS);
-    if ((flags & SBX_MOUNT_F_IDMAP) && kind == SBX_MOUNT_TMPFS)
-        return reject(reason, cap, "idmapped tmpfs mount");
-    if (size && kind != SBX_MOUNT_TMPFS)
-        return reject(reason, cap, "size on a bind mount");
-    if (m == 0 || dst[0] != '/')
-        return reject(reason, cap, "mount target not absolute");
-    if (s->n_mounts >= SBX_MAX_MOUNTS)
-        return reject(reason, cap, "more than %d mounts", SBX_MAX_MOUNTS);
-    if (s->n_mounts % 16 == 0) {
-        struct sbx_mount *nm = realloc(s->mounts, (s->n_mounts + 16) * sizeof *nm);
-        if (!nm)
-            return reject(reason, cap, "out of memory");
-        s->mounts = nm;
+    uint32_t i = 0;
+    while (i <= n) {
+        uint32_t j = i;
+        while (j < n && p[j] != '/')
+            j++;
+        uint32_t len = j - i;
+        if ((len == 1 && p[i] == '.') || (len == 2 && p[i] == '.' && p[i + 1] == '.'))
+            return 1;
+        if (names && len == 0 && n != 0)
+            return 1;
+        i = j + 1;
     }
-    struct sbx_mount *mt = &s->mounts[s->n_mounts];
-    mt->kind = kind;
-    mt->flags = flags;
-    mt->size = size;
-    mt->tree_fd = -1;
-    mt->source = take_string(src, n);
-    mt->target = take_string(dst, m);
-    if (!mt->source || !mt->target) {
-        free(mt->source);
-        free(mt->target);
+    return 0;
+}
+
+static int is_absolute(const unsigned char *p, uint32_t n)
+{
+    return n > 0 && p[0] == '/' && !bad_components(p, n, 0);
+}
+
+static int is_root(const unsigned char *p, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (p[i] != '/')
+            return 0;
+    return n > 0;
+}
+
+/* The OP payload: u32 kind, u32 flags, u64 size, u32 mode, u32 n, source[n], u32 m, target[m]. */
+static int decode_op(const unsigned char *p, uint32_t len, struct sbx_spec *s, char *reason, size_t cap)
+{
+    if (len < 28)
+        return reject(reason, cap, "OP payload too short (%u bytes)", len);
+    uint32_t kind = get_u32(p), flags = get_u32(p + 4), mode = get_u32(p + 16), n = get_u32(p + 20);
+    uint64_t size = get_u64(p + 8);
+    if (n > len - 28)
+        return reject(reason, cap, "OP source length %u overruns the record", n);
+    uint32_t m = get_u32(p + 24 + n);
+    if ((uint64_t)28 + n + m != len)
+        return reject(reason, cap, "OP lengths (%u, %u) do not match the record length %u", n, m, len);
+    const unsigned char *src = p + 24, *dst = p + 28 + n;
+    if (kind < 1 || kind > SBX_OP_LAST)
+        return reject(reason, cap, "unknown operation kind %u", kind);
+    const struct sbx_op_info *k = &sbx_op_kinds[kind];
+    if (memchr(src, 0, n) || memchr(dst, 0, m))
+        return reject(reason, cap, "NUL byte in %s operation", k->name);
+    if (n >= SBX_OP_MAX_PATH || m >= SBX_OP_MAX_PATH)
+        return reject(reason, cap, "%s operation: a path of %u bytes or more", k->name, SBX_OP_MAX_PATH);
+    if (flags & ~k->flags)
+        return reject(reason, cap, "%s operation: flags 0x%x not allowed", k->name, flags & ~k->flags);
+    if (size && !k->size)
+        return reject(reason, cap, "%s operation with a size", k->name);
+    if (mode && !k->mode)
+        return reject(reason, cap, "%s operation with a mode", k->name);
+    if (mode > 07777)
+        return reject(reason, cap, "%s operation: mode 0%o", k->name, mode);
+    switch (k->source) {
+    case SRC_NONE:
+        if (n != 0)
+            return reject(reason, cap, "%s operation with a source", k->name);
+        break;
+    case SRC_PATH:
+        if (!is_absolute(src, n))
+            return reject(reason, cap, "%s operation: source not absolute or with a . or .. component", k->name);
+        break;
+    case SRC_TEXT:
+        if (n == 0)
+            return reject(reason, cap, "%s operation with an empty source", k->name);
+        break;
+    case SRC_NAMES:
+        if (bad_components(src, n, 1))
+            return reject(reason, cap, "%s operation: an empty, . or .. name", k->name);
+        break;
+    }
+    if (!is_absolute(dst, m))
+        return reject(reason, cap, "%s operation: target not absolute or with a . or .. component", k->name);
+    if (k->target == TGT_ROOT && !is_root(dst, m))
+        return reject(reason, cap, "%s operation: target other than /", k->name);
+    if (k->target == TGT_BELOW && is_root(dst, m))
+        return reject(reason, cap, "%s operation: target /", k->name);
+    if (s->n_ops >= SBX_OP_MAX)
+        return reject(reason, cap, "more than %d operations", SBX_OP_MAX);
+    if (s->n_ops % 16 == 0) {
+        struct sbx_op *no = realloc(s->ops, (s->n_ops + 16) * sizeof *no);
+        if (!no)
+            return reject(reason, cap, "out of memory");
+        s->ops = no;
+    }
+    struct sbx_op *op = &s->ops[s->n_ops];
+    op->kind = kind;
+    op->flags = flags;
+    op->size = size;
+    op->mode = mode;
+    op->tree_fd = -1;
+    op->source = take_string(src, n);
+    op->target = take_string(dst, m);
+    if (!op->source || !op->target) {
+        free(op->source);
+        free(op->target);
         return reject(reason, cap, "out of memory");
     }
-    s->n_mounts++;
+    s->n_ops++;
+    return 0;
+}
+
+/*
+ * The order of the operations, as far as safety needs it: a staged root is always entered (else
+ * the host's root stays reachable below it), and nothing changes the view after it is entered.
+ */
+static int check_ops(const struct sbx_spec *s, char *reason, size_t cap)
+{
+    int staged = 0, entered = 0, chdir_seen = 0;
+    for (size_t i = 0; i < s->n_ops; i++) {
+        const struct sbx_op *op = &s->ops[i];
+        const char *name = sbx_op_kinds[op->kind].name;
+        if (op->kind != SBX_OP_CHDIR && !(s->namespaces & CLONE_NEWNS))
+            return reject(reason, cap, "%s operation without CLONE_NEWNS", name);
+        if ((op->flags & SBX_OP_F_IDMAP) && !(s->namespaces & CLONE_NEWUSER))
+            return reject(reason, cap, "idmapped bind without CLONE_NEWUSER");
+        if (op->kind != SBX_OP_CHDIR && (entered || chdir_seen))
+            return reject(reason, cap, "%s operation after %s", name, entered ? "switch-root" : "chdir");
+        switch (op->kind) {
+        case SBX_OP_NEW_ROOT:
+            if (i != 0)
+                return reject(reason, cap, "new-root operation not first");
+            staged = 1;
+            break;
+        case SBX_OP_MIRROR_HOST:
+            if (!staged)
+                return reject(reason, cap, "mirror-host operation without new-root");
+            break;
+        case SBX_OP_SWITCH_ROOT:
+            if (!staged)
+                return reject(reason, cap, "switch-root operation without new-root");
+            entered = 1;
+            break;
+        case SBX_OP_CHDIR:
+            chdir_seen = 1;
+            break;
+        }
+    }
+    if (staged && !entered)
+        return reject(reason, cap, "new-root operation without switch-root");
     return 0;
 }
 
@@ -242,30 +345,16 @@ static int check_whole(const struct sbx_spec *s, unsigned seen_ns, char *reason,
         return reject(reason, cap, "no ARG");
     if (!s->path)
         return reject(reason, cap, "missing PATH");
-    if (s->n_mounts && !(s->namespaces & CLONE_NEWNS))
-        return reject(reason, cap, "mounts without CLONE_NEWNS");
     if (s->hostname && !(s->namespaces & CLONE_NEWUTS))
         return reject(reason, cap, "hostname without CLONE_NEWUTS");
-    /* These would change the host itself, not a view of it. */
-    if (s->root != SBX_ROOT_HOST && !(s->namespaces & CLONE_NEWNS))
-        return reject(reason, cap, "root other than host without CLONE_NEWNS");
-    if ((s->features & (SBX_FEATURE_PROC | SBX_FEATURE_DEV)) && !(s->namespaces & CLONE_NEWNS))
-        return reject(reason, cap, "proc/dev feature without CLONE_NEWNS");
-    if ((s->features & SBX_FEATURE_DEV) && s->root == SBX_ROOT_HOST)
-        return reject(reason, cap, "dev feature with root host");
-    if ((s->features & SBX_FEATURE_LOOPBACK) && !(s->namespaces & CLONE_NEWNET))
-        return reject(reason, cap, "loopback feature without CLONE_NEWNET");
-    if ((s->features & SBX_FEATURE_SYS) && (s->root != SBX_ROOT_READ_ONLY || !(s->namespaces & CLONE_NEWNET)))
-        return reject(reason, cap, "sys feature without a read-only root and CLONE_NEWNET");
-    if ((s->features & SBX_FEATURE_RO_CGROUP) && !(s->namespaces & CLONE_NEWNS))
-        return reject(reason, cap, "ro-cgroup feature without CLONE_NEWNS");
+    if (s->loopback && !(s->namespaces & CLONE_NEWNET))
+        return reject(reason, cap, "LOOPBACK without CLONE_NEWNET");
+    if (check_ops(s, reason, cap))
+        return -1;
     if ((s->security & SBX_SEC_LOCK_MOUNTS) && (s->namespaces & (CLONE_NEWUSER | CLONE_NEWNS)) != (CLONE_NEWUSER | CLONE_NEWNS))
         return reject(reason, cap, "lock-mounts without CLONE_NEWUSER and CLONE_NEWNS");
     if (s->has_ids && !(s->namespaces & CLONE_NEWUSER))
         return reject(reason, cap, "IDS without CLONE_NEWUSER");
-    for (size_t i = 0; i < s->n_mounts; i++)
-        if ((s->mounts[i].flags & SBX_MOUNT_F_IDMAP) && !(s->namespaces & CLONE_NEWUSER))
-            return reject(reason, cap, "idmapped mount without CLONE_NEWUSER");
     if (s->keep_caps >> SBX_LAST_CAP)
         return reject(reason, cap, "capability bit 63 set");
     return 0;
@@ -276,7 +365,6 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
     unsigned seen[SBX_T_LAST + 1] = {0};
     size_t argv_cap = 0, envp_cap = 0;
     memset(s, 0, sizeof *s);
-    s->root = SBX_ROOT_HOST;
 
     size_t off = 0;
     while (off < len) {
@@ -298,10 +386,8 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
         seen[tag]++;
         switch (tag) {
         case SBX_T_NAMESPACES:
-        case SBX_T_ROOT:
-        case SBX_T_FEATURES:
+        case SBX_T_LOOPBACK:
         case SBX_T_HOSTNAME:
-        case SBX_T_CWD:
         case SBX_T_PATH:
         case SBX_T_TIMEOUT_MS:
         case SBX_T_GRACE_MS:
@@ -318,8 +404,6 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
         uint32_t want = UINT32_MAX;
         switch (tag) {
         case SBX_T_NAMESPACES:
-        case SBX_T_ROOT:
-        case SBX_T_FEATURES:
         case SBX_T_SECURITY:
             want = 4;
             break;
@@ -332,6 +416,7 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
             want = 12;
             break;
         case SBX_T_SETGROUPS_DENY:
+        case SBX_T_LOOPBACK:
             want = 0;
             break;
         case SBX_T_TIMEOUT_MS:
@@ -363,25 +448,12 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
             if (take_text(&s->hostname, p, plen, tag, reason, cap))
                 return -1;
             break;
-        case SBX_T_ROOT:
-            s->root = get_u32(p);
-            if (s->root != SBX_ROOT_HOST && s->root != SBX_ROOT_READ_ONLY && s->root != SBX_ROOT_EMPTY)
-                return reject(reason, cap, "unknown root %u", s->root);
-            break;
-        case SBX_T_MOUNT:
-            if (decode_mount(p, plen, s, reason, cap))
+        case SBX_T_OP:
+            if (decode_op(p, plen, s, reason, cap))
                 return -1;
             break;
-        case SBX_T_FEATURES:
-            s->features = get_u32(p);
-            if (s->features & ~ALL_FEATURES)
-                return reject(reason, cap, "unknown feature bits 0x%x", s->features & ~ALL_FEATURES);
-            break;
-        case SBX_T_CWD:
-            if (take_text(&s->cwd, p, plen, tag, reason, cap))
-                return -1;
-            if (s->cwd[0] != '/')
-                return reject(reason, cap, "cwd not absolute");
+        case SBX_T_LOOPBACK:
+            s->loopback = 1;
             break;
         case SBX_T_PATH:
             if (take_text(&s->path, p, plen, tag, reason, cap))
@@ -443,13 +515,12 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
 static void spec_free(struct sbx_spec *s)
 {
     free(s->hostname);
-    free(s->cwd);
     free(s->path);
-    for (size_t i = 0; i < s->n_mounts; i++) {
-        free(s->mounts[i].source);
-        free(s->mounts[i].target);
+    for (size_t i = 0; i < s->n_ops; i++) {
+        free(s->ops[i].source);
+        free(s->ops[i].target);
     }
-    free(s->mounts);
+    free(s->ops);
     for (size_t i = 0; i < s->argc; i++)
         free(s->argv[i]);
     free(s->argv);
@@ -491,11 +562,9 @@ static void put_map(FILE *out, const char *name, const struct sbx_idmap *m, size
 
 void spec_describe(const struct sbx_spec *s, FILE *out)
 {
-    static const char *roots[] = {"host", "read-only", "empty"};
-    static const char *kinds[] = {NULL, "bind", "ro-bind", "tmpfs"};
     int any;
 
-    fputs("sandbox-spec v2\n", out);
+    fputs("sandbox-spec v3\n", out);
     fputs("namespaces ", out);
     any = 0;
     for (size_t i = 0; i < SBX_NS_COUNT; i++)
@@ -511,32 +580,26 @@ void spec_describe(const struct sbx_spec *s, FILE *out)
         put_quoted(out, s->hostname);
         fputc('\n', out);
     }
-    fprintf(out, "root %s\n", roots[s->root]);
-    for (size_t i = 0; i < s->n_mounts; i++) {
-        const struct sbx_mount *m = &s->mounts[i];
-        fprintf(out, "mount %s ", kinds[m->kind]);
-        if (m->kind != SBX_MOUNT_TMPFS) {
-            put_quoted(out, m->source);
-            fputc(' ', out);
+    for (size_t i = 0; i < s->n_ops; i++) {
+        const struct sbx_op *op = &s->ops[i];
+        const struct sbx_op_info *k = &sbx_op_kinds[op->kind];
+        fprintf(out, "op %s ", k->name);
+        put_quoted(out, op->target);
+        if (k->source != SRC_NONE) {
+            fprintf(out, " %s ", k->source_word);
+            put_quoted(out, op->source);
         }
-        put_quoted(out, m->target);
-        if (m->flags & SBX_MOUNT_F_IDMAP)
-            fputs(" idmap", out);
-        if (m->size)
-            fprintf(out, " size=%llu", (unsigned long long)m->size);
+        for (size_t b = 0; b < sizeof op_flag_names / sizeof op_flag_names[0]; b++)
+            if (op->flags & (1u << b))
+                fprintf(out, " %s", op_flag_names[b]);
+        if (k->size)
+            fprintf(out, " size=%llu", (unsigned long long)op->size);
+        if (k->mode)
+            fprintf(out, " mode=0%03o", (unsigned)op->mode);
         fputc('\n', out);
     }
-    fputs("features ", out);
-    any = 0;
-    for (size_t i = 0; i < sizeof feature_names / sizeof feature_names[0]; i++)
-        if (s->features & feature_names[i].bit)
-            fprintf(out, "%s%s", any++ ? "," : "", feature_names[i].name);
-    fputs(any ? "\n" : "none\n", out);
-    if (s->cwd) {
-        fputs("cwd ", out);
-        put_quoted(out, s->cwd);
-        fputc('\n', out);
-    }
+    if (s->loopback)
+        fputs("loopback\n", out);
     if (s->path) {
         fputs("path ", out);
         put_quoted(out, s->path);

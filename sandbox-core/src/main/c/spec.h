@@ -6,22 +6,48 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "protocol.h"
+
 #define SBX_MAX_MAP_LINES 340 /* the kernel's limit per uid_map/gid_map since 4.15 */
-#define SBX_MAX_MOUNTS 4096
 #define SBX_REASON_MAX 160
 
 struct sbx_idmap {
     uint32_t inside, outside, count;
 };
 
-struct sbx_mount {
-    uint32_t kind;  /* SBX_MOUNT_* */
-    uint32_t flags; /* SBX_MOUNT_F_* */
+/* One setup operation (protocol.h SBX_T_OP). */
+struct sbx_op {
+    uint32_t kind;  /* SBX_OP_* */
+    uint32_t flags; /* SBX_OP_F_* */
     uint64_t size;  /* tmpfs: size= in bytes, 0 for the kernel's default */
-    int tree_fd;    /* an idmapped bind's detached tree, made by the helper (idmount.c); -1 otherwise */
-    char *source;   /* "" for tmpfs */
+    uint32_t mode;  /* tmpfs, mkdir */
+    int tree_fd;    /* a bind's detached (maybe idmapped) tree, made by the helper (idmount.c); -1 otherwise */
+    char *source;   /* "" when the kind takes none */
     char *target;   /* absolute path inside the sandbox */
 };
+
+/* What an operation kind takes (the structure spec_decode checks); Java's Spec.Op.Kind mirrors it. */
+enum sbx_op_source {
+    SRC_NONE,  /* empty */
+    SRC_PATH,  /* an absolute path without "." or ".." components */
+    SRC_TEXT,  /* any non-empty bytes (a symlink's text) */
+    SRC_NAMES, /* '/'-separated names, none "." or "..", may be empty */
+};
+enum sbx_op_target {
+    TGT_ROOT,  /* exactly "/" */
+    TGT_BELOW, /* absolute, not "/" */
+    TGT_ANY,   /* absolute */
+};
+struct sbx_op_info {
+    const char *name;        /* in the readable form and as the step of a failure */
+    uint32_t flags;          /* SBX_OP_F_* allowed */
+    enum sbx_op_source source;
+    const char *source_word; /* "from", "to", "skip": how the readable form shows the source */
+    enum sbx_op_target target;
+    int size, mode;          /* takes a size, a mode */
+};
+/* Indexed by SBX_OP_*; entry 0 unused. */
+extern const struct sbx_op_info sbx_op_kinds[SBX_OP_LAST + 1];
 
 struct sbx_spec {
     uint32_t namespaces; /* CLONE_NEW* bits */
@@ -31,11 +57,9 @@ struct sbx_spec {
     size_t n_gid_map;
     int setgroups_deny;
     char *hostname; /* NULL when absent */
-    uint32_t root;  /* SBX_ROOT_* */
-    struct sbx_mount *mounts;
-    size_t n_mounts;
-    uint32_t features; /* SBX_FEATURE_* bits */
-    char *cwd;         /* NULL when absent */
+    struct sbx_op *ops; /* in order */
+    size_t n_ops;
+    int loopback;      /* bring lo up */
     char *path;        /* NULL when absent */
     uint64_t timeout_ms;
     uint64_t grace_ms;

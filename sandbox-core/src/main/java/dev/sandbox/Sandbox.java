@@ -10,6 +10,7 @@ import dev.sandbox.internal.HostIds;
 import dev.sandbox.internal.Launcher;
 import dev.sandbox.internal.LibC;
 import dev.sandbox.internal.Protocol;
+import dev.sandbox.internal.SetupPlan;
 import dev.sandbox.internal.Spec;
 import dev.sandbox.internal.WaitStatus;
 
@@ -17,8 +18,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.charset.Charset;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -384,57 +383,30 @@ public final class Sandbox {
         for (Capability c : keepCapabilities) {
             caps |= 1L << c.number();
         }
-        int features = 0;
-        if (namespaces.contains(Namespace.PID) && namespaces.contains(Namespace.MOUNT)) {
-            features |= Protocol.FEATURE_PROC;
-        }
-        if (root != Root.HOST) {
-            features |= Protocol.FEATURE_DEV;
-        }
-        List<Mount> all = new ArrayList<>(mounts.size() + 2);
-        if (namespaces.contains(Namespace.NET)) {
-            features |= Protocol.FEATURE_LOOPBACK;
-            if (root == Root.READ_ONLY) {
-                features |= Protocol.FEATURE_SYS; // a host /sys would show the host's network devices
-                // Host daemons' unix sockets (docker.sock, dbus, ...) live there, and a network
-                // namespace does not cover them: an empty tmpfs does.
-                all.add(new Mount(Mount.Kind.TMPFS, null, "/run"));
-                if (Files.isDirectory(Path.of("/var/run"), LinkOption.NOFOLLOW_LINKS)) {
-                    all.add(new Mount(Mount.Kind.TMPFS, null, "/var/run"));
-                }
-            }
-        }
-        if ((!limits.isEmpty() || cgroups != null) && namespaces.contains(Namespace.MOUNT)) {
-            features |= Protocol.FEATURE_RO_CGROUP;
-        }
-        all.addAll(mounts);
-        List<Spec.Mount> specMounts = new ArrayList<>(all.size());
-        for (Mount m : all) {
-            int kind = switch (m.kind()) {
-                case BIND -> Protocol.MOUNT_BIND;
-                case READ_ONLY_BIND -> Protocol.MOUNT_RO_BIND;
-                case TMPFS -> Protocol.MOUNT_TMPFS;
-            };
-            // A root caller's command runs as another host uid: a declared bind shows the source's
-            // owner as that uid (an idmapped mount), so the command reads what the caller declared
-            // and what it writes lands as the owner's. The rest of the host keeps its permissions.
-            int mountFlags = m.kind() != Mount.Kind.TMPFS && m.source() != null && leasesHostIds()
-                    ? Protocol.MOUNT_F_IDMAP : 0;
-            byte[] source = m.source() == null ? new byte[0] : Encoding.bytes(m.source().toString());
-            specMounts.add(new Spec.Mount(kind, mountFlags, m.size(), source, Encoding.bytes(m.target())));
-        }
+        SetupPlan plan = SetupPlan.of(setupSettings(flags));
         return new Spec(flags, uidMaps, gidMaps, userNs && euid != 0,
                 hostname == null ? null : Encoding.bytes(hostname),
-                switch (root) {
-                    case HOST -> Protocol.ROOT_HOST;
-                    case READ_ONLY -> Protocol.ROOT_READ_ONLY;
-                    case EMPTY -> Protocol.ROOT_EMPTY;
-                },
-                specMounts, features,
-                workingDirectory == null ? null : Encoding.bytes(workingDirectory),
+                plan.ops(), plan.loopback(),
                 Encoding.bytes(path),
                 timeout == null ? 0 : Math.max(1, timeout.toMillis()),
                 killGracePeriod.toMillis(), List.of(), envBytes, caps, security, ids, seccompProgram());
+    }
+
+    /** The file system settings, as the internal translation to setup operations takes them. */
+    private SetupPlan.Settings setupSettings(int cloneFlags) {
+        List<SetupPlan.Mount> planMounts = new ArrayList<>(mounts.size());
+        for (Mount m : mounts) {
+            planMounts.add(new SetupPlan.Mount(switch (m.kind()) {
+                case BIND -> SetupPlan.MountKind.BIND;
+                case READ_ONLY_BIND -> SetupPlan.MountKind.READ_ONLY_BIND;
+                case TMPFS -> SetupPlan.MountKind.TMPFS;
+            }, m.source() == null ? null : m.source().toString(), m.target(), m.size()));
+        }
+        return new SetupPlan.Settings(cloneFlags, switch (root) {
+            case HOST -> SetupPlan.Root.HOST;
+            case READ_ONLY -> SetupPlan.Root.READ_ONLY;
+            case EMPTY -> SetupPlan.Root.EMPTY;
+        }, planMounts, leasesHostIds(), !limits.isEmpty() || cgroups != null, workingDirectory);
     }
 
     /** The seccomp program for this machine's architecture, compiled once per policy; null for none. */

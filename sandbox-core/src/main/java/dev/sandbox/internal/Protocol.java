@@ -10,7 +10,7 @@ package dev.sandbox.internal;
 public final class Protocol {
 
     public static final int SPEC_MAGIC = 0x53425853;
-    public static final int SPEC_VERSION = 2;
+    public static final int SPEC_VERSION = 3;
     public static final int SPEC_MAX_BODY = 64 * 1024 * 1024;
 
     public static final int T_NAMESPACES = 1;
@@ -18,36 +18,41 @@ public final class Protocol {
     public static final int T_GID_MAP = 3;
     public static final int T_SETGROUPS_DENY = 4;
     public static final int T_HOSTNAME = 5;
-    public static final int T_ROOT = 6;
-    public static final int T_MOUNT = 7;
-    public static final int T_FEATURES = 8;
-    public static final int T_CWD = 9;
-    public static final int T_PATH = 10;
-    public static final int T_TIMEOUT_MS = 11;
-    public static final int T_GRACE_MS = 12;
-    public static final int T_ARG = 13;
-    public static final int T_ENV = 14;
-    public static final int T_CAPS = 15;
-    public static final int T_SECURITY = 16;
-    public static final int T_IDS = 17;
-    public static final int T_SECCOMP = 18;
+    public static final int T_OP = 6;
+    public static final int T_LOOPBACK = 7;
+    public static final int T_PATH = 8;
+    public static final int T_TIMEOUT_MS = 9;
+    public static final int T_GRACE_MS = 10;
+    public static final int T_ARG = 11;
+    public static final int T_ENV = 12;
+    public static final int T_CAPS = 13;
+    public static final int T_SECURITY = 14;
+    public static final int T_IDS = 15;
+    public static final int T_SECCOMP = 16;
     public static final int T_LAST = T_SECCOMP;
 
-    public static final int ROOT_HOST = 0;
-    public static final int ROOT_READ_ONLY = 1;
-    public static final int ROOT_EMPTY = 2;
+    public static final int OP_NEW_ROOT = 1;
+    public static final int OP_MIRROR_HOST = 2;
+    public static final int OP_BIND = 3;
+    public static final int OP_TMPFS = 4;
+    public static final int OP_PROC = 5;
+    public static final int OP_DEV = 6;
+    public static final int OP_SYSFS = 7;
+    public static final int OP_MQUEUE = 8;
+    public static final int OP_SYMLINK = 9;
+    public static final int OP_MKDIR = 10;
+    public static final int OP_REMOUNT_RO = 11;
+    public static final int OP_MASK = 12;
+    public static final int OP_SWITCH_ROOT = 13;
+    public static final int OP_CHDIR = 14;
+    public static final int OP_LAST = OP_CHDIR;
+    public static final int OP_MAX = 4096;
+    public static final int OP_MAX_PATH = 4096;
 
-    public static final int MOUNT_BIND = 1;
-    public static final int MOUNT_RO_BIND = 2;
-    public static final int MOUNT_TMPFS = 3;
-
-    public static final int MOUNT_F_IDMAP = 1;
-
-    public static final int FEATURE_PROC = 1;
-    public static final int FEATURE_DEV = 1 << 1;
-    public static final int FEATURE_LOOPBACK = 1 << 2;
-    public static final int FEATURE_SYS = 1 << 3;
-    public static final int FEATURE_RO_CGROUP = 1 << 4;
+    public static final int OP_F_RO = 1;
+    public static final int OP_F_IDMAP = 1 << 1;
+    public static final int OP_F_RECURSIVE = 1 << 2;
+    public static final int OP_F_OPTIONAL = 1 << 3;
 
     public static final int SEC_NO_NEW_PRIVS = 1;
     public static final int SEC_NEW_SESSION = 1 << 1;

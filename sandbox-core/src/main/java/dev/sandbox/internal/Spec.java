@@ -20,10 +20,8 @@ public record Spec(
         List<IdMap> gidMaps,
         boolean setgroupsDeny,
         byte[] hostname,
-        int root,
-        List<Mount> mounts,
-        int features,
-        byte[] cwd,
+        List<Op> ops,
+        boolean loopback,
         byte[] path,
         long timeoutMillis,
         long graceMillis,
@@ -43,27 +41,114 @@ public record Spec(
     }
 
     /**
-     * A bind, read-only bind or tmpfs; {@code source} is empty for tmpfs, {@code flags} are
-     * {@code MOUNT_F_*}, {@code size} is a tmpfs's size in bytes (0: the kernel's default).
+     * One setup operation ({@code SBX_T_OP}): {@code kind} is an {@code OP_*}, {@code flags} are
+     * {@code OP_F_*}; {@code size} (tmpfs bytes, 0: the kernel's default) and {@code mode} (tmpfs,
+     * mkdir) are 0 for kinds that take none, {@code source} empty for kinds that take none. What
+     * each kind takes is {@link Kind}, the twin of {@code spec.c}'s {@code sbx_op_kinds}.
      */
-    public record Mount(int kind, int flags, long size, byte[] source, byte[] target) {
-        public Mount {
+    public record Op(int kind, int flags, long size, int mode, byte[] source, byte[] target) {
+        public Op {
             Objects.requireNonNull(source, "source");
             Objects.requireNonNull(target, "target");
+        }
+
+        /** An operation that takes only a target. */
+        public static Op of(int kind, int flags, String target) {
+            return new Op(kind, flags, 0, 0, new byte[0], Encoding.bytes(target));
+        }
+
+        /** What an operation kind takes, and its name in the readable form and in a failure's step. */
+        public enum Kind {
+            NEW_ROOT(Protocol.OP_NEW_ROOT, "new-root", 0, Source.NONE, null, Target.ROOT, false, false),
+            MIRROR_HOST(Protocol.OP_MIRROR_HOST, "mirror-host", Protocol.OP_F_RO, Source.NAMES, "skip", Target.ROOT,
+                    false, false),
+            BIND(Protocol.OP_BIND, "bind", Protocol.OP_F_RO | Protocol.OP_F_IDMAP, Source.PATH, "from", Target.BELOW,
+                    false, false),
+            TMPFS(Protocol.OP_TMPFS, "tmpfs", 0, Source.NONE, null, Target.BELOW, true, true),
+            PROC(Protocol.OP_PROC, "proc", 0, Source.NONE, null, Target.BELOW, false, false),
+            DEV(Protocol.OP_DEV, "dev", 0, Source.NONE, null, Target.BELOW, false, false),
+            SYSFS(Protocol.OP_SYSFS, "sysfs", 0, Source.NONE, null, Target.BELOW, false, false),
+            MQUEUE(Protocol.OP_MQUEUE, "mqueue", 0, Source.NONE, null, Target.BELOW, false, false),
+            SYMLINK(Protocol.OP_SYMLINK, "symlink", 0, Source.TEXT, "to", Target.BELOW, false, false),
+            MKDIR(Protocol.OP_MKDIR, "mkdir", 0, Source.NONE, null, Target.BELOW, false, true),
+            REMOUNT_RO(Protocol.OP_REMOUNT_RO, "remount-ro", Protocol.OP_F_RECURSIVE | Protocol.OP_F_OPTIONAL,
+                    Source.NONE, null, Target.ANY, false, false),
+            MASK(Protocol.OP_MASK, "mask", Protocol.OP_F_OPTIONAL, Source.NONE, null, Target.BELOW, false, false),
+            SWITCH_ROOT(Protocol.OP_SWITCH_ROOT, "switch-root", 0, Source.NONE, null, Target.ROOT, false, false),
+            CHDIR(Protocol.OP_CHDIR, "chdir", 0, Source.NONE, null, Target.ANY, false, false);
+
+            /** What a kind's source is. */
+            public enum Source { NONE, PATH, TEXT, NAMES }
+
+            /** Which targets a kind accepts: exactly "/", a path below it, or any absolute path. */
+            public enum Target { ROOT, BELOW, ANY }
+
+            public final int number;
+            public final String wireName;
+            public final int flags;
+            public final Source source;
+            public final String sourceWord;
+            public final Target target;
+            public final boolean size;
+            public final boolean mode;
+
+            Kind(int number, String wireName, int flags, Source source, String sourceWord, Target target, boolean size,
+                    boolean mode) {
+                this.number = number;
+                this.wireName = wireName;
+                this.flags = flags;
+                this.source = source;
+                this.sourceWord = sourceWord;
+                this.target = target;
+                this.size = size;
+                this.mode = mode;
+            }
+
+            /** The kind numbered {@code number} ({@code OP_*}). */
+            public static Kind of(int number) {
+                for (Kind k : values()) {
+                    if (k.number == number) {
+                        return k;
+                    }
+                }
+                throw new IllegalArgumentException("operation kind " + number);
+            }
+        }
+
+        /** The readable form: {@code op KIND "TARGET"[ WORD "SOURCE"][ FLAGS][ size=N][ mode=0NNN]}. */
+        String describe() {
+            Kind k = Kind.of(kind);
+            StringBuilder sb = new StringBuilder("op ").append(k.wireName).append(' ').append(quote(target));
+            if (k.source != Kind.Source.NONE) {
+                sb.append(' ').append(k.sourceWord).append(' ').append(quote(source));
+            }
+            String[] flagNames = {"ro", "idmap", "recursive", "optional"};
+            for (int i = 0; i < flagNames.length; i++) {
+                if ((flags & (1 << i)) != 0) {
+                    sb.append(' ').append(flagNames[i]);
+                }
+            }
+            if (k.size) {
+                sb.append(" size=").append(Long.toUnsignedString(size));
+            }
+            if (k.mode) {
+                sb.append(" mode=0").append(String.format("%03o", mode));
+            }
+            return sb.toString();
         }
     }
 
     public Spec {
         uidMaps = List.copyOf(uidMaps);
         gidMaps = List.copyOf(gidMaps);
-        mounts = List.copyOf(mounts);
+        ops = List.copyOf(ops);
         args = List.copyOf(args);
         env = List.copyOf(env);
     }
 
     /** This spec for another command. */
     public Spec withArgs(List<byte[]> newArgs) {
-        return new Spec(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, root, mounts, features, cwd, path,
+        return new Spec(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, ops, loopback, path,
                 timeoutMillis, graceMillis, newArgs, env, keepCaps, security, ids, seccomp);
     }
 
@@ -73,7 +158,7 @@ public record Spec(
      */
     public Spec withHostIds(int uid, int gid, boolean mapRoot) {
         return new Spec(namespaces, List.of(new IdMap(mapRoot ? 0 : uid, uid, 1)),
-                List.of(new IdMap(mapRoot ? 0 : gid, gid, 1)), false, hostname, root, mounts, features, cwd, path,
+                List.of(new IdMap(mapRoot ? 0 : gid, gid, 1)), false, hostname, ops, loopback, path,
                 timeoutMillis, graceMillis, args, env, keepCaps, security, new Ids(mapRoot ? 0 : uid, mapRoot ? 0 : gid),
                 seccomp);
     }
@@ -94,16 +179,14 @@ public record Spec(
         if (hostname != null) {
             r.bytes(Protocol.T_HOSTNAME, hostname);
         }
-        r.u32(Protocol.T_ROOT, root);
-        for (Mount m : mounts) {
-            ByteBuffer b = order(ByteBuffer.allocate(24 + m.source().length + m.target().length));
-            b.putInt(m.kind()).putInt(m.flags()).putLong(m.size());
-            b.putInt(m.source().length).put(m.source()).putInt(m.target().length).put(m.target());
-            r.bytes(Protocol.T_MOUNT, b.array());
+        for (Op o : ops) {
+            ByteBuffer b = order(ByteBuffer.allocate(28 + o.source().length + o.target().length));
+            b.putInt(o.kind()).putInt(o.flags()).putLong(o.size()).putInt(o.mode());
+            b.putInt(o.source().length).put(o.source()).putInt(o.target().length).put(o.target());
+            r.bytes(Protocol.T_OP, b.array());
         }
-        r.u32(Protocol.T_FEATURES, features);
-        if (cwd != null) {
-            r.bytes(Protocol.T_CWD, cwd);
+        if (loopback) {
+            r.bytes(Protocol.T_LOOPBACK, new byte[0]);
         }
         if (path != null) {
             r.bytes(Protocol.T_PATH, path);
@@ -134,7 +217,7 @@ public record Spec(
 
     /** The readable form, line for line what {@code sandbox-helper --describe-spec} prints. */
     public String describe() {
-        StringBuilder sb = new StringBuilder("sandbox-spec v2\n");
+        StringBuilder sb = new StringBuilder("sandbox-spec v3\n");
         sb.append("namespaces ").append(namespaceNames(namespaces)).append('\n');
         for (IdMap m : uidMaps) {
             sb.append("uid_map ").append(Integer.toUnsignedString(m.inside())).append(' ')
@@ -152,32 +235,11 @@ public record Spec(
         if (hostname != null) {
             sb.append("hostname ").append(quote(hostname)).append('\n');
         }
-        sb.append("root ").append(switch (root) {
-            case Protocol.ROOT_HOST -> "host";
-            case Protocol.ROOT_READ_ONLY -> "read-only";
-            case Protocol.ROOT_EMPTY -> "empty";
-            default -> throw new IllegalStateException("root " + root);
-        }).append('\n');
-        for (Mount m : mounts) {
-            switch (m.kind()) {
-                case Protocol.MOUNT_BIND -> sb.append("mount bind ").append(quote(m.source())).append(' ')
-                        .append(quote(m.target()));
-                case Protocol.MOUNT_RO_BIND -> sb.append("mount ro-bind ").append(quote(m.source())).append(' ')
-                        .append(quote(m.target()));
-                case Protocol.MOUNT_TMPFS -> sb.append("mount tmpfs ").append(quote(m.target()));
-                default -> throw new IllegalStateException("mount kind " + m.kind());
-            }
-            if ((m.flags() & Protocol.MOUNT_F_IDMAP) != 0) {
-                sb.append(" idmap");
-            }
-            if (m.size() != 0) {
-                sb.append(" size=").append(Long.toUnsignedString(m.size()));
-            }
-            sb.append('\n');
+        for (Op o : ops) {
+            sb.append(o.describe()).append('\n');
         }
-        sb.append("features ").append(featureNames(features)).append('\n');
-        if (cwd != null) {
-            sb.append("cwd ").append(quote(cwd)).append('\n');
+        if (loopback) {
+            sb.append("loopback\n");
         }
         if (path != null) {
             sb.append("path ").append(quote(path)).append('\n');
@@ -215,10 +277,6 @@ public record Spec(
             }
         }
         return sb.length() == 0 ? "none" : sb.toString();
-    }
-
-    static String featureNames(int features) {
-        return names(features, "proc", "dev", "loopback", "sys", "ro-cgroup");
     }
 
     /** The names of the bits set in {@code bits}, bit i named names[i]; "none" when no bit is set. */

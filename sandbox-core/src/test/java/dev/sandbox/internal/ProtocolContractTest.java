@@ -92,6 +92,35 @@ class ProtocolContractTest {
         assertThat(new TreeSet<>(out.lines().toList())).isEqualTo(new TreeSet<>(expected.lines().toList()));
     }
 
+    private static final Pattern OP_KIND = Pattern.compile(
+            "\\[SBX_OP_(\\w+)\\]\\s*=\\s*\\{\\s*\"([^\"]*)\",\\s*([^,]+),\\s*SRC_(\\w+),\\s*(NULL|\"[^\"]*\"),\\s*TGT_(\\w+),\\s*([01]),\\s*([01])\\s*\\}");
+
+    @Test
+    @DisplayName("Spec.Op.Kind is spec.c's table of operation kinds: number, name, flags, source, target, size, mode")
+    void operationKindsMatchTheHelpersTable() throws Exception {
+        Map<String, Long> c = constantsOf(Files.readString(C_SOURCES.resolve("protocol.h")));
+        String table = Files.readString(C_SOURCES.resolve("spec.c"));
+        List<String> fromC = new ArrayList<>();
+        Matcher m = OP_KIND.matcher(table);
+        while (m.find()) {
+            long flags = 0;
+            for (String f : m.group(3).split("\\|")) {
+                String name = f.trim();
+                flags |= name.equals("0") ? 0 : c.get(name);
+            }
+            String word = m.group(5).equals("NULL") ? null : m.group(5).substring(1, m.group(5).length() - 1);
+            fromC.add(String.join(" ", m.group(1), String.valueOf(c.get("SBX_OP_" + m.group(1))), m.group(2),
+                    String.valueOf(flags), m.group(4), String.valueOf(word), m.group(6), m.group(7), m.group(8)));
+        }
+        List<String> fromJava = new ArrayList<>();
+        for (Spec.Op.Kind k : Spec.Op.Kind.values()) {
+            fromJava.add(String.join(" ", k.name(), String.valueOf(k.number), k.wireName, String.valueOf(k.flags),
+                    k.source.name(), String.valueOf(k.sourceWord), k.target.name(), k.size ? "1" : "0", k.mode ? "1" : "0"));
+        }
+        assertThat(fromJava).as("Spec.Op.Kind (left) against spec.c's sbx_op_kinds").isEqualTo(fromC);
+        assertThat(fromC).hasSize((int) (long) c.get("SBX_OP_LAST"));
+    }
+
     private static final Pattern DEFINE = Pattern.compile("^#define\\s+(SBX_\\w+)\\s+(.+?)\\s*(/\\*.*)?$",
             Pattern.MULTILINE);
     private static final Pattern ENUM = Pattern.compile("enum\\s+\\w+\\s*\\{(.*?)\\}", Pattern.DOTALL);

@@ -32,33 +32,58 @@ class SpecRoundTripTest {
         assertThat(helperDescribes(spec.encode())).isEqualTo(new Result(0, spec.describe()));
     }
 
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A spec holding {@code ops} and just enough else to be valid. */
+    private static Spec withOps(int namespaces, List<Spec.Op> ops) {
+        return new Spec(namespaces, List.of(), List.of(), false, null, ops, false, b("/bin"), 0, 0, List.of(b("true")),
+                List.of(), 0, 0, null, null);
+    }
+
     @Example
     @Label("the readable form quotes and escapes")
     void readableForm() {
-        Spec spec = new Spec(0x10000000 | 0x20000000 | 0x00020000,
+        Spec spec = new Spec(0x10000000 | 0x20000000 | 0x00020000 | 0x40000000,
                 List.of(new Spec.IdMap(0, 1000, 1)), List.of(new Spec.IdMap(0, 1000, 1)), true,
-                "box".getBytes(StandardCharsets.UTF_8), Protocol.ROOT_READ_ONLY,
-                List.of(new Spec.Mount(Protocol.MOUNT_RO_BIND, 0, 0, "/a b".getBytes(StandardCharsets.UTF_8),
-                        "/x\"y".getBytes(StandardCharsets.UTF_8)),
-                        new Spec.Mount(Protocol.MOUNT_BIND, Protocol.MOUNT_F_IDMAP, 0, "/o".getBytes(StandardCharsets.UTF_8),
-                                "/out".getBytes(StandardCharsets.UTF_8)),
-                        new Spec.Mount(Protocol.MOUNT_TMPFS, 0, 1 << 20, new byte[0], "/tmp".getBytes(StandardCharsets.UTF_8))),
-                Protocol.FEATURE_PROC | Protocol.FEATURE_DEV, null, "/bin".getBytes(StandardCharsets.UTF_8), 1500, 2000,
-                List.of("echo".getBytes(StandardCharsets.UTF_8), new byte[] {'a', '\\', (byte) 0xff, '\n'}),
-                List.of("K=v".getBytes(StandardCharsets.UTF_8)), 1L << 21,
+                b("box"),
+                List.of(Spec.Op.of(Protocol.OP_NEW_ROOT, 0, "/"),
+                        new Spec.Op(Protocol.OP_MIRROR_HOST, Protocol.OP_F_RO, 0, 0, b("proc/dev"), b("/")),
+                        new Spec.Op(Protocol.OP_BIND, Protocol.OP_F_RO, 0, 0, b("/a b"), b("/x\"y")),
+                        new Spec.Op(Protocol.OP_BIND, Protocol.OP_F_IDMAP, 0, 0, b("/o"), b("/out")),
+                        new Spec.Op(Protocol.OP_TMPFS, 0, 1 << 20, 01777, new byte[0], b("/tmp")),
+                        new Spec.Op(Protocol.OP_SYMLINK, 0, 0, 0, b("../x"), b("/tmp/l")),
+                        new Spec.Op(Protocol.OP_MKDIR, 0, 0, 0700, new byte[0], b("/tmp/d")),
+                        Spec.Op.of(Protocol.OP_MASK, Protocol.OP_F_OPTIONAL, "/proc/kcore"),
+                        Spec.Op.of(Protocol.OP_REMOUNT_RO, Protocol.OP_F_RECURSIVE | Protocol.OP_F_OPTIONAL, "/proc/sys"),
+                        Spec.Op.of(Protocol.OP_REMOUNT_RO, 0, "/"),
+                        Spec.Op.of(Protocol.OP_SWITCH_ROOT, 0, "/"),
+                        Spec.Op.of(Protocol.OP_CHDIR, 0, "/tmp")),
+                true, b("/bin"), 1500, 2000,
+                List.of(b("echo"), new byte[] {'a', '\\', (byte) 0xff, '\n'}),
+                List.of(b("K=v")), 1L << 21,
                 Protocol.SEC_NO_NEW_PRIVS | Protocol.SEC_LOCK_MOUNTS, new Spec.Ids(0, 0), new byte[16]);
-        assertThat(spec.describe()).isEqualTo("""
-                sandbox-spec v2
-                namespaces user,mount,pid
+        String expected = """
+                sandbox-spec v3
+                namespaces user,mount,pid,net
                 uid_map 0 1000 1
                 gid_map 0 1000 1
                 setgroups deny
                 hostname "box"
-                root read-only
-                mount ro-bind "/a b" "/x\\"y"
-                mount bind "/o" "/out" idmap
-                mount tmpfs "/tmp" size=1048576
-                features proc,dev
+                op new-root "/"
+                op mirror-host "/" skip "proc/dev" ro
+                op bind "/x\\"y" from "/a b" ro
+                op bind "/out" from "/o" idmap
+                op tmpfs "/tmp" size=1048576 mode=01777
+                op symlink "/tmp/l" to "../x"
+                op mkdir "/tmp/d" mode=0700
+                op mask "/proc/kcore" optional
+                op remount-ro "/proc/sys" recursive optional
+                op remount-ro "/"
+                op switch-root "/"
+                op chdir "/tmp"
+                loopback
                 path "/bin"
                 security no-new-privs,lock-mounts
                 caps 0x200000
@@ -69,29 +94,132 @@ class SpecRoundTripTest {
                 arg "echo"
                 arg "a\\\\\\xff\\x0a"
                 env "K=v"
+                """;
+        assertThat(spec.describe()).isEqualTo(expected);
+    }
+
+    @Example
+    @Label("the helper prints a Sandbox's operation list as Sandbox.describe() does")
+    void sandboxDescribeMatchesTheHelper() throws Exception {
+        SetupPlan plan = SetupPlan.of(new SetupPlan.Settings(0x00020000 | 0x20000000 | 0x40000000,
+                SetupPlan.Root.READ_ONLY,
+                List.of(new SetupPlan.Mount(SetupPlan.MountKind.BIND, "/src", "/work", 0),
+                        new SetupPlan.Mount(SetupPlan.MountKind.TMPFS, null, "/tmp", 1 << 20)),
+                false, true, "/work"));
+        Spec spec = new Spec(0x00020000 | 0x20000000 | 0x40000000, List.of(), List.of(), false, null, plan.ops(),
+                plan.loopback(), b("/bin"), 0, 0, List.of(b("true")), List.of(), 0, 0, null, null);
+        assertThat(helperDescribes(spec.encode())).isEqualTo(new Result(0, spec.describe()));
+        assertThat(spec.describe()).contains("""
+                op new-root "/"
+                op mirror-host "/" skip "proc/dev/sys" ro
+                op sysfs "/sys"
+                op dev "/dev"
+                op proc "/proc"
+                op tmpfs "/run" size=268435456 mode=0755
+                """).contains("""
+                op bind "/work" from "/src"
+                op tmpfs "/tmp" size=1048576 mode=0755
+                op mask "/proc/acpi" optional
+                """).contains("""
+                op mask "/sys/devices/virtual/powercap" optional
+                op remount-ro "/sys/fs/cgroup" recursive optional
+                op remount-ro "/"
+                op switch-root "/"
+                op chdir "/work"
+                loopback
                 """);
+    }
+
+    @Example
+    @Label("the helper refuses structurally invalid operations, naming why")
+    void refusesBadOperations() throws Exception {
+        int ns = 0x00020000 | 0x10000000;
+        Spec.Op ok = Spec.Op.of(Protocol.OP_TMPFS, 0, "/t");
+        assertThat(helperDescribes(withOps(ns, List.of(ok))).status()).isZero();
+        assertThat(refusal(ns, Spec.Op.of(Protocol.OP_TMPFS, 0, "/a/../etc")))
+                .isEqualTo("tmpfs operation: target not absolute or with a . or .. component");
+        assertThat(refusal(ns, Spec.Op.of(Protocol.OP_TMPFS, 0, "/a/./b")))
+                .isEqualTo("tmpfs operation: target not absolute or with a . or .. component");
+        assertThat(refusal(ns, Spec.Op.of(Protocol.OP_TMPFS, 0, "relative")))
+                .isEqualTo("tmpfs operation: target not absolute or with a . or .. component");
+        assertThat(refusal(ns, new Spec.Op(Protocol.OP_BIND, 0, 0, 0, b("src"), b("/t"))))
+                .isEqualTo("bind operation: source not absolute or with a . or .. component");
+        assertThat(refusal(ns, new Spec.Op(Protocol.OP_BIND, 0, 0, 0, b("/x/.."), b("/t"))))
+                .isEqualTo("bind operation: source not absolute or with a . or .. component");
+        assertThat(refusal(ns, Spec.Op.of(99, 0, "/t"))).isEqualTo("unknown operation kind 99");
+        assertThat(refusal(ns, Spec.Op.of(0, 0, "/t"))).isEqualTo("unknown operation kind 0");
+        assertThat(refusal(ns, Spec.Op.of(Protocol.OP_TMPFS, Protocol.OP_F_RO, "/t")))
+                .isEqualTo("tmpfs operation: flags 0x1 not allowed");
+        assertThat(refusal(ns, Spec.Op.of(Protocol.OP_MASK, 1 << 7, "/t")))
+                .isEqualTo("mask operation: flags 0x80 not allowed");
+        assertThat(refusal(ns, new Spec.Op(Protocol.OP_PROC, 0, 4096, 0, new byte[0], b("/proc"))))
+                .isEqualTo("proc operation with a size");
+        assertThat(refusal(ns, new Spec.Op(Protocol.OP_TMPFS, 0, 0, 010000, new byte[0], b("/t"))))
+                .isEqualTo("tmpfs operation: mode 010000");
+        assertThat(refusal(ns, new Spec.Op(Protocol.OP_MIRROR_HOST, 0, 0, 0, b("proc/../x"), b("/"))))
+                .isEqualTo("mirror-host operation: an empty, . or .. name");
+        assertThat(refusal(ns, Spec.Op.of(Protocol.OP_TMPFS, 0, "/"))).isEqualTo("tmpfs operation: target /");
+        assertThat(refusal(ns, Spec.Op.of(Protocol.OP_NEW_ROOT, 0, "/x"))).isEqualTo("new-root operation: target other than /");
+        assertThat(refusal(ns, new Spec.Op(Protocol.OP_TMPFS, 0, 0, 0, new byte[0], new byte[] {'/', 'a', 0})))
+                .isEqualTo("NUL byte in tmpfs operation");
+        assertThat(refusal(ns, Spec.Op.of(Protocol.OP_TMPFS, 0, "/" + "a/".repeat(2048))))
+                .isEqualTo("tmpfs operation: a path of 4096 bytes or more");
+        // order and namespaces: what keeps the host out of reach
+        assertThat(refusal(0x10000000, ok)).isEqualTo("tmpfs operation without CLONE_NEWNS");
+        assertThat(refusal(0x00020000, new Spec.Op(Protocol.OP_BIND, Protocol.OP_F_IDMAP, 0, 0, b("/s"), b("/t"))))
+                .isEqualTo("idmapped bind without CLONE_NEWUSER");
+        assertThat(refusal(ns, ok, Spec.Op.of(Protocol.OP_NEW_ROOT, 0, "/"), Spec.Op.of(Protocol.OP_SWITCH_ROOT, 0, "/")))
+                .isEqualTo("new-root operation not first");
+        assertThat(refusal(ns, Spec.Op.of(Protocol.OP_NEW_ROOT, 0, "/"), ok))
+                .isEqualTo("new-root operation without switch-root");
+        assertThat(refusal(ns, Spec.Op.of(Protocol.OP_SWITCH_ROOT, 0, "/")))
+                .isEqualTo("switch-root operation without new-root");
+        assertThat(refusal(ns, new Spec.Op(Protocol.OP_MIRROR_HOST, 0, 0, 0, new byte[0], b("/"))))
+                .isEqualTo("mirror-host operation without new-root");
+        assertThat(refusal(ns, Spec.Op.of(Protocol.OP_CHDIR, 0, "/"), ok)).isEqualTo("tmpfs operation after chdir");
+        assertThat(refusal(ns, Spec.Op.of(Protocol.OP_NEW_ROOT, 0, "/"), Spec.Op.of(Protocol.OP_SWITCH_ROOT, 0, "/"), ok))
+                .isEqualTo("tmpfs operation after switch-root");
+        // a chdir alone needs no mount namespace; too many operations
+        assertThat(helperDescribes(withOps(0, List.of(Spec.Op.of(Protocol.OP_CHDIR, 0, "/tmp")))).status()).isZero();
+        List<Spec.Op> many = java.util.Collections.nCopies(Protocol.OP_MAX, Spec.Op.of(Protocol.OP_CHDIR, 0, "/"));
+        assertThat(helperDescribes(withOps(0, many).encode()).status()).isZero();
+        List<Spec.Op> tooMany = java.util.Collections.nCopies(Protocol.OP_MAX + 1, Spec.Op.of(Protocol.OP_CHDIR, 0, "/"));
+        assertThat(helperDescribes(withOps(0, tooMany).encode()))
+                .isEqualTo(new Result(2, "sandbox-helper: invalid spec: more than 4096 operations\n"));
+    }
+
+    private static Result helperDescribes(Spec spec) throws IOException, InterruptedException {
+        return helperDescribes(spec.encode());
+    }
+
+    /** The helper's reason for refusing a spec with these operations. */
+    private static String refusal(int namespaces, Spec.Op... ops) throws IOException, InterruptedException {
+        Result r = helperDescribes(withOps(namespaces, List.of(ops)).encode());
+        assertThat(r.status()).as(r.text()).isEqualTo(2);
+        String prefix = "sandbox-helper: invalid spec: ";
+        assertThat(r.text()).startsWith(prefix).endsWith("\n");
+        return r.text().substring(prefix.length(), r.text().length() - 1);
     }
 
     @Example
     @Label("the helper rejects a spec with a bad magic number, a NUL in a string, no command or no PATH")
     void rejectsMalformedSpecs() throws Exception {
-        Spec ok = new Spec(0, List.of(), List.of(), false, null, Protocol.ROOT_HOST, List.of(), 0, null,
-                "/bin".getBytes(StandardCharsets.UTF_8), 0, 0, List.of("true".getBytes(StandardCharsets.UTF_8)), List.of(),
-                0, 0, null, null);
+        Spec ok = new Spec(0, List.of(), List.of(), false, null, List.of(), false,
+                b("/bin"), 0, 0, List.of(b("true")), List.of(), 0, 0, null, null);
         assertThat(helperDescribes(ok.encode()).status()).isZero();
         byte[] badMagic = ok.encode();
         badMagic[0] ^= 0x55;
         assertThat(helperDescribes(badMagic).status()).isEqualTo(2);
 
-        Spec nul = new Spec(0, List.of(), List.of(), false, null, Protocol.ROOT_HOST, List.of(), 0, null, null, 0, 0,
+        Spec nul = new Spec(0, List.of(), List.of(), false, null, List.of(), false, null, 0, 0,
                 List.of(new byte[] {'a', 0, 'b'}), List.of(), 0, 0, null, null);
         assertThat(helperDescribes(nul.encode()).status()).isEqualTo(2);
 
-        Spec noPath = new Spec(0, List.of(), List.of(), false, null, Protocol.ROOT_HOST, List.of(), 0, null, null, 0, 0,
-                List.of("true".getBytes(StandardCharsets.UTF_8)), List.of(), 0, 0, null, null);
+        Spec noPath = new Spec(0, List.of(), List.of(), false, null, List.of(), false, null, 0, 0,
+                List.of(b("true")), List.of(), 0, 0, null, null);
         assertThat(helperDescribes(noPath.encode())).isEqualTo(new Result(2, "sandbox-helper: invalid spec: missing PATH\n"));
 
-        Spec noArgs = new Spec(0, List.of(), List.of(), false, null, Protocol.ROOT_HOST, List.of(), 0, null, null, 0, 0,
+        Spec noArgs = new Spec(0, List.of(), List.of(), false, null, List.of(), false, null, 0, 0,
                 List.of(), List.of(), 0, 0, null, null);
         assertThat(helperDescribes(noArgs.encode()).status()).isEqualTo(2);
 
@@ -120,24 +248,92 @@ class SpecRoundTripTest {
         }
     }
 
+    /** An absolute path of arbitrary bytes but NUL, with no "." or ".." component. */
+    private static Arbitrary<byte[]> absolutePaths() {
+        return Arbitraries.bytes().filter(x -> x != 0).array(byte[].class).ofMaxSize(40).map(p -> {
+            byte[] out = new byte[p.length + 1];
+            out[0] = '/';
+            System.arraycopy(p, 0, out, 1, p.length);
+            return out;
+        }).filter(p -> !hasDotComponent(p));
+    }
+
+    private static boolean hasDotComponent(byte[] path) {
+        for (String c : new String(path, StandardCharsets.ISO_8859_1).split("/", -1)) {
+            if (c.equals(".") || c.equals("..")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean allSlashes(byte[] path) {
+        for (byte x : path) {
+            if (x != '/') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** One structurally valid operation of {@code kind}: its fields as the kind takes them, nothing else. */
+    private static Arbitrary<Spec.Op> op(Spec.Op.Kind kind) {
+        Arbitrary<byte[]> noNul = Arbitraries.bytes().filter(x -> x != 0).array(byte[].class).ofMaxSize(40);
+        Arbitrary<byte[]> source = switch (kind.source) {
+            case NONE -> Arbitraries.just(new byte[0]);
+            case PATH -> absolutePaths();
+            case TEXT -> noNul.filter(x -> x.length > 0);
+            case NAMES -> Arbitraries.strings().withChars("abcdefghijklmnopqrstuvwxyz.").ofMinLength(1).ofMaxLength(8)
+                    .filter(n -> !n.equals(".") && !n.equals("..")).list().ofMaxSize(4)
+                    .map(l -> String.join("/", l).getBytes(StandardCharsets.UTF_8));
+        };
+        Arbitrary<byte[]> target = switch (kind.target) {
+            case ROOT -> Arbitraries.of("/", "//").map(t -> t.getBytes(StandardCharsets.UTF_8));
+            case BELOW -> absolutePaths().filter(p -> !allSlashes(p));
+            case ANY -> absolutePaths();
+        };
+        Arbitrary<Integer> flags = Arbitraries.integers().between(0, 15).map(f -> f & kind.flags);
+        Arbitrary<Long> size = kind.size ? Arbitraries.longs() : Arbitraries.just(0L);
+        Arbitrary<Integer> mode = kind.mode ? Arbitraries.integers().between(0, 07777) : Arbitraries.just(0);
+        return Combinators.combine(flags, size, mode, source, target)
+                .as((f, sz, m, src, dst) -> new Spec.Op(kind.number, f, sz, m, src, dst));
+    }
+
+    /**
+     * An operation list in the order the helper accepts: maybe new-root first, operations of any
+     * kind that changes the view, switch-root when new-root began it, then chdir operations.
+     * No cross-field rule of SetupPlan: any mix, repeated, in any order.
+     */
+    private static Arbitrary<List<Spec.Op>> opLists() {
+        List<Spec.Op.Kind> middle = List.of(Spec.Op.Kind.BIND, Spec.Op.Kind.TMPFS, Spec.Op.Kind.PROC, Spec.Op.Kind.DEV,
+                Spec.Op.Kind.SYSFS, Spec.Op.Kind.MQUEUE, Spec.Op.Kind.SYMLINK, Spec.Op.Kind.MKDIR,
+                Spec.Op.Kind.REMOUNT_RO, Spec.Op.Kind.MASK);
+        Arbitrary<Spec.Op> anyMiddle = Arbitraries.oneOf(middle.stream().map(SpecRoundTripTest::op).toList());
+        Arbitrary<Spec.Op> stagedMiddle = Arbitraries.oneOf(anyMiddle, op(Spec.Op.Kind.MIRROR_HOST));
+        Arbitrary<List<Spec.Op>> chdirs = op(Spec.Op.Kind.CHDIR).list().ofMaxSize(2);
+        Arbitrary<List<Spec.Op>> host = Combinators.combine(anyMiddle.list().ofMaxSize(6), chdirs).as((m, c) -> {
+            List<Spec.Op> all = new java.util.ArrayList<>(m);
+            all.addAll(c);
+            return all;
+        });
+        Arbitrary<List<Spec.Op>> staged = Combinators.combine(op(Spec.Op.Kind.NEW_ROOT), stagedMiddle.list().ofMaxSize(6),
+                op(Spec.Op.Kind.SWITCH_ROOT), chdirs).as((n, m, sw, c) -> {
+                    List<Spec.Op> all = new java.util.ArrayList<>();
+                    all.add(n);
+                    all.addAll(m);
+                    all.add(sw);
+                    all.addAll(c);
+                    return all;
+                });
+        return Arbitraries.oneOf(host, staged);
+    }
+
     @Provide
     Arbitrary<Spec> specs() {
         Arbitrary<byte[]> noNul = Arbitraries.bytes().filter(b -> b != 0).array(byte[].class).ofMaxSize(40);
-        Arbitrary<byte[]> absolute = noNul.map(b -> {
-            byte[] out = new byte[b.length + 1];
-            out[0] = '/';
-            System.arraycopy(b, 0, out, 1, b.length);
-            return out;
-        });
         Arbitrary<byte[]> nonEmpty = noNul.filter(b -> b.length > 0);
         Arbitrary<Spec.IdMap> idMap = Combinators.combine(Arbitraries.integers(), Arbitraries.integers(),
                 Arbitraries.integers().filter(c -> c != 0)).as(Spec.IdMap::new);
-        Arbitrary<Spec.Mount> mount = Combinators.combine(
-                Arbitraries.of(Protocol.MOUNT_BIND, Protocol.MOUNT_RO_BIND, Protocol.MOUNT_TMPFS), absolute, absolute,
-                Arbitraries.of(true, false), Arbitraries.longs().greaterOrEqual(0))
-                .as((kind, src, dst, idmap, size) -> kind == Protocol.MOUNT_TMPFS
-                        ? new Spec.Mount(kind, 0, size, new byte[0], dst)
-                        : new Spec.Mount(kind, idmap ? Protocol.MOUNT_F_IDMAP : 0, 0, src, dst));
         Arbitrary<Integer> nsFlags = Arbitraries.subsetOf(0x10000000, 0x00020000, 0x20000000, 0x40000000, 0x04000000,
                 0x08000000, 0x02000000, 0x00000080).map(s -> s.stream().reduce(0, (a, b) -> a | b));
         return Combinators.combine(
@@ -146,11 +342,9 @@ class SpecRoundTripTest {
                 idMap.list().ofMaxSize(3),
                 Arbitraries.of(true, false),
                 nonEmpty.injectNull(0.3),
-                Arbitraries.of(Protocol.ROOT_HOST, Protocol.ROOT_READ_ONLY, Protocol.ROOT_EMPTY),
-                mount.list().ofMaxSize(4),
-                Arbitraries.integers().between(0, 31)
-        ).flatAs((ns, uids, gids, deny, host, root, mounts, features) -> Combinators.combine(
-                absolute.injectNull(0.3),
+                opLists(),
+                Arbitraries.of(true, false)
+        ).flatAs((ns, uids, gids, deny, host, ops, loopback) -> Combinators.combine(
                 noNul, // PATH: the JVM always sends it
                 Arbitraries.longs().greaterOrEqual(0),
                 Arbitraries.longs().greaterOrEqual(0),
@@ -160,30 +354,20 @@ class SpecRoundTripTest {
                         Combinators.combine(Arbitraries.integers(), Arbitraries.integers()).as(Spec.Ids::new).injectNull(0.3),
                         Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(64).map(b -> java.util.Arrays.copyOf(b, b.length * 8))
                                 .injectNull(0.3)).as((c, sb, i, f) -> java.util.Arrays.<Object>asList(c, sb, i, f))
-        ).as((cwd, path, timeout, grace, args, env, sec) -> {
-            // the decoder rejects mounts without a mount namespace and a hostname without a UTS one
-            // the decoder's cross-field rules, which Sandbox.spec() keeps too
-            int feats = features;
-            if (root == Protocol.ROOT_HOST) {
-                feats &= ~Protocol.FEATURE_DEV;
-            }
-            if ((ns & 0x40000000) == 0) {
-                feats &= ~Protocol.FEATURE_LOOPBACK;
-            }
-            if ((ns & 0x40000000) == 0 || root != Protocol.ROOT_READ_ONLY) {
-                feats &= ~Protocol.FEATURE_SYS;
-            }
+        ).as((path, timeout, grace, args, env, sec) -> {
+            // only the namespaces the structure needs: operations other than chdir a mount namespace,
+            // idmap, ids and lock-mounts a user namespace, a hostname UTS, loopback a network namespace
             long caps = (Long) sec.get(0);
             int security = (Integer) sec.get(1);
             Spec.Ids ids = (Spec.Ids) sec.get(2);
             byte[] seccomp = (byte[]) sec.get(3);
-            boolean needsMountNs = !mounts.isEmpty() || root != Protocol.ROOT_HOST || (feats & 3) != 0
-                    || (feats & Protocol.FEATURE_RO_CGROUP) != 0 || (security & Protocol.SEC_LOCK_MOUNTS) != 0;
+            boolean needsMountNs = ops.stream().anyMatch(o -> o.kind() != Protocol.OP_CHDIR)
+                    || (security & Protocol.SEC_LOCK_MOUNTS) != 0;
             boolean needsUserNs = ids != null || (security & Protocol.SEC_LOCK_MOUNTS) != 0
-                    || mounts.stream().anyMatch(m -> (m.flags() & Protocol.MOUNT_F_IDMAP) != 0);
+                    || ops.stream().anyMatch(o -> (o.flags() & Protocol.OP_F_IDMAP) != 0);
             int flags = ns | (needsMountNs ? 0x00020000 : 0) | (host == null ? 0 : 0x04000000)
-                    | (needsUserNs ? 0x10000000 : 0);
-            return new Spec(flags, uids, gids, deny, host, root, mounts, feats, cwd, path, timeout, grace, args, env,
+                    | (needsUserNs ? 0x10000000 : 0) | (loopback ? 0x40000000 : 0);
+            return new Spec(flags, uids, gids, deny, host, ops, loopback, path, timeout, grace, args, env,
                     caps, security, ids, seccomp);
         }));
     }

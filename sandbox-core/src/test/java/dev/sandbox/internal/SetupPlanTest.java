@@ -1,0 +1,116 @@
+package dev.sandbox.internal;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The cross-field rules, which live only in SetupPlan: the operation list for each kind of root. */
+@DisplayName("SetupPlan: settings to setup operations")
+class SetupPlanTest {
+
+    private static final int USER = 0x10000000;
+    private static final int MOUNT = 0x00020000;
+    private static final int PID = 0x20000000;
+    private static final int NET = 0x40000000;
+
+    private static final List<SetupPlan.Mount> MOUNTS = List.of(
+            new SetupPlan.Mount(SetupPlan.MountKind.BIND, "/src", "/work", 0),
+            new SetupPlan.Mount(SetupPlan.MountKind.READ_ONLY_BIND, "/data", "/data", 0),
+            new SetupPlan.Mount(SetupPlan.MountKind.TMPFS, null, "/tmp", 4096));
+
+    private static String plan(int ns, SetupPlan.Root root, List<SetupPlan.Mount> mounts, boolean leased, boolean limits,
+            String cwd) {
+        SetupPlan p = SetupPlan.of(new SetupPlan.Settings(ns, root, mounts, leased, limits, cwd));
+        return p.ops().stream().map(Spec.Op::describe).collect(Collectors.joining("\n", "", "\n"))
+                + (p.loopback() ? "loopback\n" : "");
+    }
+
+    private static String procMasks() {
+        StringBuilder sb = new StringBuilder();
+        for (String p : SetupPlan.PROC_MASKED) {
+            sb.append("op mask \"/proc/").append(p).append("\" optional\n");
+        }
+        for (String p : SetupPlan.PROC_READ_ONLY) {
+            sb.append("op remount-ro \"/proc/").append(p).append("\" recursive optional\n");
+        }
+        return sb.toString();
+    }
+
+    private static final String SYS_MASKS = """
+            op mask "/sys/firmware" optional
+            op mask "/sys/devices/virtual/powercap" optional
+            """;
+
+    @Test
+    @DisplayName("host root: a fresh /proc with a pid namespace, the mounts, runc's /proc masks, the cgroup tree, chdir")
+    void hostRoot() {
+        assertThat(plan(USER | MOUNT | PID, SetupPlan.Root.HOST, MOUNTS, true, true, "/work")).isEqualTo(
+                "op proc \"/proc\"\n"
+                        + "op bind \"/work\" from \"/src\" idmap\n"
+                        + "op bind \"/data\" from \"/data\" ro idmap\n"
+                        + "op tmpfs \"/tmp\" size=4096 mode=0755\n"
+                        + procMasks()
+                        + "op remount-ro \"/sys/fs/cgroup\" recursive optional\n"
+                        + "op chdir \"/work\"\n");
+        assertThat(plan(MOUNT, SetupPlan.Root.HOST, List.of(), false, false, null)).isEqualTo("\n");
+    }
+
+    @Test
+    @DisplayName("read-only root: a read-only mirror without what comes fresh, sysfs with a net namespace, /run covered")
+    void readOnlyRoot() {
+        assertThat(plan(MOUNT | PID | NET, SetupPlan.Root.READ_ONLY, MOUNTS.subList(0, 1), false, false, null))
+                .startsWith("""
+                        op new-root "/"
+                        op mirror-host "/" skip "proc/dev/sys" ro
+                        op sysfs "/sys"
+                        op dev "/dev"
+                        op proc "/proc"
+                        op tmpfs "/run" size=268435456 mode=0755
+                        """)
+                .contains("op bind \"/work\" from \"/src\"\n" + procMasks() + SYS_MASKS)
+                .endsWith("""
+                        op remount-ro "/"
+                        op switch-root "/"
+                        loopback
+                        """);
+        // without pid and net namespaces the host's /proc and /sys are mirrored
+        assertThat(plan(MOUNT, SetupPlan.Root.READ_ONLY, List.of(), false, false, null)).isEqualTo("""
+                op new-root "/"
+                op mirror-host "/" skip "dev" ro
+                op dev "/dev"
+                """ + SYS_MASKS + """
+                op remount-ro "/"
+                op switch-root "/"
+                """);
+    }
+
+    @Test
+    @DisplayName("empty root: /dev, /proc and the mounts on an empty tmpfs, made read-only, entered, then chdir")
+    void emptyRoot() {
+        assertThat(plan(MOUNT | PID | NET, SetupPlan.Root.EMPTY, MOUNTS.subList(2, 3), false, true, "/tmp")).isEqualTo("""
+                op new-root "/"
+                op dev "/dev"
+                op proc "/proc"
+                op tmpfs "/tmp" size=4096 mode=0755
+                """ + procMasks() + SYS_MASKS + """
+                op remount-ro "/sys/fs/cgroup" recursive optional
+                op remount-ro "/"
+                op switch-root "/"
+                op chdir "/tmp"
+                loopback
+                """);
+    }
+
+    @Test
+    @DisplayName("no mount namespace: only the working directory, and lo with a net namespace")
+    void noMountNamespace() {
+        assertThat(plan(USER | NET, SetupPlan.Root.HOST, List.of(), false, true, "/home")).isEqualTo("""
+                op chdir "/home"
+                loopback
+                """);
+    }
+}
