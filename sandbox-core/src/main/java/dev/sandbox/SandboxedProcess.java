@@ -3,13 +3,14 @@ package dev.sandbox;
 import dev.sandbox.cgroups.CgroupException;
 import dev.sandbox.cgroups.Usage;
 import dev.sandbox.internal.Backstop;
+import dev.sandbox.internal.LibC;
+import dev.sandbox.internal.Signals;
 import dev.sandbox.internal.HostIds;
 import dev.sandbox.internal.CgroupedHelpers;
 import dev.sandbox.internal.Exit;
 import dev.sandbox.internal.HelperChannel;
 import dev.sandbox.internal.Launcher;
 import dev.sandbox.internal.Protocol;
-import dev.sandbox.internal.Reaper;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -56,9 +57,12 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private Usage usage;
     private boolean oomKilled;
     private SandboxException cleanupFailure;
+    private boolean settled;
+    private final SandboxRuntime runtime;
 
     SandboxedProcess(Launcher.Started started, long startNanos, CgroupedHelpers.Placed placed, HostIds.Lease lease,
-                     Duration timeout, Duration grace) throws SandboxException {
+                     Duration timeout, Duration grace, SandboxRuntime runtime) throws SandboxException {
+        this.runtime = runtime;
         this.channel = started.channel();
         this.commandPid = started.commandPid();
         this.childPid = started.childPid();
@@ -70,11 +74,14 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         this.lease = lease;
         this.handle = ProcessHandle.of(commandPid);
         // Armed before the reaper may report the end, so that the report always finds it to cancel.
-        this.backstop = timeout == null ? null : Backstop.after(
+        this.backstop = timeout == null ? null : runtime.backstop().after(
                 timeout.toMillis() + grace.toMillis() + Backstop.SLACK_MILLIS, this::helperOverdue);
+        // Counted as running before the reaper can report the end, which counts it out.
+        runtime.track(this);
         try {
-            Reaper.get().watch(channel, this::exited, this::reaped);
+            runtime.reaper().watch(channel, this::exited, this::reaped);
         } catch (SandboxException | RuntimeException e) {
+            runtime.untrack(this);
             // Nobody would ever wait for this sandbox: end it, reap its helper, close what we hold.
             if (backstop != null) {
                 backstop.cancel(false);
@@ -95,7 +102,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             }
             overdue = true;
         }
-        dev.sandbox.internal.LibC.get().kill(channel.helperPid(), dev.sandbox.internal.Signals.SIGKILL);
+        LibC.get().kill(channel.helperPid(), Signals.SIGKILL);
     }
 
     private void reaped() {
@@ -111,12 +118,15 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             }
             // The group goes in the background (its removal waits on the kernel's cgroup lock);
             // anything that escaped the helper's teardown is killed first.
-            release = CgroupedHelpers.get().release(placed, ex -> {
+            release = runtime.placed().release(placed, ex -> {
                 synchronized (lock) {
-                    if (cleanupFailure == null) {
+                    if (ex != null && cleanupFailure == null) {
                         cleanupFailure = CgroupSupport.wrap("cgroup", ex);
                     }
+                    settled = true;
+                    lock.notifyAll();
                 }
+                runtime.untrack(this);
             });
         }
         synchronized (lock) {
@@ -130,10 +140,13 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             oomKilled = measured != null && measured.oomKills().orElse(0) > 0;
             cleanupFailure = failure;
             reaped = true;
+            settled = release == null;
             lock.notifyAll();
         }
         if (release != null) {
             release.run(); // after the waiters are told: the background threads it wakes must not delay them
+        } else {
+            runtime.untrack(this);
         }
     }
 
@@ -145,7 +158,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         if (e.failure() != null && childPid == commandPid) {
             // The helper died without tearing the sandbox down. Without a pid namespace the command
             // died with it (PR_SET_PDEATHSIG), but what it started may live on in its process group.
-            dev.sandbox.internal.LibC.get().kill(-commandPid, dev.sandbox.internal.Signals.SIGKILL);
+            LibC.get().kill(-commandPid, Signals.SIGKILL);
         }
         if (e.failure() != null && lease != null) {
             // The sandbox's host uid was its alone: whatever still runs under it, in any session or
@@ -344,13 +357,70 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     }
 
     /**
+     * Whether the sandbox ended because {@link #destroy()}, {@link #destroyForcibly()} or
+     * {@link #close()} asked for it: the helper reports so only when the request reached it while
+     * the command still ran (a request that came after the command had ended by itself does not
+     * count). False while it runs, and when the helper died without reporting.
+     */
+    public boolean destroyed() {
+        synchronized (lock) {
+            return exit != null && exit.destroyed();
+        }
+    }
+
+    /**
      * A failure to read the sandbox's cgroup after it ended, or to remove it (which happens in the
-     * background right after the end); empty normally.
+     * background right after the end); empty normally. {@link Sandbox#run} waits for the removal
+     * and reports this failure with the result; here it may not be known yet.
      */
     public Optional<SandboxException> cleanupFailure() {
         synchronized (lock) {
             return Optional.ofNullable(cleanupFailure);
         }
+    }
+
+    /**
+     * Waits up to {@code millis} until the helper is reaped and the sandbox's cgroup (if any) is
+     * removed or its removal failed; true if so.
+     */
+    boolean awaitSettled(long millis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        boolean interrupted = false;
+        try {
+            synchronized (lock) {
+                while (!(reaped && settled)) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(lock, left);
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                return true;
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    int helperPid() {
+        return channel.helperPid();
+    }
+
+    /** Closes the JVM's ends of the command's stdio pipes. */
+    void closeStreams() {
+        closeQuietly(stdin);
+        closeQuietly(stdout);
+        closeQuietly(stderr);
+    }
+
+    SandboxRuntime runtime() {
+        return runtime;
     }
 
     Exit exit() {

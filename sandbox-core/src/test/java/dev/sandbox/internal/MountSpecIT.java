@@ -49,6 +49,9 @@ class MountSpecIT {
         }
     }
 
+    /** No helpers ahead of time (and so no thread): each launch spawns its own. */
+    private static final HelperPool ON_DEMAND = new HelperPool(0, Thread::new);
+
     private static Spec spec(int root, List<Spec.Mount> mounts, int features, String script) {
         byte[] path = "/usr/bin:/bin".getBytes(StandardCharsets.UTF_8);
         return new Spec(CLONE_NEWNS, List.of(), List.of(), false, null, root, mounts, features, null, path, 0, 100,
@@ -62,7 +65,7 @@ class MountSpecIT {
 
     /** Starts the spec, reads the script's output up to READY and the command's mounts, then kills it. */
     private static Seen run(Spec spec) throws IOException {
-        Launcher.Started s = Launcher.launch(spec, Redirect.PIPE, Redirect.PIPE, Redirect.PIPE, true, null);
+        Launcher.Started s = Launcher.launch(spec, Redirect.PIPE, Redirect.PIPE, Redirect.PIPE, true, null, ON_DEMAND);
         try {
             BufferedReader r = new BufferedReader(new InputStreamReader(s.stdout(), StandardCharsets.UTF_8));
             StringBuilder out = new StringBuilder();
