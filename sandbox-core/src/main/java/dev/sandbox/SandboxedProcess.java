@@ -43,7 +43,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private final InputStream stdout;
     private final InputStream stderr;
     private final long startNanos;
-    private final CompletableFuture<Process> onExit = new CompletableFuture<>();
+    /** Made by the first onExit() call; most sandboxes never need one. Guarded by lock. */
+    private CompletableFuture<Process> onExit;
     private final Object lock = new Object();
     private final Optional<ProcessHandle> handle;
     private final CgroupedHelpers.Placed placed;
@@ -174,13 +175,17 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
                                 + " ms of its timeout and grace period; the JVM killed it and the sandbox", e.failure()));
             }
         }
+        CompletableFuture<Process> future;
         synchronized (lock) {
             exit = e;
             endNanos = end;
+            future = onExit; // one made later completes at once
             lock.notifyAll();
         }
-        // Dependent actions run off the reaper thread, so user callbacks can never stall it.
-        ForkJoinPool.commonPool().execute(() -> onExit.complete(this));
+        if (future != null) {
+            // Dependent actions run off the reaper thread, so user callbacks can never stall it.
+            ForkJoinPool.commonPool().execute(() -> future.complete(this));
+        }
     }
 
     @Override
@@ -291,7 +296,15 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
 
     @Override
     public CompletableFuture<Process> onExit() {
-        return onExit;
+        synchronized (lock) {
+            if (onExit == null) {
+                onExit = new CompletableFuture<>();
+                if (exit != null) {
+                    onExit.complete(this); // already over: dependents run on the caller's thread
+                }
+            }
+            return onExit;
+        }
     }
 
     /** How long the command ran, from start to the helper's report; empty while it runs. */
