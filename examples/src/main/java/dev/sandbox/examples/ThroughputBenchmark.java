@@ -16,7 +16,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * and through a sandbox with user+pid+mount+uts+ipc+cgroup namespaces (a fresh /proc), from 1, 2
  * and 8 threads at once. Each thread count runs both variants in turn, twice (PB, sandbox, PB,
  * sandbox, half of the runs each time), so that machine noise hits both alike. Reports runs per
- * second and the median latency of one run, and the sandbox's ratio to ProcessBuilder for each.
+ * second and the median latency of one run, and the sandbox's ratio to ProcessBuilder for each; and
+ * the CPU time one run costs, summed over the JVM and every process it waited for (from
+ * {@code /proc/self/stat}: utime, stime, cutime, cstime), a figure that other load on the machine
+ * disturbs less than the rate.
  *
  * <pre>java -cp ... dev.sandbox.examples.ThroughputBenchmark [runs per thread count] [thread counts...]</pre>
  */
@@ -52,8 +55,8 @@ public final class ThroughputBenchmark {
         System.out.printf(Locale.ROOT, "%d runs per thread count and variant, %d cores, %s%n", runs,
                 Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
-        System.out.printf(Locale.ROOT, "%-8s %16s %16s %8s %14s %14s %8s%n", "threads", "PB runs/s", "sandbox runs/s",
-                "ratio", "PB median ms", "sbx median ms", "ratio");
+        System.out.printf(Locale.ROOT, "%-8s %12s %12s %6s %12s %12s %6s %10s %10s%n", "threads", "PB runs/s",
+                "sbx runs/s", "ratio", "PB med ms", "sbx med ms", "ratio", "PB cpu ms", "sbx cpu ms");
         for (int threads : threadCounts) {
             Result p1 = measure(pb, threads, runs / 2);
             Result s1 = measure(sandbox, threads, runs / 2);
@@ -61,13 +64,18 @@ public final class ThroughputBenchmark {
             Result s2 = measure(sandbox, threads, runs - runs / 2);
             Result p = p1.plus(p2);
             Result s = s1.plus(s2);
-            System.out.printf(Locale.ROOT, "%-8d %16.0f %16.0f %8.2f %14.3f %14.3f %8.2f%n", threads, p.rate(), s.rate(),
-                    s.rate() / p.rate(), p.median() / 1e6, s.median() / 1e6, s.median() / p.median());
+            System.out.printf(Locale.ROOT, "%-8d %12.0f %12.0f %6.2f %12.3f %12.3f %6.2f %10.3f %10.3f%n", threads,
+                    p.rate(), s.rate(), s.rate() / p.rate(), p.median() / 1e6, s.median() / 1e6, s.median() / p.median(),
+                    p.cpuPerRun(), s.cpuPerRun());
         }
     }
 
-    /** Runs and their latencies, and the wall time they took. */
-    record Result(long[] latencies, long wallNanos) {
+    /** Runs and their latencies, the wall time they took and the CPU time (ms) they cost. */
+    record Result(long[] latencies, long wallNanos, double cpuMillis) {
+        double cpuPerRun() {
+            return cpuMillis / latencies.length;
+        }
+
         double rate() {
             return latencies.length / (wallNanos / 1e9);
         }
@@ -79,7 +87,7 @@ public final class ThroughputBenchmark {
         Result plus(Result o) {
             long[] all = java.util.Arrays.copyOf(latencies, latencies.length + o.latencies.length);
             System.arraycopy(o.latencies, 0, all, latencies.length, o.latencies.length);
-            return new Result(all, wallNanos + o.wallNanos);
+            return new Result(all, wallNanos + o.wallNanos, cpuMillis + o.cpuMillis);
         }
     }
 
@@ -108,16 +116,29 @@ public final class ThroughputBenchmark {
             w.start();
             workers.add(w);
         }
+        double cpu0 = cpuMillis();
         long t0 = System.nanoTime();
         go.countDown();
         for (Thread w : workers) {
             w.join();
         }
         long wall = System.nanoTime() - t0;
+        double cpu = cpuMillis() - cpu0;
         if (failure.get() != null) {
             throw failure.get();
         }
-        return new Result(latencies, wall);
+        return new Result(latencies, wall, cpu);
+    }
+
+    /** utime + stime + cutime + cstime of this JVM, in ms (clock ticks of 10 ms). */
+    static double cpuMillis() throws java.io.IOException {
+        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        long ticks = 0;
+        for (int i = 11; i <= 14; i++) { // fields 14-17 of stat(5), counted from field 3
+            ticks += Long.parseLong(f[i]);
+        }
+        return ticks * 10.0;
     }
 
     private static void run(Sandbox s) throws Exception {
