@@ -111,7 +111,7 @@ static int open_fs(int root, const char *name, long magic)
 {
     int fd = openat(root, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
     struct statfs sf;
-    if (fd >= 0 && (fstatfs(fd, &sf) < 0 || sf.f_type != magic)) {
+    if (fd >= 0 && (fstatfs(fd, &sf) < 0 || (long)sf.f_type != magic)) {
         close(fd);
         fd = -1;
     }
