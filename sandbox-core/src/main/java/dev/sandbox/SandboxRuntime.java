@@ -60,8 +60,16 @@ public final class SandboxRuntime implements AutoCloseable {
     private static Thread hook;
 
     private static final class Default {
-        static final SandboxRuntime INSTANCE = new SandboxRuntime(
-                new Builder().prespawnHelpers(Integer.getInteger(PRESPAWN_PROPERTY, 1)), "default");
+        static final SandboxRuntime INSTANCE = new SandboxRuntime(settings(), "default");
+
+        private static Builder settings() {
+            int prespawn = Integer.getInteger(PRESPAWN_PROPERTY, 1);
+            try {
+                return new Builder().prespawnHelpers(prespawn);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(PRESPAWN_PROPERTY + " : " + prespawn + " (expected: 0 to 64)", e);
+            }
+        }
     }
 
     private final String name;
@@ -88,7 +96,6 @@ public final class SandboxRuntime implements AutoCloseable {
         this.sparesPerKind = b.sparesPerKind;
         this.kindsKept = b.kindsKept;
         this.threads = new ThreadGroup("sandbox-runtime-" + name);
-        this.threads.setDaemon(false);
         this.helpers = new HelperPool(prespawnHelpers, Threads.daemon(threads, "sandbox-prespawn"));
         this.placed = new CgroupedHelpers(helpers, sparesPerKind, kindsKept, threads);
         this.reaper = new Reaper(Threads.daemon(threads, "sandbox-reaper"));

@@ -33,7 +33,8 @@ class LeakIT {
         }
         // The runtime's idle helpers and their sockets go with it; then the JVM is as before.
         own.closeAndAssertNothingLeft();
-        assertThat(listTmp()).containsExactlyInAnyOrderElementsOf(tmp);
+        // only what was added counts: other builds on the machine remove their own files meanwhile
+        assertThat(listTmp()).as("temp files added by the runs").isSubsetOf(tmp);
         try (Stream<Path> left = Files.list(dir)) {
             assertThat(left).isEmpty();
         }
