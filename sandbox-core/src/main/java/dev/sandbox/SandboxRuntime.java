@@ -371,7 +371,11 @@ public final class SandboxRuntime implements AutoCloseable {
                 // The cgroup library's groups are this library's: its idle directories go after ours.
                 Cgroups.takeOverExitCleanup();
                 hook = new Thread(SandboxRuntime::closeAllAtExit, "sandbox-shutdown");
-                Runtime.getRuntime().addShutdownHook(hook);
+                try {
+                    Runtime.getRuntime().addShutdownHook(hook);
+                } catch (IllegalStateException exiting) {
+                    // made while the JVM exits: its helpers die with their control sockets
+                }
             }
         }
     }

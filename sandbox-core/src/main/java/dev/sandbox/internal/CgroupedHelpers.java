@@ -59,8 +59,8 @@ public final class CgroupedHelpers {
     private final int kinds;
     private final Map<Kind, Deque<Placed>> spares = new LinkedHashMap<>(16, 0.75f, true);
     private final Map<Kind, Integer> pending = new HashMap<>();
-    private final ExecutorService refill;
-    private final ExecutorService cleanup;
+    private final java.util.concurrent.ThreadPoolExecutor refill;
+    private final java.util.concurrent.ThreadPoolExecutor cleanup;
     private volatile boolean closing;
 
     /**
@@ -83,7 +83,7 @@ public final class CgroupedHelpers {
     }
 
     /** One thread, started by the first task, ended after a few idle seconds. */
-    private static ExecutorService lazySingle(java.util.concurrent.ThreadFactory threads) {
+    private static java.util.concurrent.ThreadPoolExecutor lazySingle(java.util.concurrent.ThreadFactory threads) {
         java.util.concurrent.ThreadPoolExecutor e = new java.util.concurrent.ThreadPoolExecutor(1, 1, 5,
                 java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), threads);
         e.allowCoreThreadTimeOut(true);
@@ -149,7 +149,10 @@ public final class CgroupedHelpers {
      */
     public void close() {
         closing = true;
-        refill.shutdown(); // a spare being made now is retired as soon as it is made
+        // Queued spares are dropped; one being made now is retired as soon as it is made. Not
+        // shutdownNow(): an interrupt would break the cgroup file I/O of the one under way.
+        refill.getQueue().clear();
+        refill.shutdown();
         await(refill, 15);
         List<Placed> all = new ArrayList<>();
         synchronized (this) {

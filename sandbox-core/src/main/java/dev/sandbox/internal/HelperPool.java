@@ -136,6 +136,7 @@ public final class HelperPool {
             idle.clear();
         }
         if (refill != null) {
+            refill.getQueue().clear(); // queued refills are dropped; one under way ends its helper itself
             refill.shutdown();
             try {
                 refill.awaitTermination(15, TimeUnit.SECONDS);
