@@ -3,8 +3,6 @@ package dev.sandbox;
 import dev.sandbox.cgroups.CgroupException;
 import dev.sandbox.cgroups.Usage;
 import dev.sandbox.internal.Backstop;
-import dev.sandbox.internal.LibC;
-import dev.sandbox.internal.Signals;
 import dev.sandbox.internal.HostIds;
 import dev.sandbox.internal.CgroupedHelpers;
 import dev.sandbox.internal.Exit;
@@ -103,7 +101,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             }
             overdue = true;
         }
-        LibC.get().kill(channel.helperPid(), Signals.SIGKILL);
+        dev.sandbox.internal.LibC.get().kill(channel.helperPid(), dev.sandbox.internal.Signals.SIGKILL);
     }
 
     private void reaped() {
@@ -159,7 +157,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         if (e.failure() != null && childPid == commandPid) {
             // The helper died without tearing the sandbox down. Without a pid namespace the command
             // died with it (PR_SET_PDEATHSIG), but what it started may live on in its process group.
-            LibC.get().kill(-commandPid, Signals.SIGKILL);
+            dev.sandbox.internal.LibC.get().kill(-commandPid, dev.sandbox.internal.Signals.SIGKILL);
         }
         if (e.failure() != null && lease != null) {
             // The sandbox's host uid was its alone: whatever still runs under it, in any session or
