@@ -114,7 +114,7 @@ static int find_new_mount(const struct mfd_at *at, const struct before *b, const
         ok = made[i] != id;
     if (ok && want->magic) {
         struct statfs sf;
-        ok = fstatfs(fd, &sf) == 0 && sf.f_type == want->magic;
+        ok = fstatfs(fd, &sf) == 0 && (long)sf.f_type == want->magic;
     } else if (ok) {
         struct stat st;
         ok = fstat(fd, &st) == 0 && st.st_dev == want->dev && st.st_ino == want->ino;

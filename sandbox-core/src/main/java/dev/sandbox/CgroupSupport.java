@@ -7,23 +7,19 @@ import dev.sandbox.cgroups.Cgroups;
 import dev.sandbox.cgroups.Limits;
 import dev.sandbox.internal.CgroupedHelpers;
 
-/** Where Sandbox meets sandbox-cgroups: one factory per JVM, failures as SandboxException. */
+/** Where Sandbox meets sandbox-cgroups: the runtime's factory, failures as SandboxException. */
 final class CgroupSupport {
 
     private CgroupSupport() {
     }
 
-    private static final class Holder {
-        static final Cgroups CGROUPS = Cgroups.detect();
-    }
-
     /**
-     * A helper in a fresh group with {@code limits} written and verified, made by {@code factory}
-     * (null: the JVM-wide default); fails closed, leaving nothing behind.
+     * A helper of {@code runtime} in a fresh group with {@code limits} written and verified, made by
+     * {@code factory} (null: the runtime's default); fails closed, leaving nothing behind.
      */
-    static CgroupedHelpers.Placed place(Cgroups factory, Limits limits) throws SandboxException {
+    static CgroupedHelpers.Placed place(SandboxRuntime runtime, Cgroups factory, Limits limits) throws SandboxException {
         try {
-            return CgroupedHelpers.get().take(factory != null ? factory : Holder.CGROUPS, limits);
+            return runtime.placed().take(factory != null ? factory : runtime.cgroups(), limits);
         } catch (CgroupException e) {
             throw wrap("cgroup", e);
         } catch (RuntimeException e) {

@@ -29,8 +29,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
@@ -120,6 +118,7 @@ public final class Sandbox {
     private final boolean sameSession;
     private final boolean runAsCallerUid;
     private final SeccompPolicy seccomp;
+    private final SandboxRuntime runtime; // null: the default runtime, looked up at each start
 
     private Sandbox(Builder b, Limits limits, int euid, int egid) {
         this.namespaces = Collections.unmodifiableSet(effectiveNamespaces(b, limits, euid));
@@ -146,6 +145,7 @@ public final class Sandbox {
         this.sameSession = b.sameSession;
         this.runAsCallerUid = b.runAsCallerUid;
         this.seccomp = b.seccomp;
+        this.runtime = b.runtime;
         this.template = template();
     }
 
@@ -221,23 +221,27 @@ public final class Sandbox {
      *
      * @throws SandboxException naming step, path and errno when setup or exec failed; nothing is
      *                          left behind
+     * @throws IllegalStateException when the sandbox's {@link SandboxRuntime} is closed
      */
     public SandboxedProcess start(List<String> command) throws IOException {
         List<String> checked = checkCommand(command);
         long t0 = System.nanoTime();
-        HostIds.Lease lease = leasesHostIds() ? HostIds.get().acquire() : null;
+        SandboxRuntime rt = runtime();
+        rt.beginStart();
+        HostIds.Lease lease = null;
         try {
+            lease = leasesHostIds() ? HostIds.get().acquire() : null;
             Spec spec = spec(checked, lease);
             if (limits.isEmpty() && cgroups == null) {
-                return new SandboxedProcess(Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream, null), t0,
-                        null, lease, timeout, killGracePeriod);
+                return new SandboxedProcess(Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream, null,
+                        rt.helpers()), t0, null, lease, timeout, killGracePeriod, rt);
             }
             // The helper already sits in the sandbox's fresh group; the sandbox is forked inside it.
-            CgroupedHelpers.Placed placed = CgroupSupport.place(cgroups, limits);
+            CgroupedHelpers.Placed placed = CgroupSupport.place(rt, cgroups, limits);
             try {
                 Launcher.Started started = Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream,
-                        placed.helper());
-                return new SandboxedProcess(started, t0, placed, lease, timeout, killGracePeriod);
+                        placed.helper(), rt.helpers());
+                return new SandboxedProcess(started, t0, placed, lease, timeout, killGracePeriod, rt);
             } catch (IOException | RuntimeException | Error e) {
                 CgroupSupport.closeAfterFailure(placed.cgroup(), e);
                 throw e;
@@ -247,7 +251,14 @@ public final class Sandbox {
                 lease.release(); // nothing of this start runs: the helper reports only once the tree is gone
             }
             throw e;
+        } finally {
+            rt.endStart();
         }
+    }
+
+    /** The runtime this sandbox's starts use: the one its builder picked, else the default. */
+    public SandboxRuntime runtime() {
+        return runtime != null ? runtime : SandboxRuntime.defaultRuntime();
     }
 
     /** Runs {@code command} to its end, capturing stdout and stderr. */
@@ -257,36 +268,45 @@ public final class Sandbox {
 
     /**
      * Runs {@code command} to its end. Standard output and error are captured when they are
-     * pipes (the default); standard input, when a pipe, is closed at once.
+     * pipes (the default); standard input, when a pipe, is closed at once. Returns once the
+     * sandbox is gone: its helper reaped and its cgroup, if it had one, removed.
      *
-     * @throws SandboxException when setup failed, or when the helper died without a report
+     * @throws SandboxException when setup failed, or when the helper died without a report; and
+     *                          when the command ran to its end but cleaning up after it failed
+     *                          (removing its cgroup): that exception names step, path and errno
+     *                          and carries the completed result ({@link SandboxException#result()})
+     * @throws IllegalStateException when the sandbox's {@link SandboxRuntime} is closed
      */
     public SandboxResult run(List<String> command) throws IOException, InterruptedException {
         SandboxedProcess p = start(command);
         try {
             p.getOutputStream().close();
             Future<byte[]> err = stderr == Redirect.PIPE && !redirectErrorStream
-                    ? Drain.POOL.submit(() -> p.getErrorStream().readAllBytes())
+                    ? p.runtime().drain().submit(() -> p.getErrorStream().readAllBytes())
                     : null;
             byte[] out = p.getInputStream().readAllBytes();
             byte[] errBytes = err == null ? new byte[0] : get(err);
             p.waitFor();
-            p.close(); // the helper is reaped and the cgroup's counters read (its removal follows in the background)
+            p.close(); // the helper is reaped and the cgroup's counters read
             Exit exit = p.exit();
             if (exit.failure() != null) {
                 throw exit.failure();
             }
-            if (p.cleanupFailure().isPresent()) {
-                throw p.cleanupFailure().get();
-            }
             Charset cs = Charset.defaultCharset();
             int status = exit.waitStatus();
-            return new SandboxResult(exit.exitValue(),
+            SandboxResult result = new SandboxResult(exit.exitValue(),
                     WaitStatus.exited(status) ? 0 : WaitStatus.termSignal(status),
                     new String(out, cs), new String(errBytes, cs), exit.timedOut(), p.oomKilled(),
                     Duration.ofNanos(p.endNanos() - p.startNanos()),
                     Duration.ofNanos(exit.userMicros() * 1000), Duration.ofNanos(exit.systemMicros() * 1000),
                     exit.maxRssKib(), p.cgroupUsage());
+            // The group's removal runs on the runtime's cleanup thread: wait for its outcome, so that
+            // a failure is always reported, and with the result it followed.
+            p.awaitSettled(Long.MAX_VALUE / 2_000_000);
+            if (p.cleanupFailure().isPresent()) {
+                throw SandboxException.afterResult(p.cleanupFailure().get(), result);
+            }
+            return result;
         } finally {
             p.close();
         }
@@ -301,15 +321,6 @@ public final class Sandbox {
             }
             throw new UncheckedIOException(new IOException(e.getCause()));
         }
-    }
-
-    /** Threads that drain stderr while the caller reads stdout; idle ones die after a minute. */
-    private static final class Drain {
-        static final ExecutorService POOL = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "sandbox-stderr-drain");
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     private static List<String> checkCommand(List<String> command) {
@@ -463,6 +474,7 @@ public final class Sandbox {
         private boolean sameSession;
         private boolean runAsCallerUid;
         private SeccompPolicy seccomp = SeccompPolicy.defaultUntrusted();
+        private SandboxRuntime runtime;
 
         Builder() {
         }
@@ -491,6 +503,7 @@ public final class Sandbox {
             sameSession = s.sameSession;
             runAsCallerUid = s.runAsCallerUid;
             seccomp = s.seccomp;
+            runtime = s.runtime;
         }
 
         /**
@@ -848,6 +861,15 @@ public final class Sandbox {
          */
         public Builder cgroups(Cgroups factory) {
             this.cgroups = Objects.requireNonNull(factory, "cgroups");
+            return this;
+        }
+
+        /**
+         * The runtime whose helpers, threads and cgroup spares the sandbox's starts use, and whose
+         * {@link SandboxRuntime#close()} ends them. Default: {@link SandboxRuntime#defaultRuntime()}.
+         */
+        public Builder runtime(SandboxRuntime runtime) {
+            this.runtime = Objects.requireNonNull(runtime, "runtime");
             return this;
         }
 

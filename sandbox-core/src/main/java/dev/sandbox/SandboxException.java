@@ -25,6 +25,8 @@ public final class SandboxException extends IOException {
     private final String step;
     private final String path;
     private final int errno;
+    /** The completed run whose clean-up failed; not serialized. */
+    private transient SandboxResult result;
 
     /**
      * A failing system call at {@code step} on {@code path}, with an optional hint that says what
@@ -58,6 +60,26 @@ public final class SandboxException extends IOException {
      */
     static SandboxException withMessage(String step, String path, int errno, String message, Throwable cause) {
         return new SandboxException(step, path, errno, message, cause, true);
+    }
+
+    /**
+     * The sandbox's clean-up ({@code failure}: removing its cgroup) failed after {@code result}
+     * completed: the same step, path and errno, and the result kept.
+     */
+    static SandboxException afterResult(SandboxException failure, SandboxResult result) {
+        SandboxException e = new SandboxException(failure.step, failure.path, failure.errno, failure.getMessage()
+                + " (after the command had ended with exit code " + result.exitCode() + "; see result())", failure,
+                true);
+        e.result = result;
+        return e;
+    }
+
+    /**
+     * When this failure happened after the command ran to its end (cleaning up its sandbox, such as
+     * removing its cgroup, failed), the command's result; empty otherwise.
+     */
+    public java.util.Optional<SandboxResult> result() {
+        return java.util.Optional.ofNullable(result);
     }
 
     private static String format(String step, String path, int errno, String hint) {

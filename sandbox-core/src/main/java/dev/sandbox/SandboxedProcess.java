@@ -10,7 +10,6 @@ import dev.sandbox.internal.HelperChannel;
 import dev.sandbox.internal.HostIds;
 import dev.sandbox.internal.Launcher;
 import dev.sandbox.internal.Protocol;
-import dev.sandbox.internal.Reaper;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,7 +42,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private final InputStream stdout;
     private final InputStream stderr;
     private final long startNanos;
-    private final CompletableFuture<Process> onExit = new CompletableFuture<>();
+    /** Made by the first onExit() call; most sandboxes never need one. Guarded by lock. */
+    private CompletableFuture<Process> onExit;
     private final Object lock = new Object();
     private final Optional<ProcessHandle> handle;
     private final CgroupedHelpers.Placed placed;
@@ -57,9 +57,12 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private Usage usage;
     private boolean oomKilled;
     private SandboxException cleanupFailure;
+    private boolean settled;
+    private final SandboxRuntime runtime;
 
     SandboxedProcess(Launcher.Started started, long startNanos, CgroupedHelpers.Placed placed, HostIds.Lease lease,
-                     Duration timeout, Duration grace) throws SandboxException {
+                     Duration timeout, Duration grace, SandboxRuntime runtime) throws SandboxException {
+        this.runtime = runtime;
         this.channel = started.channel();
         this.commandPid = started.commandPid();
         this.childPid = started.childPid();
@@ -71,11 +74,14 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         this.lease = lease;
         this.handle = ProcessHandle.of(commandPid);
         // Armed before the reaper may report the end, so that the report always finds it to cancel.
-        this.backstop = timeout == null ? null : Backstop.after(
+        this.backstop = timeout == null ? null : runtime.backstop().after(
                 timeout.toMillis() + grace.toMillis() + Backstop.SLACK_MILLIS, this::helperOverdue);
+        // Counted as running before the reaper can report the end, which counts it out.
+        runtime.track(this);
         try {
-            Reaper.get().watch(channel, this::exited, this::reaped);
+            runtime.reaper().watch(channel, this::exited, this::reaped);
         } catch (SandboxException | RuntimeException e) {
+            runtime.untrack(this);
             // Nobody would ever wait for this sandbox: end it, reap its helper, close what we hold.
             if (backstop != null) {
                 backstop.cancel(false);
@@ -112,12 +118,15 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             }
             // The group goes in the background (its removal waits on the kernel's cgroup lock);
             // anything that escaped the helper's teardown is killed first.
-            release = CgroupedHelpers.get().release(placed, ex -> {
+            release = runtime.placed().release(placed, ex -> {
                 synchronized (lock) {
-                    if (cleanupFailure == null) {
+                    if (ex != null && cleanupFailure == null) {
                         cleanupFailure = CgroupSupport.wrap("cgroup", ex);
                     }
+                    settled = true;
+                    lock.notifyAll();
                 }
+                runtime.untrack(this);
             });
         }
         synchronized (lock) {
@@ -131,10 +140,13 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             oomKilled = measured != null && measured.oomKills().orElse(0) > 0;
             cleanupFailure = failure;
             reaped = true;
+            settled = release == null;
             lock.notifyAll();
         }
         if (release != null) {
             release.run(); // after the waiters are told: the background threads it wakes must not delay them
+        } else {
+            runtime.untrack(this);
         }
     }
 
@@ -162,13 +174,17 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
                                 + " ms of its timeout and grace period; the JVM killed it and the sandbox", e.failure()));
             }
         }
+        CompletableFuture<Process> future;
         synchronized (lock) {
             exit = e;
             endNanos = end;
+            future = onExit; // one made later completes at once
             lock.notifyAll();
         }
-        // Dependent actions run off the reaper thread, so user callbacks can never stall it.
-        ForkJoinPool.commonPool().execute(() -> onExit.complete(this));
+        if (future != null) {
+            // Dependent actions run off the reaper thread, so user callbacks can never stall it.
+            ForkJoinPool.commonPool().execute(() -> future.complete(this));
+        }
     }
 
     @Override
@@ -277,7 +293,15 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
 
     @Override
     public CompletableFuture<Process> onExit() {
-        return onExit;
+        synchronized (lock) {
+            if (onExit == null) {
+                onExit = new CompletableFuture<>();
+                if (exit != null) {
+                    onExit.complete(this); // already over: dependents run on the caller's thread
+                }
+            }
+            return onExit;
+        }
     }
 
     /** How long the command ran, from start to the helper's report; empty while it runs. */
@@ -343,13 +367,70 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     }
 
     /**
+     * Whether the sandbox ended because {@link #destroy()}, {@link #destroyForcibly()} or
+     * {@link #close()} asked for it: the helper reports so only when the request reached it while
+     * the command still ran (a request that came after the command had ended by itself does not
+     * count). False while it runs, and when the helper died without reporting.
+     */
+    public boolean destroyed() {
+        synchronized (lock) {
+            return exit != null && exit.destroyed();
+        }
+    }
+
+    /**
      * A failure to read the sandbox's cgroup after it ended, or to remove it (which happens in the
-     * background right after the end); empty normally.
+     * background right after the end); empty normally. {@link Sandbox#run} waits for the removal
+     * and reports this failure with the result; here it may not be known yet.
      */
     public Optional<SandboxException> cleanupFailure() {
         synchronized (lock) {
             return Optional.ofNullable(cleanupFailure);
         }
+    }
+
+    /**
+     * Waits up to {@code millis} until the helper is reaped and the sandbox's cgroup (if any) is
+     * removed or its removal failed; true if so.
+     */
+    boolean awaitSettled(long millis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        boolean interrupted = false;
+        try {
+            synchronized (lock) {
+                while (!(reaped && settled)) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(lock, left);
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                return true;
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    int helperPid() {
+        return channel.helperPid();
+    }
+
+    /** Closes the JVM's ends of the command's stdio pipes. */
+    void closeStreams() {
+        closeQuietly(stdin);
+        closeQuietly(stdout);
+        closeQuietly(stderr);
+    }
+
+    SandboxRuntime runtime() {
+        return runtime;
     }
 
     Exit exit() {

@@ -181,55 +181,63 @@ class CgroupLimitsIT {
     @Test
     void noGroupRemainsAfterTwoHundredRuns() throws Exception {
         requireController("memory");
-        Sandbox s = Sandbox.builder().memoryMax(64 * MIB).pidsMax(100).build();
-        s.run("true");
-        Spare.settle(); // groups are made and removed in the background: list them once that is done
-        List<Path> before = groupsBesidesSpares();
+        // No spares: run() returns once its group is removed, so the listing is exact at any point.
+        OwnRuntime own = OwnRuntime.open(SandboxRuntime.builder().sparesPerKind(0));
+        Sandbox s = own.builder().memoryMax(64 * MIB).pidsMax(100).build();
+        List<Path> before = libraryGroups();
         for (int i = 0; i < 200; i++) {
             assertThat(s.run("true").exitCode()).isZero();
+            if (i % 50 == 0) {
+                assertThat(libraryGroups()).as("after run %d", i).containsExactlyInAnyOrderElementsOf(before);
+            }
         }
         try (SandboxedProcess p = s.start("sleep", "30")) {
             assertThat(Kernel.groupsOf(p.pid()).values()).allSatisfy(g -> assertThat(g).exists());
         }
-        Spare.settle();
-        assertThat(groupsBesidesSpares()).containsExactlyInAnyOrderElementsOf(before);
+        own.closeAndAssertNothingLeft();
+        assertThat(libraryGroups()).containsExactlyInAnyOrderElementsOf(before);
+    }
+
+    @Test
+    void noGroupRemainsAfterTwoHundredRunsWithSpares() throws Exception {
+        requireController("memory");
+        OwnRuntime own = OwnRuntime.open();
+        Sandbox s = own.builder().memoryMax(64 * MIB).pidsMax(100).build();
+        for (int i = 0; i < 200; i++) {
+            assertThat(s.run("true").exitCode()).isZero();
+        }
+        // The spares' groups exist until the runtime closes; then nothing of it remains.
+        own.closeAndAssertNothingLeft();
     }
 
     @Test
     void aSpareHelperKilledInItsGroupIsReplacedAndItsGroupRemoved() throws Exception {
         requireController("memory");
-        Sandbox s = Sandbox.builder().pidNs().memoryMax(48 * MIB).build();
-        List<Path> otherKinds = Spare.spareGroups();
-        List<Integer> otherPids = dev.sandbox.internal.CgroupedHelpers.get().sparePids();
+        OwnRuntime own = OwnRuntime.open(SandboxRuntime.builder().prespawnHelpers(0));
+        Sandbox s = own.builder().pidNs().memoryMax(48 * MIB).build();
         s.run("true");
-        // this kind's spares: the ones its first run added
-        List<Path> spareGroups = Spare.spareGroups().stream().filter(g -> !otherKinds.contains(g)).toList();
-        List<Integer> spares = dev.sandbox.internal.CgroupedHelpers.get().sparePids().stream()
-                .filter(p -> !otherPids.contains(p)).toList();
-        assertThat(spares).isNotEmpty();
-        for (int pid : spares) {
-            Kernel.host("kill", "-9", Integer.toString(pid));
+        // this kind's spares: the runtime's only children now, each in a group of its own
+        List<Long> spares = own.awaitNewChildren(2);
+        List<Path> spareGroups = new java.util.ArrayList<>();
+        for (long pid : spares) {
+            spareGroups.addAll(Kernel.groupsOf(pid).values());
+        }
+        assertThat(spareGroups).isNotEmpty();
+        for (long pid : spares) {
+            Kernel.host("kill", "-9", Long.toString(pid));
             assertThat(Kernel.awaitGone(pid, 1000)).isTrue();
         }
         for (int i = 0; i < spares.size() + 1; i++) {
             assertThat(s.run("echo", "ok").stdout()).isEqualTo("ok\n");
         }
-        Spare.settle();
         List<Path> now = libraryGroups();
         for (Path g : spareGroups) {
             if (g.toString().contains("/memory/")) {
                 assertThat(now).as("the dead spare's group is gone").doesNotContain(g);
             }
         }
-        assertThat(Spare.childrenBesidesIdleHelpers()).isEmpty();
+        own.closeAndAssertNothingLeft();
     }
-
-    /** The library's groups that hold a sandbox or are left over: all of them but the spares'. */
-    private static List<Path> groupsBesidesSpares() throws Exception {
-        List<Path> spares = Spare.spareGroups();
-        return libraryGroups().stream().filter(g -> !spares.contains(g)).toList();
-    }
-
 
     @Test
     void onCgroupV2TheSandboxIsClonedIntoItsOwnGroup() throws Exception {
@@ -255,17 +263,33 @@ class CgroupLimitsIT {
         assertThat(r.usage()).hasValueSatisfying(u -> assertThat(u.cpuTotal().orElseThrow()).isPositive());
     }
 
-    /** Every directory under the library's prefix in every hierarchy, deepest included. */
+    /**
+     * Every directory of this JVM under the library's prefix in every hierarchy, deepest included
+     * (other JVMs, such as another build's tests, may make groups there meanwhile).
+     */
     static List<Path> libraryGroups() throws IOException {
+        String marker = dev.sandbox.cgroups.Cgroups.jvmMarker();
+        return allLibraryGroups().stream().filter(g -> g.toString().contains("/" + marker + "/")).toList();
+    }
+
+    /** Every directory under the library's prefix in every hierarchy, below the JVM markers, of any JVM. */
+    static List<Path> allLibraryGroups() throws IOException {
         CgroupHost host = CgroupHost.detect();
         List<Path> roots = new java.util.ArrayList<>();
         host.v1Mounts().values().forEach(m -> roots.add(m.resolve("sandbox")));
         host.unifiedMount().ifPresent(u -> roots.add(u.resolve("sandbox")));
         List<Path> out = new java.util.ArrayList<>();
         for (Path r : roots) {
-            if (Files.isDirectory(r)) {
+            for (int attempt = 0; Files.isDirectory(r); attempt++) {
+                List<Path> found = new java.util.ArrayList<>();
                 try (Stream<Path> w = Files.walk(r)) {
-                    w.filter(Files::isDirectory).filter(d -> d.getNameCount() > r.getNameCount() + 1).forEach(out::add);
+                    w.filter(Files::isDirectory).filter(d -> d.getNameCount() > r.getNameCount() + 1).forEach(found::add);
+                    out.addAll(found);
+                    break;
+                } catch (java.io.UncheckedIOException | java.nio.file.NoSuchFileException removedWhileListed) {
+                    if (attempt > 20) {
+                        throw removedWhileListed;
+                    }
                 }
             }
         }

@@ -32,7 +32,8 @@ class ConcurrencyIT {
                 }
             }, "gc-churn");
             churn.start();
-            Sandbox s = Sandbox.builder().pidNs().mapRootUser().utsNs().ipcNs().build();
+            OwnRuntime own = OwnRuntime.open();
+            Sandbox s = own.builder().pidNs().mapRootUser().utsNs().ipcNs().build();
             ExecutorService pool = Executors.newFixedThreadPool(8);
             try {
                 List<Future<Integer>> futures = new ArrayList<>();
@@ -57,7 +58,8 @@ class ConcurrencyIT {
                 pool.shutdownNow();
                 churn.join();
             }
-            assertThat(Spare.childrenBesidesIdleHelpers()).isEmpty();
+            assertThat(own.runtime.running()).isZero();
+            own.closeAndAssertNothingLeft();
         });
     }
 }

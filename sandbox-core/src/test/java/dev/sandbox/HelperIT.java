@@ -3,7 +3,6 @@ package dev.sandbox;
 import dev.sandbox.testing.HostRequirement;
 
 import dev.sandbox.internal.HelperBinary;
-import dev.sandbox.internal.HelperPool;
 import dev.sandbox.internal.LibC;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -100,25 +99,24 @@ class HelperIT {
 
     @Test
     void aSpareHelperKilledFromOutsideIsReplacedTransparently() throws Exception {
-        Sandbox s = Sandbox.builder().pidNs().build();
+        OwnRuntime own = OwnRuntime.open();
+        Sandbox s = own.builder().pidNs().build();
         s.run("true");
-        assertThat(HelperPool.get().awaitSettled(5000)).isTrue();
-        List<Integer> spares = HelperPool.get().idlePids();
-        assertThat(spares).isNotEmpty();
-        for (int pid : spares) {
-            Kernel.host("kill", "-9", Integer.toString(pid));
+        List<Long> spares = own.awaitNewChildren(1); // the runtime's idle helpers: nothing else of it runs
+        for (long pid : spares) {
+            Kernel.host("kill", "-9", Long.toString(pid));
             assertThat(Kernel.awaitGone(pid, 1000)).isTrue();
         }
         SandboxResult r = s.run("echo", "still works");
         assertThat(r.stdout()).isEqualTo("still works\n");
-        assertThat(Spare.childrenBesidesIdleHelpers()).isEmpty();
+        own.closeAndAssertNothingLeft();
     }
 
     @Test
     void spareHelpersRunNothingAndHoldNoStdioOfTheJvm() throws Exception {
-        Sandbox.builder().build().run("true");
-        assertThat(HelperPool.get().awaitSettled(5000)).isTrue();
-        for (int pid : HelperPool.get().idlePids()) {
+        OwnRuntime own = OwnRuntime.open();
+        own.builder().build().run("true");
+        for (long pid : own.awaitNewChildren(1)) {
             for (int fd = 0; fd < 3; fd++) {
                 assertThat(Files.readSymbolicLink(Path.of("/proc/" + pid + "/fd/" + fd)).toString()).isEqualTo("/dev/null");
             }
@@ -150,6 +148,7 @@ class HelperIT {
                 assertThat(extra).as("only stdio and the control socket").isEmpty();
             }
         }
+        own.closeAndAssertNothingLeft();
     }
 
     @Test

@@ -52,7 +52,7 @@ class JvmDeathIT {
         List<Path> groupsOfThatJvm = new java.util.ArrayList<>();
         if (cgroups) {
             long limitedPid = Long.parseLong(pids[3]);
-            for (Path g : CgroupLimitsIT.libraryGroups()) {
+            for (Path g : CgroupLimitsIT.allLibraryGroups()) {
                 if (g.toString().contains("/jvm-" + jvm.pid() + "-")) {
                     groupsOfThatJvm.add(g); // its groups and their leaves
                 }

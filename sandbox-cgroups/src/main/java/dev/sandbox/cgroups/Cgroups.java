@@ -262,10 +262,22 @@ public final class Cgroups {
 
     /**
      * Removes now this JVM's marker directories that hold no group (they otherwise go a second
-     * after their last group, or at JVM exit). For code that closes groups in its own shutdown hook.
+     * after their last group, or at JVM exit). For code that closes groups in its own shutdown
+     * hook (see {@link #takeOverExitCleanup()}).
      */
     public static void removeIdleDirectories() {
         dev.sandbox.cgroups.internal.SharedDir.removeIdle();
+    }
+
+    /**
+     * For a library that closes its groups in its own shutdown hook (as sandbox-core's runtime
+     * does): from this call on, this library registers no shutdown hook of its own (one it
+     * registered is removed), and the caller calls {@link #removeIdleDirectories()} at its exit,
+     * after closing its groups. Without it, this library's hook removes idle directories at exit,
+     * and may run before or after the caller's.
+     */
+    public static void takeOverExitCleanup() {
+        dev.sandbox.cgroups.internal.SharedDir.takeOverExit();
     }
 
     /** This JVM's marker directory name, {@code jvm-<pid>-<starttime>}. */

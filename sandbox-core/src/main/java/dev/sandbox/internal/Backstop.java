@@ -1,6 +1,5 @@
 package dev.sandbox.internal;
 
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -10,8 +9,9 @@ import java.util.concurrent.TimeUnit;
  * kill or trace its helper (another uid, not dumpable, a seccomp guard), but a protection that
  * lives in one process alone is one bug away from gone. A helper that has not reported its
  * sandbox's end some time after the wall-clock timeout plus the grace period is killed from here;
- * the JVM then tears the sandbox down itself (see {@code SandboxedProcess}). One thread serves
- * every sandbox, and only sandboxes with a timeout are watched.
+ * the JVM then tears the sandbox down itself (see {@code SandboxedProcess}). One thread per
+ * runtime serves every sandbox, and only sandboxes with a timeout are watched; the thread is
+ * started by the first such sandbox and ends after a few idle seconds.
  *
  * <p><strong>Internal usage only.</strong>
  */
@@ -20,26 +20,29 @@ public final class Backstop {
     /** How long past timeout + grace a helper may take to report before the JVM steps in. */
     public static final long SLACK_MILLIS = 2000;
 
-    private static final class Holder {
-        static final ScheduledExecutorService TIMER = timer();
+    private final ScheduledThreadPoolExecutor timer;
 
-        private static ScheduledExecutorService timer() {
-            ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
-                Thread th = new Thread(r, "sandbox-backstop");
-                th.setDaemon(true);
-                return th;
-            });
-            t.setRemoveOnCancelPolicy(true);
-            return t;
-        }
-    }
-
-    private Backstop() {
+    /** A timer whose thread {@code threads} makes. */
+    public Backstop(java.util.concurrent.ThreadFactory threads) {
+        timer = new ScheduledThreadPoolExecutor(1, threads);
+        timer.setRemoveOnCancelPolicy(true);
+        timer.setKeepAliveTime(5, TimeUnit.SECONDS);
+        timer.allowCoreThreadTimeOut(true);
     }
 
     /** Runs {@code overdue} once {@code millis} have passed, unless cancelled first. */
-    public static ScheduledFuture<?> after(long millis, Runnable overdue) {
-        return Holder.TIMER.schedule(overdue, millis, TimeUnit.MILLISECONDS);
+    public ScheduledFuture<?> after(long millis, Runnable overdue) {
+        return timer.schedule(overdue, millis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Drops what is scheduled and ends the thread. Idempotent. */
+    public void close() {
+        timer.shutdownNow();
+        try {
+            timer.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** SIGKILL every process of host uid {@code uid} (never 0), through the helper's {@code --kill-uid}. */

@@ -14,8 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -37,9 +35,10 @@ import java.util.function.Consumer;
  * {@code /proc/self/cgroup} and any cgroup file system it mounts start at the leaf, below them.
  * Usage is read from the group, which covers the leaf; removal takes the leaf, then the group.
  *
- * <p>Spares are kept per (factory, limits) for the last {@value #KINDS} kinds started,
- * {@value #PER_KIND} each. They go when evicted, at JVM exit (shutdown hook), or, after a killed
- * JVM, with the next JVM's sweep of stale groups.
+ * <p>Spares are kept per (factory, limits) for the last {@code kinds} kinds started,
+ * {@code perKind} each (settings of the {@code SandboxRuntime} that owns this). They go when
+ * evicted, when the runtime closes (at the latest in the library's shutdown hook), or, after a
+ * killed JVM, with the next JVM's sweep of stale groups.
  *
  * <p><strong>Internal usage only.</strong>
  */
@@ -55,34 +54,40 @@ public final class CgroupedHelpers {
     /** The leaf below each sandbox's group that its processes live in. */
     public static final String LEAF = "sandbox";
 
-    private static final int KINDS = 8;
-    private static final int PER_KIND = 2;
-
-    private static final class Holder {
-        static final CgroupedHelpers INSTANCE = new CgroupedHelpers();
-    }
-
+    private final HelperPool pool;
+    private final int perKind;
+    private final int kinds;
     private final Map<Kind, Deque<Placed>> spares = new LinkedHashMap<>(16, 0.75f, true);
     private final Map<Kind, Integer> pending = new HashMap<>();
-    private final AtomicInteger removing = new AtomicInteger();
-    private final ExecutorService refill = daemon("sandbox-cgroup-prespawn");
-    private final ExecutorService cleanup = daemon("sandbox-cgroup-cleanup");
+    private final java.util.concurrent.ThreadPoolExecutor refill;
+    private final java.util.concurrent.ThreadPoolExecutor cleanup;
     private volatile boolean closing;
 
-    private CgroupedHelpers() {
-        Runtime.getRuntime().addShutdownHook(new Thread(this::shutdown, "sandbox-cgroup-shutdown"));
+    /**
+     * @param pool    where a start without a spare takes its helper
+     * @param perKind spares kept per kind of limits (0: none, every start places its helper itself)
+     * @param kinds   kinds of limits whose spares are kept (the most recently started)
+     */
+    public CgroupedHelpers(HelperPool pool, int perKind, int kinds, ThreadGroup group) {
+        if (perKind < 0 || perKind > 16) {
+            throw new IllegalArgumentException("sparesPerKind : " + perKind + " (expected: 0 to 16)");
+        }
+        if (kinds < 0 || kinds > 64) {
+            throw new IllegalArgumentException("kindsKept : " + kinds + " (expected: 0 to 64)");
+        }
+        this.pool = pool;
+        this.perKind = kinds == 0 ? 0 : perKind;
+        this.kinds = kinds;
+        this.refill = lazySingle(Threads.daemon(group, "sandbox-cgroup-prespawn"));
+        this.cleanup = lazySingle(Threads.daemon(group, "sandbox-cgroup-cleanup"));
     }
 
-    private static ExecutorService daemon(String name) {
-        return Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        });
-    }
-
-    public static CgroupedHelpers get() {
-        return Holder.INSTANCE;
+    /** One thread, started by the first task, ended after a few idle seconds. */
+    private static java.util.concurrent.ThreadPoolExecutor lazySingle(java.util.concurrent.ThreadFactory threads) {
+        java.util.concurrent.ThreadPoolExecutor e = new java.util.concurrent.ThreadPoolExecutor(1, 1, 5,
+                java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), threads);
+        e.allowCoreThreadTimeOut(true);
+        return e;
     }
 
     /**
@@ -93,9 +98,9 @@ public final class CgroupedHelpers {
         Kind kind = new Kind(factory, limits);
         Placed spare;
         synchronized (this) {
-            Deque<Placed> q = spares.computeIfAbsent(kind, k -> new ArrayDeque<>());
-            spare = q.pollFirst();
-            if (q.isEmpty()) {
+            Deque<Placed> q = spares.get(kind);
+            spare = q == null ? null : q.pollFirst();
+            if (q == null || q.isEmpty()) {
                 // Otherwise the refill waits until this sandbox has ended (release), so that it
                 // does not compete with the start for the CPU and the kernel's cgroup lock.
                 scheduleRefill(kind);
@@ -107,107 +112,64 @@ public final class CgroupedHelpers {
         if (spare != null) {
             retire(spare); // killed from outside while it waited
         }
-        return place(kind, HelperPool.get().take());
+        return place(kind, pool.take());
     }
 
     /**
      * The sandbox in {@code placed} has ended and its helper is reaped: returns the work that
-     * removes its group (kills what is left, rmdir; failures go to {@code onFailure}) and
-     * prepares the next spare of its kind, to run when the caller likes. The work is counted as
-     * pending from this call on ({@link #awaitSettled}).
+     * removes its group (kills what is left, rmdir) and prepares the next spare of its kind, to
+     * run when the caller likes. Once the removal is over, {@code settled} gets its failure, or
+     * null when the group is gone.
      */
-    public Runnable release(Placed placed, Consumer<CgroupException> onFailure) {
-        removing.incrementAndGet();
+    public Runnable release(Placed placed, Consumer<CgroupException> settled) {
         return () -> {
             Runnable remove = () -> {
+                CgroupException failure = null;
                 try {
                     placed.cgroup().close();
                 } catch (CgroupException e) {
-                    onFailure.accept(e);
-                } finally {
-                    removing.decrementAndGet();
+                    failure = e;
                 }
+                settled.accept(failure);
             };
-            // The refill is counted as pending before the removal can finish, so that
-            // awaitSettled() never sees "nothing pending, nothing removing" in between.
             synchronized (this) {
                 scheduleRefill((Kind) placed.kind());
             }
             try {
                 cleanup.execute(remove);
-            } catch (java.util.concurrent.RejectedExecutionException exiting) {
-                remove.run(); // the JVM is exiting: remove it here
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                remove.run(); // the runtime is closing: remove it here
             }
         };
     }
 
-    /** Waits (up to {@code millis}) until no spare is being prepared and no group being removed. */
-    public boolean awaitSettled(long millis) throws InterruptedException {
-        long deadline = System.nanoTime() + millis * 1_000_000;
-        while (true) {
-            synchronized (this) {
-                if (pending.isEmpty() && removing.get() == 0) {
-                    return true;
-                }
-            }
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(1);
-        }
-    }
-
-    /** The spare helpers' pids. */
-    public synchronized List<Integer> sparePids() {
-        List<Integer> out = new ArrayList<>();
-        spares.values().forEach(q -> q.forEach(p -> out.add(p.helper().helperPid())));
-        return out;
-    }
-
-    /** The spare helpers' control sockets in this JVM. */
-    public synchronized List<Integer> spareFds() {
-        List<Integer> out = new ArrayList<>();
-        spares.values().forEach(q -> q.forEach(p -> out.add(p.helper().fd())));
-        return out;
-    }
-
-    /** The spares' groups and their leaves: directories that exist while no sandbox runs in them. */
-    public synchronized List<java.nio.file.Path> spareGroups() {
-        List<java.nio.file.Path> out = new ArrayList<>();
-        spares.values().forEach(q -> q.forEach(p -> {
-            out.addAll(p.cgroup().directories());
-            out.addAll(p.cgroup().leafDirectories());
-        }));
-        return out;
-    }
-
-    /** Retires every spare: helpers end, their groups are removed. */
-    public void retireAll() {
+    /**
+     * Stops making spares, retires every spare (helpers end, groups are removed) and waits for the
+     * removals under way. Call once no sandbox of this runtime runs any more. Idempotent.
+     */
+    public void close() {
+        closing = true;
+        // Queued spares are dropped; one being made now is retired as soon as it is made. Not
+        // shutdownNow(): an interrupt would break the cgroup file I/O of the one under way.
+        refill.getQueue().clear();
+        refill.shutdown();
+        await(refill, 15);
         List<Placed> all = new ArrayList<>();
         synchronized (this) {
             spares.values().forEach(all::addAll);
             spares.clear();
         }
         all.forEach(CgroupedHelpers::retire);
+        cleanup.shutdown();
+        await(cleanup, 15);
     }
 
-    private void shutdown() {
-        closing = true;
-        refill.shutdown(); // a spare being made now is retired as soon as it is made
+    private static void await(ExecutorService e, int seconds) {
         try {
-            refill.awaitTermination(15, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
+            e.awaitTermination(seconds, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
         }
-        retireAll();
-        cleanup.shutdown();
-        try {
-            cleanup.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        // Hooks run in no set order: the cgroup library's own may have run before the groups went.
-        Cgroups.removeIdleDirectories();
     }
 
     /** Creates the group (the pids limit counts the helper too) and moves the helper into its leaf. */
@@ -238,10 +200,14 @@ public final class CgroupedHelpers {
         }
     }
 
-    /** Keeps {@value #PER_KIND} spares of {@code kind} on the way; called with the lock held. */
+    /** Keeps {@code perKind} spares of {@code kind} on the way; called with the lock held. */
     private void scheduleRefill(Kind kind) {
-        int have = spares.getOrDefault(kind, new ArrayDeque<>()).size() + pending.getOrDefault(kind, 0);
-        for (; have < PER_KIND; have++) {
+        if (closing) {
+            return;
+        }
+        Deque<Placed> q = spares.get(kind);
+        int have = (q == null ? 0 : q.size()) + pending.getOrDefault(kind, 0);
+        for (; have < perKind; have++) {
             pending.merge(kind, 1, Integer::sum);
             try {
                 refill.execute(() -> refillOne(kind));
@@ -261,7 +227,7 @@ public final class CgroupedHelpers {
         }
         List<Placed> evicted = new ArrayList<>();
         if (p != null && closing) {
-            evicted.add(p); // the JVM is exiting: nobody will take it
+            evicted.add(p); // the runtime is closing: nobody will take it
             p = null;
         }
         synchronized (this) {
@@ -269,7 +235,7 @@ public final class CgroupedHelpers {
             if (p != null) {
                 spares.computeIfAbsent(kind, k -> new ArrayDeque<>()).addLast(p);
             }
-            while (spares.size() > KINDS) {
+            while (spares.size() > kinds) {
                 Kind eldest = spares.keySet().iterator().next();
                 evicted.addAll(spares.remove(eldest));
             }
@@ -288,7 +254,6 @@ public final class CgroupedHelpers {
 
     /** Ends an idle helper: closing its control socket makes it exit; then reap it. */
     private static void end(HelperChannel helper) {
-        helper.close();
-        helper.reapHelper();
+        HelperPool.end(helper);
     }
 }

@@ -20,4 +20,9 @@ public record Exit(int waitStatus, int flags, long userMicros, long systemMicros
     public boolean timedOut() {
         return (flags & Protocol.EXIT_TIMED_OUT) != 0;
     }
+
+    /** The JVM asked for the end ({@code CMD_TERMINATE} or {@code CMD_KILL}) while the command ran. */
+    public boolean destroyed() {
+        return (flags & Protocol.EXIT_KILLED) != 0;
+    }
 }

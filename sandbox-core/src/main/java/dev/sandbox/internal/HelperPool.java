@@ -8,46 +8,61 @@ import jnr.ffi.byref.IntByReference;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Helpers started ahead of time. Spawning and exec'ing sandbox-helper is the largest single cost
- * of a start (about 0.4 ms here), so the JVM keeps {@value #PROPERTY} idle helpers (default 1)
- * that wait on their control socket for a spec; the command's stdio travels with the spec
- * (SCM_RIGHTS). Taking one starts a replacement on a background thread. An idle helper does
- * nothing and exits when the JVM does (its control socket closes).
+ * Helpers started ahead of time, for one {@code SandboxRuntime}. Spawning and exec'ing
+ * sandbox-helper is the largest single cost of a start, so the runtime keeps idle helpers that
+ * wait on their control socket for a spec; the command's stdio travels with the spec
+ * (SCM_RIGHTS). An idle helper does nothing and exits when its control socket closes (the pool
+ * is closed or the JVM exits).
+ *
+ * <p>How many: at least the configured {@code size}; when a start finds the pool empty, the
+ * caller spawns its own helper on its thread and the pool's target grows by one (up to
+ * {@link #MAX_TARGET}), so that concurrent callers find one ready next time; it shrinks back
+ * slowly once takes keep finding more than one ready. Refills run on up to
+ * {@link #REFILL_THREADS} threads in parallel, which end when idle. A size of 0 keeps none:
+ * every start spawns its helper.
  *
  * <p><strong>Internal usage only.</strong>
  */
 public final class HelperPool {
 
-    /** How many helpers to keep started ahead of time; 0 spawns each one on demand. */
-    public static final String PROPERTY = "sandbox.helper.prespawn";
-
-    private static final class Holder {
-        static final HelperPool INSTANCE = new HelperPool(Integer.getInteger(PROPERTY, 1));
-    }
+    /** The upper bound of the adaptive target. */
+    static final int MAX_TARGET = 16;
+    /** Helpers spawned in parallel in the background, at most. */
+    static final int REFILL_THREADS = 2;
+    /** Takes that found a spare helper before the target shrinks by one. */
+    private static final int SHRINK_AFTER = 512;
 
     private final int size;
     private final Deque<HelperChannel> idle = new ArrayDeque<>();
-    private final ExecutorService refill;
+    private final ThreadPoolExecutor refill;
+    private int target;
     private int pending;
+    private int surplusTakes;
+    private boolean taken;
+    private boolean closed;
 
-    private HelperPool(int size) {
-        if (size < 0 || size > 64) {
-            throw new IllegalArgumentException(PROPERTY + " : " + size + " (expected: 0 to 64)");
-        }
+    /**
+     * @param size    helpers kept ready at least (0: none)
+     * @param threads makes the refill threads
+     */
+    public HelperPool(int size, ThreadFactory threads) {
+        dev.sandbox.base.Checks.inRange("prespawnHelpers", size, 0, 64, "");
         this.size = size;
-        this.refill = size == 0 ? null : Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "sandbox-prespawn");
-            t.setDaemon(true);
-            return t;
-        });
-    }
-
-    public static HelperPool get() {
-        return Holder.INSTANCE;
+        this.target = size;
+        if (size == 0) {
+            this.refill = null;
+        } else {
+            this.refill = new ThreadPoolExecutor(REFILL_THREADS, REFILL_THREADS, 5, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<>(), threads);
+            this.refill.allowCoreThreadTimeOut(true);
+        }
     }
 
     /** An idle helper, or a freshly spawned one when none is ready; the pool refills behind. */
@@ -55,41 +70,35 @@ public final class HelperPool {
         HelperChannel h;
         synchronized (this) {
             h = idle.pollFirst();
+            if (refill != null && !closed) {
+                if (h == null && taken) { // the first take finds the pool empty: that is no demand
+                    target = Math.min(Math.max(target, size) + 1, Math.max(size, MAX_TARGET));
+                    surplusTakes = 0;
+                } else if (!idle.isEmpty() && target > size && ++surplusTakes >= SHRINK_AFTER) {
+                    target--;
+                    surplusTakes = 0;
+                }
+            }
+            taken = true;
             scheduleRefill();
         }
         return h != null ? h : spawn();
     }
 
-    /** Waits (up to {@code millis}) until no helper is being started ahead of time; true if none is. */
-    public boolean awaitSettled(long millis) throws InterruptedException {
-        long deadline = System.nanoTime() + millis * 1_000_000;
-        while (true) {
-            synchronized (this) {
-                if (pending == 0) {
-                    return true;
-                }
-            }
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(1);
-        }
-    }
-
-    /** The idle helpers' pids: processes of this JVM that belong to no sandbox (yet). */
-    public synchronized List<Integer> idlePids() {
-        return idle.stream().map(HelperChannel::helperPid).toList();
-    }
-
-    /** The idle helpers' control sockets in this JVM. */
-    public synchronized List<Integer> idleFds() {
-        return idle.stream().map(HelperChannel::fd).toList();
+    /** How many helpers the pool aims to hold now (between the configured size and {@link #MAX_TARGET}). */
+    synchronized int target() {
+        return target;
     }
 
     private void scheduleRefill() {
-        while (refill != null && idle.size() + pending < size) {
+        while (refill != null && !closed && idle.size() + pending < target) {
             pending++;
-            refill.execute(this::refillOne);
+            try {
+                refill.execute(this::refillOne);
+            } catch (RejectedExecutionException closing) {
+                pending--;
+                return;
+            }
         }
     }
 
@@ -102,10 +111,44 @@ public final class HelperPool {
         }
         synchronized (this) {
             pending--;
-            if (h != null) {
+            if (h != null && !closed) {
                 idle.addLast(h);
+                h = null;
+            }
+            notifyAll();
+        }
+        if (h != null) {
+            end(h); // the pool closed while it was spawned
+        }
+    }
+
+    /**
+     * Stops refilling, waits for the helpers being spawned, and ends every idle helper (its control
+     * socket closes, it exits, it is reaped). Idempotent.
+     */
+    public void close() {
+        List<HelperChannel> all;
+        synchronized (this) {
+            closed = true;
+            all = new java.util.ArrayList<>(idle);
+            idle.clear();
+        }
+        if (refill != null) {
+            refill.getQueue().clear(); // queued refills are dropped; one under way ends its helper itself
+            refill.shutdown();
+            try {
+                refill.awaitTermination(15, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
+        all.forEach(HelperPool::end);
+    }
+
+    /** Ends an idle helper: closing its control socket makes it exit; then reap it. */
+    static void end(HelperChannel helper) {
+        helper.close();
+        helper.reapHelper();
     }
 
     /** Spawns a helper with the control socket as its fd 3 (see {@link #spawnImage}). */

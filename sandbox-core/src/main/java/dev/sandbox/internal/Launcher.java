@@ -12,7 +12,7 @@ import java.io.OutputStream;
 import java.lang.ProcessBuilder.Redirect;
 
 /**
- * Starts one command: takes a helper from the {@link HelperPool}, hands it the spec and the
+ * Starts one command: takes a helper from the runtime's {@link HelperPool}, hands it the spec and the
  * command's stdio on its control socket, and waits for its first frame: the command is running
  * ({@code STARTED}) or setup failed at a named step ({@code ERROR}).
  *
@@ -38,13 +38,15 @@ public final class Launcher {
     private Launcher() {
     }
 
-    /** Starts one sandboxed command; on failure nothing it created is left behind. */
     /**
+     * Starts one sandboxed command; on failure nothing it created is left behind.
+     *
      * @param preset a helper to use (already placed in the sandbox's cgroup), or null to take one
-     *               from the {@link HelperPool}
+     *               from {@code pool}
+     * @param pool   the runtime's idle helpers
      */
     public static Started launch(Spec spec, Redirect in, Redirect out, Redirect err, boolean errorToOutput,
-                                 HelperChannel preset) throws IOException {
+                                 HelperChannel preset, HelperPool pool) throws IOException {
         Fds fds = new Fds();
         try {
             OutputStream stdin = closedOutput();
@@ -68,7 +70,7 @@ public final class Launcher {
                 }
             }
             byte[] encoded = spec.encode();
-            HelperChannel channel = preset != null ? preset : HelperPool.get().take();
+            HelperChannel channel = preset != null ? preset : pool.take();
             if (!channel.sendSpec(encoded, stdio) && preset == null) {
                 // A helper started ahead of time has died (killed from outside): use a fresh one.
                 channel.abandon();

@@ -10,7 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
- * The one thread that waits for every running sandbox: epoll over the helpers' control sockets.
+ * The one thread per runtime that waits for every running sandbox: epoll over the helpers'
+ * control sockets.
  * A helper reports {@code EXIT} and closes its socket when its command is over; end of file
  * without a report means the helper itself died, which is reported as such.
  *
@@ -24,10 +25,6 @@ public final class Reaper {
             .matches("amd64|x86_64");
     private static final int EVENT_SIZE = PACKED ? 12 : 16;
     private static final int DATA_OFFSET = PACKED ? 4 : 8;
-
-    private static final class Holder {
-        static final Reaper INSTANCE = new Reaper();
-    }
 
     private static final class Watch {
         final HelperChannel channel;
@@ -43,21 +40,70 @@ public final class Reaper {
     }
 
     private final int epfd;
+    /** A pipe whose read end is in the epoll set: a byte written to it wakes the loop to stop. */
+    private final int[] wake = new int[2];
     private final Map<Integer, Watch> watches = new ConcurrentHashMap<>();
+    private final Thread thread;
+    private volatile boolean stopping;
 
-    private Reaper() {
+    /** Starts the reaper's thread, made by {@code threads}. */
+    public Reaper(java.util.concurrent.ThreadFactory threads) {
         LibC libc = LibC.get();
         epfd = libc.epoll_create1(LibC.EPOLL_CLOEXEC);
         if (epfd < 0) {
             throw new IllegalStateException(new SandboxException("epoll_create1", "", LibC.errno(), ""));
         }
-        Thread t = new Thread(this::loop, "sandbox-reaper");
-        t.setDaemon(true);
-        t.start();
+        if (libc.pipe2(wake, LibC.O_CLOEXEC) != 0) {
+            int err = LibC.errno();
+            libc.close(epfd);
+            throw new IllegalStateException(new SandboxException("pipe2", "", err, ""));
+        }
+        Pointer ev = Memory.allocateDirect(LibC.runtime(), EVENT_SIZE, true);
+        ev.putInt(0, LibC.EPOLLIN);
+        ev.putLong(DATA_OFFSET, wake[0]);
+        if (libc.epoll_ctl(epfd, LibC.EPOLL_CTL_ADD, wake[0], ev) != 0) {
+            int err = LibC.errno();
+            libc.close(epfd);
+            libc.close(wake[0]);
+            libc.close(wake[1]);
+            throw new IllegalStateException(new SandboxException("epoll_ctl", "", err, ""));
+        }
+        thread = threads.newThread(this::loop);
+        thread.start();
     }
 
-    public static Reaper get() {
-        return Holder.INSTANCE;
+    /** How many sandboxes are being waited for. */
+    public int watching() {
+        return watches.size();
+    }
+
+    /**
+     * Stops the thread and closes the epoll set. Sandboxes still watched are no longer waited for:
+     * the caller ends them first. Idempotent.
+     */
+    public void close() {
+        synchronized (this) {
+            if (stopping) {
+                return;
+            }
+            stopping = true;
+        }
+        LibC libc = LibC.get();
+        libc.write(wake[1], new byte[] {1}, 1);
+        boolean interrupted = false;
+        while (thread.isAlive() && thread != Thread.currentThread()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        libc.close(epfd);
+        libc.close(wake[0]);
+        libc.close(wake[1]);
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
@@ -80,13 +126,16 @@ public final class Reaper {
     private void loop() {
         LibC libc = LibC.get();
         Pointer events = Memory.allocateDirect(LibC.runtime(), MAX_EVENTS * EVENT_SIZE, true);
-        while (true) {
+        while (!stopping) {
             int n = libc.epoll_wait(epfd, events, MAX_EVENTS, -1);
             if (n < 0) {
                 continue; // EINTR; nothing else can fail on a valid epoll fd and buffer
             }
             for (int i = 0; i < n; i++) {
                 int fd = (int) events.getLong((long) i * EVENT_SIZE + DATA_OFFSET);
+                if (fd == wake[0]) {
+                    continue; // close(): the loop ends with this round
+                }
                 Watch w = watches.get(fd);
                 if (w != null) {
                     readable(w);

@@ -51,6 +51,9 @@ class MountSpecIT {
         }
     }
 
+    /** No helpers ahead of time (and so no thread): each launch spawns its own. */
+    private static final HelperPool ON_DEMAND = new HelperPool(0, Thread::new);
+
     /** The plan's operations for a sandbox with only a mount namespace; {@code roCgroup} as if it had limits. */
     private static Spec spec(SetupPlan.Root root, List<SetupPlan.Mount> mounts, boolean roCgroup, String script) {
         return spec(SetupPlan.of(new SetupPlan.Settings(CLONE_NEWNS, root, mounts, false, roCgroup, null)).ops(), script);
@@ -69,7 +72,7 @@ class MountSpecIT {
 
     /** Starts the spec, reads the script's output up to READY and the command's mounts, then kills it. */
     private static Seen run(Spec spec) throws IOException {
-        Launcher.Started s = Launcher.launch(spec, Redirect.PIPE, Redirect.PIPE, Redirect.PIPE, true, null);
+        Launcher.Started s = Launcher.launch(spec, Redirect.PIPE, Redirect.PIPE, Redirect.PIPE, true, null, ON_DEMAND);
         try {
             BufferedReader r = new BufferedReader(new InputStreamReader(s.stdout(), StandardCharsets.UTF_8));
             StringBuilder out = new StringBuilder();

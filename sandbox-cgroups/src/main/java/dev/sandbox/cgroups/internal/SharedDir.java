@@ -15,8 +15,9 @@ import java.util.concurrent.TimeUnit;
  * hierarchy): made when the first group needs it, removed {@link #LINGER_MILLIS} after the last
  * one closed — so a loop of create/close does not pay an extra mkdir and rmdir per hierarchy
  * each time (≈ 0.2 ms on five v1 hierarchies), and yet nothing stays once the JVM is idle.
- * A shutdown hook removes idle directories at exit; what a killed JVM leaves, the next one
- * sweeps ({@link Sweeper}).
+ * A shutdown hook, registered with the first directory, removes idle directories at exit, unless
+ * a library that closes groups in its own hook took that over ({@link #takeOverExit()}); what a
+ * killed JVM leaves, the next one sweeps ({@link Sweeper}).
  *
  * <p>Per directory, one lock covers making, setting up and removing it; creating and removing
  * the groups inside runs outside that lock.
@@ -40,7 +41,38 @@ public final class SharedDir {
         TIMER.setKeepAliveTime(5, TimeUnit.SECONDS);
         TIMER.allowCoreThreadTimeOut(true);
         TIMER.setRemoveOnCancelPolicy(true);
-        Runtime.getRuntime().addShutdownHook(new Thread(SharedDir::removeIdle, "sandbox-cgroups-exit"));
+    }
+
+    /** The exit hook: registered with the first directory made, unless taken over first. */
+    private static Thread exitHook;
+    private static boolean exitTakenOver;
+
+    private static synchronized void registerExitHook() {
+        if (exitHook == null && !exitTakenOver) {
+            exitHook = new Thread(SharedDir::removeIdle, "sandbox-cgroups-exit");
+            try {
+                Runtime.getRuntime().addShutdownHook(exitHook);
+            } catch (IllegalStateException exiting) {
+                // the JVM is already exiting: the caller's own close removes what it made
+            }
+        }
+    }
+
+    /**
+     * From now on the caller runs {@link #removeIdle()} at exit, after closing its groups, in its own
+     * shutdown hook; this library registers none (and removes its own if it had registered one), so
+     * that no hook of ours can run before the caller's groups are gone.
+     */
+    public static synchronized void takeOverExit() {
+        exitTakenOver = true;
+        if (exitHook != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(exitHook);
+            } catch (IllegalStateException exiting) {
+                // already running: harmless, removeIdle() only removes what is idle
+            }
+            exitHook = null;
+        }
     }
 
     /** Set-up run while holding the directory's lock, with each acquisition. */
@@ -89,6 +121,7 @@ public final class SharedDir {
     public synchronized void acquire(CgroupFs fs, Setup setup) throws IOException {
         boolean fresh = !exists;
         if (fresh) {
+            registerExitHook();
             state = null;
             try {
                 fs.mkdir(path);

@@ -1,0 +1,157 @@
+package dev.sandbox.examples;
+
+import dev.sandbox.Sandbox;
+import dev.sandbox.SandboxedProcess;
+
+import java.lang.ProcessBuilder.Redirect;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Spawn throughput, side by side in one JVM: {@code /bin/true} through plain {@link ProcessBuilder}
+ * and through a sandbox with user+pid+mount+uts+ipc+cgroup namespaces (a fresh /proc), from 1, 2
+ * and 8 threads at once. Each thread count runs both variants in turn, twice (PB, sandbox, PB,
+ * sandbox, half of the runs each time), so that machine noise hits both alike. Reports runs per
+ * second and the median latency of one run, and the sandbox's ratio to ProcessBuilder for each; and
+ * the CPU time one run costs, summed over the JVM and every process it waited for (from
+ * {@code /proc/self/stat}: utime, stime, cutime, cstime), a figure that other load on the machine
+ * disturbs less than the rate.
+ *
+ * <pre>java -cp ... dev.sandbox.examples.ThroughputBenchmark [runs per thread count] [thread counts...]</pre>
+ */
+public final class ThroughputBenchmark {
+
+    @FunctionalInterface
+    interface Spawn {
+        void once() throws Exception;
+    }
+
+    private ThroughputBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int runs = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
+        List<Integer> threadCounts = new ArrayList<>();
+        for (int i = 1; i < args.length; i++) {
+            threadCounts.add(Integer.parseInt(args[i]));
+        }
+        if (threadCounts.isEmpty()) {
+            threadCounts = List.of(1, 2, 8);
+        }
+        Spawn pb = () -> waitFor(new ProcessBuilder("/bin/true")
+                .redirectOutput(Redirect.DISCARD).redirectError(Redirect.DISCARD).start());
+        Sandbox target = Sandbox.builder().userNs().pidNs().mountNs().utsNs().ipcNs().cgroupNs()
+                .redirectOutput(Redirect.DISCARD).redirectError(Redirect.DISCARD).build();
+        Spawn sandbox = () -> run(target);
+
+        // Warm-up: JIT, the helper image, the pools.
+        measure(pb, 2, Math.min(300, runs / 4 + 1));
+        measure(sandbox, 2, Math.min(300, runs / 4 + 1));
+
+        System.out.printf(Locale.ROOT, "%d runs per thread count and variant, %d cores, %s%n", runs,
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        System.out.printf(Locale.ROOT, "%-8s %12s %12s %6s %12s %12s %6s %10s %10s%n", "threads", "PB runs/s",
+                "sbx runs/s", "ratio", "PB med ms", "sbx med ms", "ratio", "PB cpu ms", "sbx cpu ms");
+        for (int threads : threadCounts) {
+            Result p1 = measure(pb, threads, runs / 2);
+            Result s1 = measure(sandbox, threads, runs / 2);
+            Result p2 = measure(pb, threads, runs - runs / 2);
+            Result s2 = measure(sandbox, threads, runs - runs / 2);
+            Result p = p1.plus(p2);
+            Result s = s1.plus(s2);
+            System.out.printf(Locale.ROOT, "%-8d %12.0f %12.0f %6.2f %12.3f %12.3f %6.2f %10.3f %10.3f%n", threads,
+                    p.rate(), s.rate(), s.rate() / p.rate(), p.median() / 1e6, s.median() / 1e6, s.median() / p.median(),
+                    p.cpuPerRun(), s.cpuPerRun());
+        }
+    }
+
+    /** Runs and their latencies, the wall time they took and the CPU time (ms) they cost. */
+    record Result(long[] latencies, long wallNanos, double cpuMillis) {
+        double cpuPerRun() {
+            return cpuMillis / latencies.length;
+        }
+
+        double rate() {
+            return latencies.length / (wallNanos / 1e9);
+        }
+
+        double median() {
+            return SpawnBenchmark.median(latencies);
+        }
+
+        Result plus(Result o) {
+            long[] all = java.util.Arrays.copyOf(latencies, latencies.length + o.latencies.length);
+            System.arraycopy(o.latencies, 0, all, latencies.length, o.latencies.length);
+            return new Result(all, wallNanos + o.wallNanos, cpuMillis + o.cpuMillis);
+        }
+    }
+
+    /** {@code runs} spawns shared out among {@code threads} threads that start together. */
+    static Result measure(Spawn spawn, int threads, int runs) throws Exception {
+        long[] latencies = new long[runs];
+        AtomicInteger next = new AtomicInteger();
+        AtomicReference<Exception> failure = new AtomicReference<>();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Thread w = new Thread(() -> {
+                try {
+                    go.await();
+                    int i;
+                    while ((i = next.getAndIncrement()) < runs) {
+                        long t0 = System.nanoTime();
+                        spawn.once();
+                        latencies[i] = System.nanoTime() - t0;
+                    }
+                } catch (Exception e) {
+                    failure.compareAndSet(null, e);
+                    next.set(runs);
+                }
+            }, "bench-" + t);
+            w.start();
+            workers.add(w);
+        }
+        double cpu0 = cpuMillis();
+        long t0 = System.nanoTime();
+        go.countDown();
+        for (Thread w : workers) {
+            w.join();
+        }
+        long wall = System.nanoTime() - t0;
+        double cpu = cpuMillis() - cpu0;
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+        return new Result(latencies, wall, cpu);
+    }
+
+    /** utime + stime + cutime + cstime of this JVM, in ms (clock ticks of 10 ms). */
+    static double cpuMillis() throws java.io.IOException {
+        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        long ticks = 0;
+        for (int i = 11; i <= 14; i++) { // fields 14-17 of stat(5), counted from field 3
+            ticks += Long.parseLong(f[i]);
+        }
+        return ticks * 10.0;
+    }
+
+    private static void run(Sandbox s) throws Exception {
+        try (SandboxedProcess p = s.start("/bin/true")) {
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException("/bin/true failed in " + s);
+            }
+        }
+    }
+
+    private static void waitFor(Process p) throws InterruptedException {
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("exit " + p.exitValue());
+        }
+    }
+}
