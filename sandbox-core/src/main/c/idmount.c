@@ -92,6 +92,8 @@ int idmounts_prepare(struct sbx_spec *spec)
         int rc = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
         int saved = errno;
         close(ns);
+        if (rc < 0 && saved == EINVAL && (m->flags & SBX_OP_F_IDMAP_FALLBACK))
+            rc = 0; /* this file system cannot be idmapped: the tree stays a plain bind, as the JVM allows */
         if (rc < 0) {
             close(tree);
             /* EINVAL: this file system (or one mounted below the source) cannot be idmapped */

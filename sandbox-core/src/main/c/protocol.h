@@ -110,6 +110,8 @@ enum sbx_op_flag {
                                      the source's owner as the sandbox's uid/gid */
     SBX_OP_F_RECURSIVE = 1u << 2, /* remount-ro: every mount below too */
     SBX_OP_F_OPTIONAL = 1u << 3,  /* remount-ro, mask: a missing target is skipped */
+    SBX_OP_F_IDMAP_FALLBACK = 1u << 4, /* bind with idmap: a file system that cannot be idmapped (EINVAL,
+                                          e.g. tmpfs before Linux 6.3, sysfs, 9p) gets a plain bind */
 };
 
 enum sbx_security {

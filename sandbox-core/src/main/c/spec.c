@@ -31,12 +31,12 @@ void spec_describe_namespaces(FILE *out)
         fprintf(out, "%s 0x%08x\n", sbx_ns_names[i].name, (unsigned)sbx_ns_names[i].bit);
 }
 
-#define ALL_OP_FLAGS ((uint32_t)(SBX_OP_F_RO | SBX_OP_F_IDMAP | SBX_OP_F_RECURSIVE | SBX_OP_F_OPTIONAL))
+#define ALL_OP_FLAGS ((uint32_t)(SBX_OP_F_RO | SBX_OP_F_IDMAP | SBX_OP_F_RECURSIVE | SBX_OP_F_OPTIONAL | SBX_OP_F_IDMAP_FALLBACK))
 
 const struct sbx_op_info sbx_op_kinds[SBX_OP_LAST + 1] = {
     [SBX_OP_NEW_ROOT] = {"new-root", 0, SRC_NONE, NULL, TGT_ROOT, 0, 0},
     [SBX_OP_MIRROR_HOST] = {"mirror-host", SBX_OP_F_RO, SRC_NAMES, "skip", TGT_ROOT, 0, 0},
-    [SBX_OP_BIND] = {"bind", SBX_OP_F_RO | SBX_OP_F_IDMAP, SRC_PATH, "from", TGT_BELOW, 0, 0},
+    [SBX_OP_BIND] = {"bind", SBX_OP_F_RO | SBX_OP_F_IDMAP | SBX_OP_F_IDMAP_FALLBACK, SRC_PATH, "from", TGT_BELOW, 0, 0},
     [SBX_OP_TMPFS] = {"tmpfs", 0, SRC_NONE, NULL, TGT_BELOW, 1, 1},
     [SBX_OP_PROC] = {"proc", 0, SRC_NONE, NULL, TGT_BELOW, 0, 0},
     [SBX_OP_DEV] = {"dev", 0, SRC_NONE, NULL, TGT_BELOW, 0, 0},
@@ -50,7 +50,7 @@ const struct sbx_op_info sbx_op_kinds[SBX_OP_LAST + 1] = {
     [SBX_OP_CHDIR] = {"chdir", 0, SRC_NONE, NULL, TGT_ANY, 0, 0},
 };
 
-static const char *const op_flag_names[] = {"ro", "idmap", "recursive", "optional"};
+static const char *const op_flag_names[] = {"ro", "idmap", "recursive", "optional", "idmap-fallback"};
 
 static const struct {
     uint32_t bit;
@@ -297,6 +297,8 @@ static int check_ops(const struct sbx_spec *s, char *reason, size_t cap)
             return reject(reason, cap, "%s operation without CLONE_NEWNS", name);
         if ((op->flags & SBX_OP_F_IDMAP) && !(s->namespaces & CLONE_NEWUSER))
             return reject(reason, cap, "idmapped bind without CLONE_NEWUSER");
+        if ((op->flags & SBX_OP_F_IDMAP_FALLBACK) && !(op->flags & SBX_OP_F_IDMAP))
+            return reject(reason, cap, "idmap-fallback without idmap");
         if (op->kind != SBX_OP_CHDIR && (entered || chdir_seen))
             return reject(reason, cap, "%s operation after %s", name, entered ? "switch-root" : "chdir");
         switch (op->kind) {

@@ -45,6 +45,7 @@ import java.util.concurrent.TimeUnit;
 import static dev.sandbox.base.Signals.SIGCONT;
 import static dev.sandbox.base.Signals.SIGKILL;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The red team's attacks, each performed from inside a sandbox, as a root caller and as an
@@ -676,6 +677,34 @@ class SecurityIT {
             assertThat(r.exitCode()).as("writing /out/owned: " + r.stderr()).isZero();
             assertThat(Files.getAttribute(dir.resolve("owned"), "unix:uid")).as("owner on the host")
                     .isEqualTo(Files.getAttribute(dir, "unix:uid"));
+        }
+        @Test
+        @DisplayName("a read-only bind is idmapped where the file system allows it, and a plain read-only bind where it cannot be idmapped (sysfs)")
+        void aReadOnlyBindOfAFileSystemThatCannotBeIdmappedIsAPlainOne(@TempDir Path dir) throws Exception {
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            Files.writeString(dir.resolve("f"), "root's own\n");
+            HostRequirement.require(Kernel.host("findmnt", "-no", "FSTYPE", "-T", dir.toString()).strip()
+                    .matches("ext4|xfs|btrfs"), dir + " is on a file system that cannot be idmapped");
+            SandboxResult r = Sandbox.builder().readOnlyBind(dir, "/mine").readOnlyBind(Path.of("/sys/kernel"), "/k").build()
+                    .run("sh", "-c", "cat /mine/f && test -d /k/mm && grep -E ' /(mine|k) ' /proc/self/mountinfo");
+            assertThat(r.exitCode()).as("reading both binds: " + r.stderr()).isZero();
+            List<String> lines = r.stdout().lines().toList();
+            assertThat(lines.get(0)).as("a 0700 root directory, idmapped to the command's uid").isEqualTo("root's own");
+            String mine = lines.stream().filter(l -> l.contains(" /mine ")).findFirst().orElseThrow();
+            String k = lines.stream().filter(l -> l.contains(" /k ")).findFirst().orElseThrow();
+            assertThat(mine).as("ext4 bind in mountinfo").contains(" ro,").contains("idmapped");
+            assertThat(k).as("sysfs bind in mountinfo").contains(" ro,").doesNotContain("idmapped");
+        }
+
+        @Test
+        @DisplayName("a writable bind of a file system that cannot be idmapped fails with step idmap, EINVAL and what to do")
+        void aWritableBindOfAFileSystemThatCannotBeIdmappedFails() {
+            assertThatThrownBy(() -> Sandbox.builder().bind(Path.of("/sys/kernel"), "/k").build().run("true"))
+                    .isInstanceOfSatisfying(SandboxException.class, e -> {
+                        assertThat(e.step()).isEqualTo("idmap");
+                        assertThat(e.errnoName()).isEqualTo("EINVAL");
+                        assertThat(e.getMessage()).contains("/sys/kernel").contains("readOnlyBind").contains("runAsCallerUid()");
+                    });
         }
     }
 

@@ -41,6 +41,13 @@ final class Hints {
                         ? "the kernel refused a new procfs; inside a container whose /proc is partly masked it refuses"
                         + " new proc mounts (mount_too_revealing)"
                         : "";
+            case "idmap":
+                return errno == EINVAL
+                        ? "the command runs as a leased host uid and a writable bind is idmapped to it, but this file"
+                        + " system (or one mounted below the source) cannot be idmapped (tmpfs before Linux 6.3, sysfs,"
+                        + " procfs, 9p, overlayfs): bind a directory on ext4, xfs or btrfs, make the bind read-only"
+                        + " (readOnlyBind falls back to a plain bind), or use runAsCallerUid()"
+                        : "";
             default:
                 return "";
         }

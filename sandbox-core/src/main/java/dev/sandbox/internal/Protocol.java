@@ -53,6 +53,7 @@ public final class Protocol {
     public static final int OP_F_IDMAP = 1 << 1;
     public static final int OP_F_RECURSIVE = 1 << 2;
     public static final int OP_F_OPTIONAL = 1 << 3;
+    public static final int OP_F_IDMAP_FALLBACK = 1 << 4;
 
     public static final int SEC_NO_NEW_PRIVS = 1;
     public static final int SEC_NEW_SESSION = 1 << 1;

@@ -137,10 +137,12 @@ public record SetupPlan(List<Spec.Op> ops, boolean loopback) {
                 // A root caller's command runs as another host uid: a declared bind shows the source's
                 // owner as that uid (an idmapped mount), so the command reads what the caller declared
                 // and what it writes lands as the owner's. The rest of the host keeps its permissions.
-                case BIND, READ_ONLY_BIND -> new Spec.Op(Protocol.OP_BIND,
-                        (m.kind() == MountKind.READ_ONLY_BIND ? Protocol.OP_F_RO : 0)
-                                | (s.leasedHostIds() ? Protocol.OP_F_IDMAP : 0),
-                        0, 0, Encoding.bytes(Objects.requireNonNull(m.source(), "source")), Encoding.bytes(m.target()));
+                // A read-only bind of a file system that cannot be idmapped (tmpfs before Linux 6.3,
+                // sysfs, 9p, overlayfs) falls back to a plain bind: the command reads what "others" may.
+                // A writable one fails instead: its writes would be refused or land as the wrong owner.
+                case BIND -> bind(m, s.leasedHostIds() ? Protocol.OP_F_IDMAP : 0);
+                case READ_ONLY_BIND -> bind(m, Protocol.OP_F_RO
+                        | (s.leasedHostIds() ? Protocol.OP_F_IDMAP | Protocol.OP_F_IDMAP_FALLBACK : 0));
             });
         }
         // runc's treatment of a fresh /proc, and of /sys in a new root; the host root's /sys stays as it is.
@@ -169,6 +171,11 @@ public record SetupPlan(List<Spec.Op> ops, boolean loopback) {
         }
         chdir(ops, s);
         return new SetupPlan(ops, netNs);
+    }
+
+    private static Spec.Op bind(Mount m, int flags) {
+        return new Spec.Op(Protocol.OP_BIND, flags, 0, 0,
+                Encoding.bytes(Objects.requireNonNull(m.source(), "source")), Encoding.bytes(m.target()));
     }
 
     private static Spec.Op tmpfs(String target, long size) {

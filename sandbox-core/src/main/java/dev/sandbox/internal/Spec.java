@@ -62,7 +62,7 @@ public record Spec(
             NEW_ROOT(Protocol.OP_NEW_ROOT, "new-root", 0, Source.NONE, null, Target.ROOT, false, false),
             MIRROR_HOST(Protocol.OP_MIRROR_HOST, "mirror-host", Protocol.OP_F_RO, Source.NAMES, "skip", Target.ROOT,
                     false, false),
-            BIND(Protocol.OP_BIND, "bind", Protocol.OP_F_RO | Protocol.OP_F_IDMAP, Source.PATH, "from", Target.BELOW,
+            BIND(Protocol.OP_BIND, "bind", Protocol.OP_F_RO | Protocol.OP_F_IDMAP | Protocol.OP_F_IDMAP_FALLBACK, Source.PATH, "from", Target.BELOW,
                     false, false),
             TMPFS(Protocol.OP_TMPFS, "tmpfs", 0, Source.NONE, null, Target.BELOW, true, true),
             PROC(Protocol.OP_PROC, "proc", 0, Source.NONE, null, Target.BELOW, false, false),
@@ -122,7 +122,7 @@ public record Spec(
             if (k.source != Kind.Source.NONE) {
                 sb.append(' ').append(k.sourceWord).append(' ').append(quote(source));
             }
-            String[] flagNames = {"ro", "idmap", "recursive", "optional"};
+            String[] flagNames = {"ro", "idmap", "recursive", "optional", "idmap-fallback"};
             for (int i = 0; i < flagNames.length; i++) {
                 if ((flags & (1 << i)) != 0) {
                     sb.append(' ').append(flagNames[i]);

@@ -51,7 +51,7 @@ class SetupPlanTest {
         assertThat(plan(USER | MOUNT | PID, SetupPlan.Root.HOST, MOUNTS, true, true, "/work")).isEqualTo(
                 "op proc \"/proc\"\n"
                         + "op bind \"/work\" from \"/src\" idmap\n"
-                        + "op bind \"/data\" from \"/data\" ro idmap\n"
+                        + "op bind \"/data\" from \"/data\" ro idmap idmap-fallback\n"
                         + "op tmpfs \"/tmp\" size=4096 mode=0755\n"
                         + procMasks()
                         + "op remount-ro \"/sys/fs/cgroup\" recursive optional\n"
