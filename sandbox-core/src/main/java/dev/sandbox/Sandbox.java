@@ -292,7 +292,7 @@ public final class Sandbox {
             if (exit.failure() != null) {
                 throw exit.failure();
             }
-            Charset cs = Charset.defaultCharset();
+            Charset cs = Encoding.CHARSET; // as the arguments were encoded
             int status = exit.waitStatus();
             SandboxResult result = new SandboxResult(exit.exitValue(),
                     WaitStatus.exited(status) ? 0 : WaitStatus.termSignal(status),

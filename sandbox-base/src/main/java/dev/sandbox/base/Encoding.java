@@ -1,11 +1,16 @@
 package dev.sandbox.base;
 
 import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * How Java strings become the bytes of arguments, environment and paths: the platform's file
- * name encoding ({@code sun.jnu.encoding}), as {@link ProcessBuilder} does.
+ * How Java strings become the bytes of arguments, environment and paths, and how a command's
+ * output becomes text: the platform's file name encoding ({@code sun.jnu.encoding}), as
+ * {@link ProcessBuilder} does — except where that is ASCII (no {@code LANG}, or {@code LC_ALL=C}:
+ * the POSIX locale), which cannot carry any other character and would turn each into {@code ?}.
+ * UTF-8 then, as JDK 18 chose for {@code file.encoding}: what a sandbox receives does not depend on
+ * whether the caller's environment happened to set a locale.
  *
  * <p><strong>Internal usage only.</strong>
  */
@@ -28,10 +33,12 @@ public final class Encoding {
 
     private static Charset platformCharset() {
         String name = System.getProperty("sun.jnu.encoding");
+        Charset cs;
         try {
-            return name == null ? Charset.defaultCharset() : Charset.forName(name);
+            cs = name == null ? Charset.defaultCharset() : Charset.forName(name);
         } catch (RuntimeException e) {
-            return Charset.defaultCharset();
+            cs = Charset.defaultCharset();
         }
+        return cs.equals(StandardCharsets.US_ASCII) ? StandardCharsets.UTF_8 : cs;
     }
 }

@@ -3,9 +3,9 @@ package dev.sandbox.internal;
 import java.nio.charset.Charset;
 
 /**
- * How Java strings become the bytes of arguments, environment and paths: the platform's file
- * name encoding ({@code sun.jnu.encoding}), as {@link ProcessBuilder} does. The same as
- * {@link dev.sandbox.base.Encoding}, which the cgroup library uses for its paths.
+ * How Java strings become the bytes of arguments, environment and paths, and how output becomes
+ * text: {@link dev.sandbox.base.Encoding} (the platform's file name encoding, UTF-8 where that is
+ * ASCII), which the cgroup library uses for its paths too.
  *
  * <p><strong>Internal usage only.</strong>
  */
