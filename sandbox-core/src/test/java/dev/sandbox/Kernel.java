@@ -81,6 +81,13 @@ final class Kernel {
                 }
             }
         }
+        // v2: each controller enabled on the unified hierarchy is found in the unified group
+        Path unified = out.get("unified");
+        if (unified != null) {
+            for (String controller : host.v2Controllers()) {
+                out.putIfAbsent(controller, unified);
+            }
+        }
         return out;
     }
 

@@ -32,6 +32,12 @@ final class LiftLimits {
 
     /** Mounts each controller's hierarchy at /mnt (its root is the cgroup namespace's) and writes there. */
     private static final String OWN_MOUNT = TRY
+            + "if mount -t cgroup2 none /mnt 2>/dev/null; then\n"
+            + "  echo \"mounted cgroup2 ($0) at $(grep '^0::' /proc/self/cgroup)\"\n"
+            + "  try /mnt/memory.swap.max max; try /mnt/memory.max max; try /mnt/memory.high max; try /mnt/pids.max max\n"
+            + "  try /mnt/cgroup.subtree_control '+memory +pids'\n"
+            + "  umount /mnt\n"
+            + "else echo \"refused mount cgroup2 ($0)\"; fi\n"
             + "for c in memory pids; do\n"
             + "  if mount -t cgroup -o \"$c\" cgroup /mnt 2>/dev/null; then\n"
             + "    echo \"mounted $c ($0) at $(grep \":$c:\" /proc/self/cgroup)\"\n"
@@ -50,6 +56,9 @@ final class LiftLimits {
             + "  for g in \"$mem\" \"$mem/sandbox\"; do\n"
             // memsw first: v1 refuses a memory limit above the memory+swap one, which is no protection
             + "    try \"$root$g/memory.memsw.limit_in_bytes\" 4294967296; try \"$root$g/memory.limit_in_bytes\" 4294967296\n"
+            // v2's names
+            + "    try \"$root$g/memory.swap.max\" max; try \"$root$g/memory.max\" max; try \"$root$g/memory.high\" max\n"
+            + "    try \"$root$g/cgroup.subtree_control\" '+memory +pids'\n"
             + "  done\n"
             + "  for g in \"$pids\" \"$pids/sandbox\"; do try \"$root$g/pids.max\" max; done\n"
             + "  for g in \"$mem/..\" \"$mem/../..\" \"$pids/..\" \"$pids/../..\"; do try \"$root$g/cgroup.procs\" $$; done\n"
