@@ -167,16 +167,29 @@ class CgroupsV2IT {
     }
 
     @Test
-    @DisplayName("a limit whose controller this mount lacks fails closed and leaves nothing")
+    @DisplayName("a limit whose controller the parent group does not pass down fails closed, says where to enable it, and leaves nothing")
     void limitWithoutControllerFailsClosed() throws Exception {
-        Set<String> offered = Set.of(Kernel.read(mount.resolve("cgroup.subtree_control")).trim().split("\\s+"));
-        HostRequirement.require(!offered.contains("memory"), "the unified mount passes memory down: this check needs one that does not");
-        SharedDir.removeIdle();
-        assertThatThrownBy(() -> create(Limits.builder().memoryMax(64L << 20).build()))
-                .isInstanceOf(CgroupException.class)
-                .hasMessageStartingWith("memoryMax: the memory controller is not ")
-                .hasMessageContaining(mount.toString());
-        assertThat(mount.resolve(Cgroups.DEFAULT_PREFIX).resolve(Cgroups.jvmMarker())).doesNotExist();
+        // A parent of the library's prefix that passes nothing down (a fresh group's
+        // cgroup.subtree_control is empty): on a pure v2 host its cgroup.controllers offers memory,
+        // on a hybrid host's empty unified mount it offers nothing. Either way memoryMax cannot hold.
+        Path parent = mount.resolve("sandbox-it-nomem-" + ProcessHandle.current().pid());
+        Files.createDirectory(parent);
+        try {
+            Set<String> offered = Set.of(Kernel.read(parent.resolve("cgroup.controllers")).trim().split("\\s+"));
+            Cgroups below = Cgroups.at(CgroupHost.parse("41 31 0:38 / " + mount + " rw,relatime - cgroup2 cgroup2 rw\n",
+                    "0::/\n", offered), parent.getFileName() + "/" + Cgroups.DEFAULT_PREFIX);
+            assertThatThrownBy(() -> below.create(Limits.builder().memoryMax(64L << 20).build()))
+                    .isInstanceOf(CgroupException.class)
+                    .hasMessageStartingWith("memoryMax: the memory controller is not ")
+                    .hasMessageContaining(parent.toString())
+                    .hasMessageContaining(offered.contains("memory") ? "cgroup.subtree_control" : "cgroup.controllers");
+            assertThat(Kernel.read(parent.resolve("cgroup.subtree_control")).trim()).as("left as it was").isEmpty();
+            try (var left = Files.list(parent)) {
+                assertThat(left.filter(Files::isDirectory).toList()).as("nothing made below " + parent).isEmpty();
+            }
+        } finally {
+            Files.delete(parent);
+        }
     }
 
     @Test

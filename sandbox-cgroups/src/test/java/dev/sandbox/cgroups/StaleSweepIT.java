@@ -29,8 +29,13 @@ class StaleSweepIT {
     void sweepsAKilledJvmsGroups() throws Exception {
         CgroupHost host = CgroupHost.detect();
         HostRequirement.require(Kernel.isRoot(), "needs root");
-        HostRequirement.require(host.v1Mounts().containsKey("pids") && host.v1Mounts().containsKey("freezer"),
-                "needs the v1 pids and freezer hierarchies (this host: " + host + ")");
+        boolean v2 = host.layout() == CgroupHost.Layout.V2;
+        HostRequirement.require(v2 ? host.v2Controllers().contains("pids")
+                        : host.v1Mounts().containsKey("pids") && host.v1Mounts().containsKey("freezer"),
+                "needs the pids controller on v2, or the v1 pids and freezer hierarchies (this host: " + host + ")");
+        // where the driver's group lives: the unified hierarchy, or each v1 hierarchy the library uses
+        List<Path> hierarchies = v2 ? List.of(host.unifiedMount().orElseThrow())
+                : List.of("memory", "cpuacct", "pids", "freezer").stream().map(host.v1Mounts()::get).toList();
         String cp = ForOthers.classpath().stream().map(Path::toString).collect(java.util.stream.Collectors.joining(":"));
         Process jvm = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:-UsePerfData", "-cp", cp, CrashingDriver.class.getName())
@@ -46,9 +51,9 @@ class StaleSweepIT {
             String leaf = f[4];
             assertThat(marker).isNotEqualTo(Cgroups.jvmMarker());
             List<Path> markerDirs = new ArrayList<>();
-            for (String c : List.of("memory", "cpuacct", "pids", "freezer")) {
-                Path dir = Kernel.CGROUP_ROOT.resolve(c).resolve(name);
-                assertThat(Kernel.procs(dir.resolve(leaf))).as(c).containsExactly(sleep);
+            for (Path h : hierarchies) {
+                Path dir = h.resolve(name);
+                assertThat(Kernel.procs(dir.resolve(leaf))).as(h.toString()).containsExactly(sleep);
                 markerDirs.add(dir.getParent());
             }
             jvm.destroyForcibly(); // SIGKILL: no shutdown hook, no close()
