@@ -282,31 +282,37 @@ class SecurityIT {
             long limit = 100L << 20;
             long raised = 2 * limit;
             String marker = marker();
-            HostRequirement.require(dev.sandbox.cgroups.CgroupHost.detect().v1Mounts().containsKey("memory"),
-                    "reads memory.limit_in_bytes of a cgroup v1 memory hierarchy");
+            dev.sandbox.cgroups.CgroupHost host = dev.sandbox.cgroups.CgroupHost.detect();
+            boolean v1 = host.v1Mounts().containsKey("memory");
+            HostRequirement.require(v1 || host.v2Controllers().contains("memory"),
+                    "needs the memory controller, in a v1 hierarchy or on the unified one (this host: " + host + ")");
             // its own group and the parent where that holds the limit (a leaf below a limited group); the swap
-            // limit first, as the kernel keeps memory.limit_in_bytes at or below memory.memsw.limit_in_bytes
-            String m = "/sys/fs/cgroup/memory";
-            String attack = Attacks.WRITE + "g=$(sed -n 's/^[0-9]*:memory://p' /proc/self/cgroup); echo start-group=$g; "
+            // limit first, as v1 keeps memory.limit_in_bytes at or below memory.memsw.limit_in_bytes
+            String m = v1 ? host.v1Mounts().get("memory").toString() : host.unifiedMount().orElseThrow().toString();
+            String line = v1 ? "[0-9]*:memory:" : "0::";
+            String limitFile = v1 ? "memory.limit_in_bytes" : "memory.max";
+            String swapFile = v1 ? "memory.memsw.limit_in_bytes" : "memory.swap.max";
+            String attack = Attacks.WRITE + "g=$(sed -n 's/^" + line + "//p' /proc/self/cgroup); echo start-group=$g; "
                     + Attacks.makeWritable("/sys/fs/cgroup", m)
-                    + Attacks.attempt("raise", "raised=0; for d in $g $(dirname $g); do [ $(cat " + m + "$d/memory.limit_in_bytes) -le "
-                            + limit + " ] || continue; wr " + m + "$d/memory.memsw.limit_in_bytes " + raised + "; wr " + m
-                            + "$d/memory.limit_in_bytes " + raised + " && raised=1; done; [ $raised = 1 ]")
+                    + Attacks.attempt("raise", "raised=0; for d in $g $(dirname $g); do l=$(cat " + m + "$d/" + limitFile
+                            + "); [ \"$l\" != max ] && [ \"$l\" -le " + limit + " ] || continue; wr " + m + "$d/" + swapFile
+                            + " " + raised + "; wr " + m + "$d/" + limitFile + " " + raised + " && raised=1; done; [ $raised = 1 ]")
                     + Attacks.attempt("leave", "echo $$ > " + m + "/cgroup.procs")
                     + "echo ready; exec sleep " + marker;
             try (SandboxedProcess p = mappedRoot().memoryMax(limit).build().start("sh", "-c", attack)) {
                 String out = readUntil(p, "ready");
                 Map<String, String> v = Attacks.verdicts(out);
-                String group = Kernel.read("/proc/" + p.pid() + "/cgroup").lines().filter(l -> l.matches("\\d+:memory:.*"))
-                        .findFirst().orElseThrow().replaceFirst("^\\d+:memory:", "");
+                String group = Kernel.read("/proc/" + p.pid() + "/cgroup").lines().filter(l -> l.matches(line.replace("[0-9]*", "\\d+") + ".*"))
+                        .findFirst().orElseThrow().replaceFirst("^" + line.replace("[0-9]*", "\\d+"), "");
                 Path own = Path.of(m + v.get("start-group"));
                 List<Long> limits = new ArrayList<>();
                 for (Path g : List.of(own, own.getParent())) {
-                    limits.add(Long.parseLong(Kernel.read(g.resolve("memory.limit_in_bytes").toString()).strip()));
+                    String l = Kernel.read(g.resolve(limitFile).toString()).strip();
+                    limits.add(l.equals("max") ? Long.MAX_VALUE : Long.parseLong(l));
                 }
                 SoftAssertions soft = new SoftAssertions();
                 soft.assertThat(Attacks.verdict(v, "raise")).as("raising the limit from inside: " + out).isEqualTo("refused");
-                soft.assertThat(limits).as("memory.limit_in_bytes of " + own + " and its parent").doesNotContain(raised).contains(limit);
+                soft.assertThat(limits).as(limitFile + " of " + own + " and its parent").doesNotContain(raised).contains(limit);
                 soft.assertThat(Attacks.verdict(v, "leave")).as("moving itself to the root memory group").isEqualTo("refused");
                 soft.assertThat(group).as("the command's memory group on the host after the attack").isEqualTo(v.get("start-group"));
                 soft.assertAll();
