@@ -289,7 +289,7 @@ public final class V1Backend implements Backend {
         for (Path p : prefixDirectories()) {
             Path probe = Files.exists(p) ? p : p.getParent();
             if (!Files.isWritable(probe)) {
-                out.add(probe + " is not writable: " + Failures.DELEGATE);
+                out.add(probe + " is not writable: " + Failures.DELEGATE_V1);
                 break;
             }
         }

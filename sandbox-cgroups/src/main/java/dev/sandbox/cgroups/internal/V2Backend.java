@@ -327,7 +327,7 @@ public final class V2Backend implements Backend {
             out.add(e.getMessage());
         }
         if (!java.nio.file.Files.isWritable(anchor)) {
-            out.add(anchor + " is not writable: " + Failures.DELEGATE);
+            out.add(anchor + " is not writable: " + Failures.DELEGATE_V2);
         }
         return out;
     }
