@@ -14,8 +14,11 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * ioMax on a loop device: direct I/O of a process in the group runs at the configured rate
- * (within 20%), measured by wall clock and by the bytes the kernel accounted to the group.
+ * ioMax on a block device: direct I/O of a process in the group runs at the configured rate
+ * (within 20%), measured by wall clock and by the bytes the kernel accounted to the group
+ * (v1 {@code blkio.throttle.io_service_bytes}, v2 {@code io.stat}). The device is a loop device
+ * over a temporary file, or the whole disk named by {@code SANDBOX_TEST_IO_DEVICE} (a scratch disk
+ * the test may overwrite, such as cgroup2-vm's {@code --disk}).
  */
 @DisplayName("ioMax throttles direct I/O on a loop device (kernel test)")
 class IoMaxIT {
@@ -23,12 +26,22 @@ class IoMaxIT {
     static final long MiB = 1L << 20;
     static Path image;
     static String loop;
+    static boolean scratchDisk;
+    static boolean v2;
 
     @BeforeAll
     static void loopDevice() throws Exception {
         CgroupHost host = CgroupHost.detect();
-        HostRequirement.require(Kernel.isRoot(), "needs root for losetup and the blkio hierarchy");
-        HostRequirement.require(host.v1Mounts().containsKey("blkio"), "needs the v1 blkio hierarchy (this host: " + host + ")");
+        HostRequirement.require(Kernel.isRoot(), "needs root for losetup and the io controller");
+        v2 = host.layout() == CgroupHost.Layout.V2;
+        HostRequirement.require(v2 ? host.v2Controllers().contains("io") : host.v1Mounts().containsKey("blkio"),
+                "needs the v1 blkio hierarchy or the v2 io controller (this host: " + host + ")");
+        String scratch = System.getenv("SANDBOX_TEST_IO_DEVICE");
+        if (scratch != null && !scratch.isBlank()) {
+            loop = scratch; // not a loop device: never detached
+            scratchDisk = true;
+            return;
+        }
         HostRequirement.require(Kernel.onPath("losetup"), "needs losetup (util-linux)");
         image = Files.createTempFile("sandbox-iomax", ".img");
         try (var raf = new java.io.RandomAccessFile(image.toFile(), "rw")) {
@@ -39,7 +52,7 @@ class IoMaxIT {
 
     @AfterAll
     static void detach() throws Exception {
-        if (loop != null) {
+        if (loop != null && !scratchDisk) {
             Kernel.host("losetup", "-d", loop);
         }
         if (image != null) {
@@ -75,7 +88,9 @@ class IoMaxIT {
         Process p = Kernel.gated("exec " + script + " 2>/dev/null");
         try {
             g.addProcess(p.pid());
-            Path blkio = Kernel.v1GroupOf(p.pid(), "blkio");
+            // the process's own group (the leaf, if any): v2's io.stat and v1's throttle counters count it there
+            Path blkio = v2 ? CgroupHost.detect().unifiedMount().orElseThrow().resolve(Kernel.procCgroup(p.pid()).get("").substring(1))
+                    : Kernel.v1GroupOf(p.pid(), "blkio");
             long before = serviced(blkio, majMin, direction);
             long t0 = System.nanoTime();
             Kernel.go(p);
@@ -91,6 +106,20 @@ class IoMaxIT {
     }
 
     private static long serviced(Path blkio, String majMin, String direction) throws Exception {
+        if (v2) { // "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0"
+            String key = "Read".equals(direction) ? "rbytes=" : "wbytes=";
+            for (String line : Kernel.read(blkio.resolve("io.stat")).split("\n")) {
+                String[] f = line.split(" ");
+                if (f[0].equals(majMin)) {
+                    for (String kv : f) {
+                        if (kv.startsWith(key)) {
+                            return Long.parseLong(kv.substring(key.length()));
+                        }
+                    }
+                }
+            }
+            return 0;
+        }
         for (String line : Kernel.read(blkio.resolve("blkio.throttle.io_service_bytes")).split("\n")) {
             String[] f = line.split(" ");
             if (f.length == 3 && f[0].equals(majMin) && f[1].equals(direction)) {
