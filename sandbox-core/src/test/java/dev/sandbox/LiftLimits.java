@@ -75,11 +75,15 @@ final class LiftLimits {
      * there to 4 GiB, says what happened on stderr, then allocates 300 MiB: OOM-killed if the
      * limit held.
      */
-    static final List<String> THROUGH_OWN_MOUNT = List.of("sh", "-c", "{ mount -t cgroup -o memory cgroup /mnt"
+    static final List<String> THROUGH_OWN_MOUNT = List.of("sh", "-c", "{ if ! grep -q :memory: /proc/self/cgroup; then"
+            // v2: the memory controller is on the unified hierarchy
+            + " mount -t cgroup2 none /mnt && grep ^0:: /proc/self/cgroup && cd /mnt && printf max > memory.max 2>/dev/null"
+            + " && echo raised;"
+            + " elif mount -t cgroup -o memory cgroup /mnt"
             + " && grep :memory: /proc/self/cgroup && cd /mnt && { printf 4294967296 > memory.memsw.limit_in_bytes;"
             // memory+swap may not be below memory: raising needs it first, lowering last
-            + " printf 4294967296 > memory.limit_in_bytes && printf 4294967296 > memory.memsw.limit_in_bytes; } 2>/dev/null"
-            + " && echo raised; } >&2; exec dd if=/dev/zero of=/dev/null bs=300M count=1 2>/dev/null");
+            + " printf 4294967296 > memory.limit_in_bytes && printf 4294967296 > memory.memsw.limit_in_bytes; } 2>/dev/null;"
+            + " then echo raised; fi; } >&2; exec dd if=/dev/zero of=/dev/null bs=300M count=1 2>/dev/null");
 
     /**
      * Gives the sandbox the host paths of its memory and pids groups (the parents of its leaves)

@@ -45,7 +45,7 @@ public final class RootlessDriver {
             System.out.println("ERROR no-delegation " + b64(e.getMessage()));
         }
         if (args.length > 1) {
-            // a v1 subtree the test (as root) chowned to us: limits work there
+            // a subtree the test (as root) delegated to us (v1: chowned directories, v2: our own group): limits work there
             Sandbox limited = Sandbox.builder().pidNs().memoryMax(64L << 20)
                     .cgroups(dev.sandbox.cgroups.Cgroups.at(dev.sandbox.cgroups.CgroupHost.detect(), args[1])).build();
             SandboxResult where = limited.run("cat", "/proc/self/cgroup");

@@ -62,6 +62,43 @@ class RootlessIT {
         return made;
     }
 
+    /**
+     * A cgroup subtree root delegated to uid 65534 for this host's kind of hierarchy, or none.
+     *
+     * @param dirs     what root made (remove with {@link #undelegate})
+     * @param prefix   what the unprivileged JVM passes to {@code Cgroups.at}
+     * @param launcher words that start the JVM inside the delegated group (v2), prepended to its command
+     * @param v2       delegated as systemd's {@code Delegate=yes} does on a unified hierarchy
+     */
+    record Delegation(List<Path> dirs, String prefix, List<String> launcher, boolean v2) {
+        boolean any() {
+            return !dirs.isEmpty();
+        }
+    }
+
+    /**
+     * As root: v1, a directory per controller chowned to uid 65534; v2, as systemd's Delegate=yes
+     * does, a group whose directory, cgroup.procs, cgroup.subtree_control and cgroup.threads belong
+     * to uid 65534, with the JVM started inside it (it then moves itself into a leaf of it).
+     */
+    static Delegation delegate(String name) throws IOException {
+        dev.sandbox.cgroups.CgroupHost host = dev.sandbox.cgroups.CgroupHost.detect();
+        if (host.v1Mounts().containsKey("memory")) {
+            return new Delegation(delegateSubtree(name), name, List.of(), false);
+        }
+        if (host.layout() == dev.sandbox.cgroups.CgroupHost.Layout.V2 && host.v2Controllers().contains("memory")) {
+            Path dir = host.unifiedMount().orElseThrow().resolve(name);
+            Files.createDirectory(dir);
+            for (Path p : List.of(dir, dir.resolve("cgroup.procs"), dir.resolve("cgroup.subtree_control"), dir.resolve("cgroup.threads"))) {
+                Files.setAttribute(p, "unix:uid", NOBODY);
+                Files.setAttribute(p, "unix:gid", NOBODY);
+            }
+            return new Delegation(List.of(dir), name + "/" + dev.sandbox.cgroups.Cgroups.DEFAULT_PREFIX,
+                    List.of("sh", "-c", "echo $$ > \"$0/cgroup.procs\" && exec \"$@\"", dir.toString()), true);
+        }
+        return new Delegation(List.of(), null, List.of(), false);
+    }
+
     /** Removes what {@link #delegateSubtree} made, with any group left below it. */
     static void undelegate(List<Path> delegated) throws IOException {
         for (Path d : delegated) {
@@ -88,7 +125,7 @@ class RootlessIT {
             Path out = Files.createDirectory(work.resolve("out"));
             int uid;
             Process driver;
-            List<Path> delegated = new ArrayList<>();
+            Delegation delegation = new Delegation(List.of(), null, List.of(), false);
             if (euid == 0) {
                 HostRequirement.require(Kernel.onPath("setpriv"), "needs setpriv (util-linux) to drop to uid 65534");
                 Files.setAttribute(out, "unix:uid", NOBODY);
@@ -98,15 +135,13 @@ class RootlessIT {
                 Files.setAttribute(tmp, "unix:gid", NOBODY);
                 String cp = ForOthers.copy(ForOthers.classpath(), work.resolve("cp"));
                 String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-                boolean v1 = dev.sandbox.cgroups.CgroupHost.detect().v1Mounts().containsKey("memory");
-                if (v1) {
-                    delegated = delegateSubtree(DELEGATED_PREFIX);
-                }
-                List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY,
+                delegation = delegate(DELEGATED_PREFIX);
+                List<String> cmd = new ArrayList<>(delegation.launcher());
+                cmd.addAll(List.of("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY,
                         "--clear-groups", java, "-Djava.io.tmpdir=" + tmp, "-cp", cp, RootlessDriver.class.getName(),
                         out.toString()));
-                if (v1) {
-                    cmd.add(DELEGATED_PREFIX);
+                if (delegation.any()) {
+                    cmd.add(delegation.prefix());
                 }
                 driver = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
                 uid = NOBODY;
@@ -119,8 +154,12 @@ class RootlessIT {
                 try {
                     drive(driver.getInputStream(), driver.getOutputStream(), uid, results);
                     assertThat(driver.waitFor()).as("driver exit").isZero();
+                    Delegation d2 = delegation;
+                    List<Path> delegated = delegation.dirs();
+                    String hostRoot = delegation.v2() ? "/sys/fs/cgroup/" : "/sys/fs/cgroup/memory/";
                     if (!delegated.isEmpty()) {
-                        assertThat(results.get("delegated-where")).contains(":memory:/" + DELEGATED_PREFIX + "/jvm-");
+                        assertThat(results.get("delegated-where")).contains(delegation.v2()
+                                ? "0::/" + delegation.prefix() + "/jvm-" : ":memory:/" + DELEGATED_PREFIX + "/jvm-");
                         // the kernel's OOM killer acted inside the user's own group, and the result says so
                         assertThat(results.get("delegated-oom")).isEqualTo("true 9");
                         // the sandbox owns its group's files as the caller does. Even keeping CAP_SYS_ADMIN it
@@ -133,21 +172,24 @@ class RootlessIT {
                         for (String lift : List.of("lift-cgroupns", "lift-no-cgroupns", "lift-no-pidns")) {
                             assertThat(results.get(lift + "-host")).as(lift + ": seen from the host afterwards; the sandbox's report:\n"
                                     + results.get(lift))
-                                    .matches("in its leaves, memory 67108864, memsw (67108864|\\(none\\)), pids 21");
+                                    .matches("in its leaves, memory 67108864, memsw (67108864|0|\\(none\\)), pids 21");
                             assertThat(results.get(lift)).as(lift + ": what the sandbox tried").isNotNull()
-                                    .contains("refused /sys/fs/cgroup/memory/" + DELEGATED_PREFIX);
+                                    .contains("refused " + hostRoot + DELEGATED_PREFIX);
                             assertThat(LiftLimits.hostWrites(List.of(results.get(lift).split("\n"))))
                                     .as(lift + ": writes that reached the host's cgroupfs").isEmpty();
                             assertThat(results.get(lift + "-oom")).as(lift + ": 300 MiB under 64 MiB").isEqualTo("true 137");
                         }
                         for (Path d : delegated) {
-                            assertThat(below(d)).as("groups left below " + d + " after the unprivileged JVM exited").isEmpty();
+                            // v2: the JVM's own leaf stays until its group goes (systemd removes both with the scope)
+                            assertThat(below(d)).as("groups left below " + d + " after the unprivileged JVM exited")
+                                    .allSatisfy(g -> assertThat(d2.v2() && (g.equals(d.resolve("jvm"))
+                                            || g.equals(d.resolve(dev.sandbox.cgroups.Cgroups.DEFAULT_PREFIX)))).as(g.toString()).isTrue());
                         }
                     }
                 } finally {
                     driver.destroyForcibly(); // a failed check leaves it waiting
                     driver.waitFor();
-                    undelegate(delegated);
+                    undelegate(delegation.dirs());
                 }
             } else {
                 PipedOutputStream toDriver = new PipedOutputStream();
@@ -181,7 +223,10 @@ class RootlessIT {
             assertThat(results.get("own-uid")).isEqualTo(uid + "\n" + uidMapLine(uid, uid));
             assertThat(results.get("implied-user")).isEqualTo(uidMapLine(uid, uid));
             assertThat(results.get("missing-exec")).isEqualTo("execve /nope: ENOENT (No such file or directory)");
-            if (euid == 0) {
+            if (euid == 0 && delegation.v2()) {
+                // v2, started inside a group delegated to it: the default factory uses that group, as under systemd
+                assertThat(results.get("no-delegation")).isEqualTo("no exception");
+            } else if (euid == 0) {
                 // uid 65534 has no delegated cgroup subtree here: the limit fails closed, and says what to do
                 assertThat(results.get("no-delegation")).startsWith("memoryMax: ").contains("delegate");
             } else {
@@ -223,10 +268,11 @@ class RootlessIT {
                     Map<String, Path> now = Kernel.groupsOf(Long.parseLong(f[2]));
                     Path memory = Path.of(f[3]);
                     Path pids = Path.of(f[4]);
-                    Path memsw = memory.resolve("memory.memsw.limit_in_bytes");
+                    boolean v2 = Files.exists(memory.resolve("memory.max"));
+                    Path memsw = memory.resolve(v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
                     results.put(f[1] + "-host", "in " + (now.get("memory").equals(memory.resolve("sandbox"))
                             && now.get("pids").equals(pids.resolve("sandbox")) ? "its leaves" : now)
-                            + ", memory " + Kernel.read(memory + "/memory.limit_in_bytes").trim()
+                            + ", memory " + Kernel.read(memory + (v2 ? "/memory.max" : "/memory.limit_in_bytes")).trim()
                             + ", memsw " + (Files.exists(memsw) ? Kernel.read(memsw.toString()).trim() : "(none)")
                             + ", pids " + Kernel.read(pids + "/pids.max").trim());
                     results.put(f[1], decode(f[5]));

@@ -33,7 +33,7 @@ import static dev.sandbox.base.Signals.SIGKILL;
  * <p>Arguments {@code key=value}: {@code work} (prepared by the test: {@code out}, {@code ro/file},
  * {@code hidden/secret}, {@code suid/id}, {@code suid/sleep}), {@code marker} (a number no other
  * process has on its command line), {@code socket} (a host unix socket), {@code shmKey},
- * {@code delegated} (a cgroup v1 prefix chowned to us; optional).
+ * {@code delegated} (a cgroup prefix delegated to us: chowned v1 directories, or below our own delegated v2 group; optional).
  *
  * <p>Output lines: {@code PID <name> <command pid> <helper pid>},
  * {@code RESULT <name> <exit> <signal> <base64 stdout+stderr>}, {@code ERROR <name> <base64 message>}.

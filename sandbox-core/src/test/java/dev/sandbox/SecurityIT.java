@@ -838,15 +838,15 @@ class SecurityIT {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             List<Path> subtree = new ArrayList<>();
             try (ServerSocketChannel server = listenUnix(socket)) {
-                if (dev.sandbox.cgroups.CgroupHost.detect().v1Mounts().containsKey("memory")) {
-                    subtree = RootlessIT.delegateSubtree("sandbox-security-core");
-                }
-                delegated = !subtree.isEmpty();
-                List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups",
+                RootlessIT.Delegation delegation = RootlessIT.delegate("sandbox-security-core");
+                subtree = delegation.dirs();
+                delegated = delegation.any();
+                List<String> cmd = new ArrayList<>(delegation.launcher());
+                cmd.addAll(List.of("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups",
                         java, "-Djava.io.tmpdir=" + work.resolve("tmp"), "-cp", cp, SecurityDriver.class.getName(),
                         "work=" + work, "marker=" + marker, "socket=" + socket, "shmKey=" + shmKey));
                 if (delegated) {
-                    cmd.add("delegated=sandbox-security-core");
+                    cmd.add("delegated=" + delegation.prefix());
                 }
                 Process driver = new ProcessBuilder(cmd).redirectError(Redirect.INHERIT).start();
                 // an attack that wedges the driver (a stopped monitor blocks start()) must not wedge the build
@@ -947,7 +947,7 @@ class SecurityIT {
         @DisplayName("every configuration: no capabilities, NoNewPrivs, Seccomp 2, own session, never host root")
         void confined(String config) {
             if (config.equals("limits")) {
-                HostRequirement.require(delegated, "limits for uid 65534 need a delegated cgroup v1 subtree");
+                HostRequirement.require(delegated, "limits for uid 65534 need a cgroup subtree delegated to it (v1 or v2)");
             }
             Snapshot s = seen.get("matrix:" + config);
             assertThat(s).as("host view of " + config + "; driver said: " + results.get("matrix:" + config)).isNotNull();
