@@ -207,9 +207,23 @@ public record SandboxProbe(
         switch (host.layout()) {
             case NONE -> notes.add("no cgroup file system is mounted: limits are unavailable");
             case V2 -> {
-                Path own = host.unifiedMount().orElseThrow().resolve(relative(host.ownGroups().getOrDefault("", "/")));
-                notes.add("v2: own group " + own + (Files.isWritable(own)
-                        ? " is writable (delegated)" : " is not writable: ask for delegation (systemd Delegate=yes)"));
+                Path mount = host.unifiedMount().orElseThrow();
+                Path own = mount.resolve(relative(host.ownGroups().getOrDefault("", "/")));
+                notes.add("v2 mount " + mount + ": controllers " + words(mount.resolve("cgroup.controllers"))
+                        + (nsdelegate(mount) ? ", nsdelegate (a cgroup namespace is a delegation boundary)"
+                        : ", no nsdelegate"));
+                notes.add("v2 own group " + own + ": offered " + words(own.resolve("cgroup.controllers"))
+                        + ", passed down " + words(own.resolve("cgroup.subtree_control")));
+                if (Files.isWritable(mount)) {
+                    notes.add("v2: the root is writable: groups are made in " + mount.resolve("sandbox"));
+                } else if (!own.equals(mount) && Files.isWritable(own) && Files.isWritable(own.resolve("cgroup.procs"))
+                        && Files.isWritable(own.resolve("cgroup.subtree_control"))) {
+                    notes.add("v2: own group is delegated: groups are made in " + own.resolve("sandbox")
+                            + ", after this JVM moves into " + own.resolve("jvm"));
+                } else {
+                    notes.add("v2: own group is not delegated (not writable): limits fail closed; "
+                            + dev.sandbox.cgroups.internal.Failures.DELEGATE_V2);
+                }
             }
             default -> {
                 for (Map.Entry<String, Path> e : host.v1Mounts().entrySet()) {
@@ -224,6 +238,28 @@ public record SandboxProbe(
             }
         }
         return notes;
+    }
+
+    /** A cgroup file's words as "a b c", or "(none)"; "(unreadable)" when it cannot be read. */
+    private static String words(Path file) {
+        String s = read(file.toString());
+        return s == null ? "(unreadable)" : s.isBlank() ? "(none)" : s.trim();
+    }
+
+    /** Whether the cgroup2 mount at {@code mount} has the nsdelegate option (/proc/self/mountinfo). */
+    private static boolean nsdelegate(Path mount) {
+        String info = read("/proc/self/mountinfo");
+        if (info == null) {
+            return false;
+        }
+        for (String line : info.split("\n")) {
+            String[] f = line.split(" ");
+            int dash = line.indexOf(" - ");
+            if (f.length > 4 && f[4].equals(mount.toString()) && dash > 0 && line.substring(dash + 3).startsWith("cgroup2 ")) {
+                return (" " + line + " ").contains("nsdelegate");
+            }
+        }
+        return false;
     }
 
     private static String relative(String group) {

@@ -45,6 +45,32 @@ class ProbeIT {
     }
 
     @Test
+    @DisplayName("reports the cgroup layout as cgroupfs shows it: v2 controllers offered and passed down, delegation")
+    void reportsTheCgroupLayout() throws Exception {
+        dev.sandbox.cgroups.CgroupHost host = dev.sandbox.cgroups.CgroupHost.detect();
+        String report = Sandbox.probe().report();
+        if (host.layout() == dev.sandbox.cgroups.CgroupHost.Layout.V2) {
+            java.nio.file.Path mount = host.unifiedMount().orElseThrow();
+            String own = host.ownGroups().getOrDefault("", "/");
+            java.nio.file.Path ownDir = own.equals("/") ? mount : mount.resolve(own.substring(1));
+            assertThat(report).contains("v2 mount " + mount + ": controllers "
+                    + Kernel.read(mount + "/cgroup.controllers").trim());
+            String passed = Kernel.read(ownDir + "/cgroup.subtree_control").trim();
+            assertThat(report).contains("v2 own group " + ownDir + ": offered ")
+                    .contains("passed down " + (passed.isEmpty() ? "(none)" : passed));
+            assertThat(report).contains(Kernel.read("/proc/self/mountinfo").contains("nsdelegate") ? ", nsdelegate" : ", no nsdelegate");
+            assertThat(report).contains(dev.sandbox.internal.LibC.get().geteuid() == 0
+                    ? "v2: the root is writable" : "v2: own group is");
+        } else {
+            for (String c : host.v1Mounts().keySet()) {
+                if (!c.startsWith("name=")) {
+                    assertThat(report).contains("v1 " + c + ": " + host.v1Mounts().get(c));
+                }
+            }
+        }
+    }
+
+    @Test
     @DisplayName("reports seccomp and Landlock as the kernel shows them, and the host ids a root caller's sandboxes use")
     void reportsTheProtections() throws Exception {
         SandboxProbe probe = Sandbox.probe();
