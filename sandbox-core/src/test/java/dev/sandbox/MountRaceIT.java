@@ -129,13 +129,20 @@ class MountRaceIT {
     }
 
     /**
-     * Run as root in a child JVM whose helper uses mount(2) only (as before Linux 5.2): the same
-     * starts until the attack is over. Prints {@code ran N}, then each unexpected failure.
+     * Run as root in a child JVM whose helper uses mount(2) only (as before Linux 5.2): once its
+     * sandboxes are built and one has run, prints {@code READY} and reads the attacker's pid, then
+     * makes the same starts while the attacker lives (however slowly this JVM came up). Prints
+     * {@code ran N refused {...}}, then each unexpected failure.
      */
     public static final class OldKernelStarter {
         public static void main(String[] args) throws Exception {
-            long end = System.nanoTime() + (long) (Double.parseDouble(args[2]) * 1e9);
-            Tally t = startWhile(sandboxes(Path.of(args[0]), Path.of(args[1])), () -> System.nanoTime() < end);
+            List<Sandbox> sandboxes = sandboxes(Path.of(args[0]), Path.of(args[1]));
+            sandboxes.get(0).run("true"); // loaded and warm before the attack starts
+            System.out.println("READY");
+            System.out.flush();
+            long attacker = Long.parseLong(new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+                    StandardCharsets.UTF_8)).readLine().trim());
+            Tally t = startWhile(sandboxes, () -> ProcessHandle.of(attacker).map(ProcessHandle::isAlive).orElse(false));
             System.out.println("ran " + t.ran() + " refused " + t.refused());
             t.unexpected().forEach(System.out::println);
         }
@@ -178,17 +185,23 @@ class MountRaceIT {
             Path oldHelper = base.resolve("old").resolve(dev.sandbox.internal.HelperBinary.platform()).resolve("sandbox-helper");
             List<Sandbox> sandboxes = sandboxes(w, source);
 
-            attacker = new ProcessBuilder("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups",
-                    program.toString(), w.toString(), Double.toString(ATTACK_SECONDS)).redirectErrorStream(true).start();
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             oldKernel = new ProcessBuilder(java, "-Dsandbox.helper=" + oldHelper, "-cp",
-                    ForOthers.classpath().stream().map(Path::toString).collect(Collectors.joining(":")), OldKernelStarter.class.getName(), w.toString(), source.toString(), Double.toString(ATTACK_SECONDS))
+                    ForOthers.classpath().stream().map(Path::toString).collect(Collectors.joining(":")), OldKernelStarter.class.getName(), w.toString(), source.toString())
                     .redirectErrorStream(true).start();
+            java.io.BufferedReader oldOut = new java.io.BufferedReader(new java.io.InputStreamReader(oldKernel.getInputStream(),
+                    StandardCharsets.UTF_8));
+            String ready = oldOut.readLine();
+            assertThat(ready).as("the mount(2) helper's JVM is ready").isEqualTo("READY");
+            attacker = new ProcessBuilder("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups",
+                    program.toString(), w.toString(), Double.toString(ATTACK_SECONDS)).redirectErrorStream(true).start();
+            oldKernel.getOutputStream().write((attacker.pid() + "\n").getBytes(StandardCharsets.UTF_8));
+            oldKernel.getOutputStream().flush();
             Process running = attacker;
             Tally tally = startWhile(sandboxes, running::isAlive);
             String swaps = new String(attacker.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             assertThat(attacker.waitFor()).as("attacker: " + swaps).isZero();
-            String old = new String(oldKernel.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String old = oldOut.lines().collect(Collectors.joining("\n", "", "\n"));
             assertThat(oldKernel.waitFor(30, TimeUnit.SECONDS)).isTrue();
 
             // the host after the attack: nothing in the root-only directory, nothing new in W

@@ -307,6 +307,9 @@ class SecurityIT {
                 Path own = Path.of(m + v.get("start-group"));
                 List<Long> limits = new ArrayList<>();
                 for (Path g : List.of(own, own.getParent())) {
+                    if (!Files.exists(g.resolve(limitFile))) {
+                        continue; // a v2 leaf: no controller of its own
+                    }
                     String l = Kernel.read(g.resolve(limitFile).toString()).strip();
                     limits.add(l.equals("max") ? Long.MAX_VALUE : Long.parseLong(l));
                 }
@@ -689,8 +692,8 @@ class SecurityIT {
         void aReadOnlyBindOfAFileSystemThatCannotBeIdmappedIsAPlainOne(@TempDir Path dir) throws Exception {
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
             Files.writeString(dir.resolve("f"), "root's own\n");
-            HostRequirement.require(Kernel.host("findmnt", "-no", "FSTYPE", "-T", dir.toString()).strip()
-                    .matches("ext4|xfs|btrfs"), dir + " is on a file system that cannot be idmapped");
+            String type = Files.getFileStore(dir).type();
+            HostRequirement.require(type.matches("ext4|xfs|btrfs"), dir + " is on " + type + ", which this test cannot count on to be idmappable");
             SandboxResult r = Sandbox.builder().readOnlyBind(dir, "/mine").readOnlyBind(Path.of("/sys/kernel"), "/k").build()
                     .run("sh", "-c", "cat /mine/f && test -d /k/mm && grep -E ' /(mine|k) ' /proc/self/mountinfo");
             assertThat(r.exitCode()).as("reading both binds: " + r.stderr()).isZero();

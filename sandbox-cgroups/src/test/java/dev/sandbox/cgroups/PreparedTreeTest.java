@@ -509,6 +509,24 @@ class PreparedTreeTest {
             }
 
             @Test
+            @DisplayName("a process this JVM started (a pooled helper, say) moves into <own>/jvm along with it")
+            void theJvmsChildrenMoveAlong() throws Exception {
+                Process child = new ProcessBuilder("sleep", "30").start();
+                try {
+                    Files.writeString(own.resolve("cgroup.procs"), SELF + "\n" + child.pid() + "\n");
+                    try (Cgroup g = at("/user.slice/app.scope", "user.slice/app.scope/sandbox")
+                            .create(Limits.builder().memoryMax(1 << 20).build())) {
+                        assertThat(Files.readString(own.resolve("jvm/cgroup.procs")).lines().map(Long::parseLong))
+                                .containsExactlyInAnyOrder(SELF, child.pid());
+                        assertThat(Files.readString(own.resolve("cgroup.procs"))).isEmpty();
+                    }
+                } finally {
+                    child.destroyForcibly();
+                    child.waitFor();
+                }
+            }
+
+            @Test
             void otherProcessesInTheOwnGroupAreNamed() throws Exception {
                 Files.writeString(own.resolve("cgroup.procs"), SELF + "\n4242\n");
                 assertThatThrownBy(() -> at("/user.slice/app.scope", "user.slice/app.scope/sandbox")
@@ -516,7 +534,7 @@ class PreparedTreeTest {
                         .isInstanceOf(CgroupException.class)
                         .hasMessageStartingWith("memoryMax: cannot write '+memory +pids' to " + own.resolve("cgroup.subtree_control")
                                 + ": EBUSY (Device or resource busy)")
-                        .hasMessageEndingWith("; processes other than this JVM live in " + own
+                        .hasMessageEndingWith("; processes other than this JVM and its children live in " + own
                                 + " (pids [4242]): move them into a child group, or use a prefix below a group without processes");
                 assertThat(own.resolve("sandbox")).doesNotExist();
             }

@@ -36,6 +36,18 @@ public final class Proc {
         return OptionalLong.of(Long.parseLong(after[22 - 3]));
     }
 
+    /** Field 4 of {@code /proc/<pid>/stat}: the parent's pid; empty when the process does not exist. */
+    public static OptionalLong parent(long pid) {
+        String stat;
+        try {
+            stat = Files.readString(Path.of("/proc/" + pid + "/stat"), StandardCharsets.US_ASCII);
+        } catch (IOException gone) {
+            return OptionalLong.empty();
+        }
+        String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return OptionalLong.of(Long.parseLong(after[4 - 3]));
+    }
+
     /** The kernel's page size, from {@code KernelPageSize} in {@code /proc/self/smaps}; 4096 if unreadable. */
     public static long pageSize() {
         long p = pageSize;

@@ -185,49 +185,74 @@ public final class V2Backend implements Backend {
             }
         }
         String setting = required.values().iterator().next();
-        List<Long> inside = Formats.pids(read(setting, anchor.resolve("cgroup.procs")));
-        if (!inside.isEmpty()) {
-            Path leaf = anchor.resolve(JVM_LEAF);
-            try {
-                fs.mkdir(leaf);
-            } catch (FileAlreadyExistsException fine) {
-                // another JVM of this group made it
-            } catch (IOException e) {
-                throw Failures.io(setting, "create", leaf, e, "needed to move this JVM out of " + anchor
-                        + " before enabling controllers there (cgroup v2 allows no processes in a group that passes controllers down)");
-            }
-            long self = ProcessFacts.pid();
-            if (inside.contains(self)) {
-                try {
-                    fs.write(leaf.resolve("cgroup.procs"), Long.toString(self));
-                } catch (IOException e) {
-                    throw Failures.io(setting, "move this JVM (pid " + self + ") into", leaf.resolve("cgroup.procs"), e);
-                }
-            }
-        }
         Set<String> add = new LinkedHashSet<>();
         for (String c : ORDER) {
             if ((required.containsKey(c) || measuring.contains(c)) && available.contains(c) && !enabled.contains(c)) {
                 add.add(c);
             }
         }
-        try {
-            enable(anchor, add, setting);
-        } catch (CgroupException e) {
-            if (!"EBUSY".equals(e.errno().orElse(""))) {
-                throw e;
-            }
-            String others;
+        // v2 lets no process live in a group that passes controllers down: this JVM and the processes it
+        // started (the sandboxes' helpers waiting in a pool, say) move into a leaf of the group. One that
+        // this JVM forks meanwhile is born in the group: look again, a few times.
+        for (int attempt = 0; ; attempt++) {
+            moveOwnProcessesToLeaf(setting);
             try {
-                others = Formats.pids(fs.read(anchor.resolve("cgroup.procs"))).toString();
-            } catch (IOException unreadable) {
-                others = "(unreadable)";
+                enable(anchor, add, setting);
+                return anchorEnabled(true);
+            } catch (CgroupException e) {
+                if (!"EBUSY".equals(e.errno().orElse(""))) {
+                    throw e;
+                }
+                List<Long> others;
+                try {
+                    others = Formats.pids(fs.read(anchor.resolve("cgroup.procs")));
+                } catch (IOException unreadable) {
+                    others = List.of();
+                }
+                if (attempt < 3 && others.stream().anyMatch(this::ownProcess)) {
+                    continue;
+                }
+                throw new CgroupException(setting, anchor.resolve("cgroup.subtree_control"), "EBUSY", e.getMessage()
+                        + "; processes other than this JVM and its children live in " + anchor + " (pids " + others
+                        + "): move them into a child group, or use a prefix below a group without processes", e);
             }
-            throw new CgroupException(setting, anchor.resolve("cgroup.subtree_control"), "EBUSY", e.getMessage()
-                    + "; processes other than this JVM live in " + anchor + " (pids " + others
-                    + "): move them into a child group, or use a prefix below a group without processes", e);
         }
-        return anchorEnabled(true);
+    }
+
+    /** This JVM, or a process it started. */
+    private boolean ownProcess(long pid) {
+        long self = ProcessFacts.pid();
+        return pid == self || Proc.parent(pid).orElse(-1) == self;
+    }
+
+    /** Moves this JVM and its children out of the anchor into {@link #JVM_LEAF}. */
+    private void moveOwnProcessesToLeaf(String setting) throws CgroupException {
+        List<Long> inside = Formats.pids(read(setting, anchor.resolve("cgroup.procs")));
+        List<Long> own = inside.stream().filter(this::ownProcess).toList();
+        if (own.isEmpty()) {
+            return;
+        }
+        Path leaf = anchor.resolve(JVM_LEAF);
+        try {
+            fs.mkdir(leaf);
+        } catch (FileAlreadyExistsException fine) {
+            // another JVM of this group made it
+        } catch (IOException e) {
+            throw Failures.io(setting, "create", leaf, e, "needed to move this JVM out of " + anchor
+                    + " before enabling controllers there (cgroup v2 allows no processes in a group that passes controllers down)");
+        }
+        long self = ProcessFacts.pid();
+        for (long pid : own) {
+            try {
+                fs.write(leaf.resolve("cgroup.procs"), Long.toString(pid));
+            } catch (IOException e) {
+                if (pid != self && Proc.parent(pid).isEmpty()) {
+                    continue; // the child ended meanwhile
+                }
+                throw Failures.io(setting, "move " + (pid == self ? "this JVM" : "its child") + " (pid " + pid + ") into",
+                        leaf.resolve("cgroup.procs"), e);
+            }
+        }
     }
 
     /** Makes sure the prefix passes {@code use} down to the JVM directories. */
