@@ -171,6 +171,9 @@ public final class Cgroups {
             return DEFAULT_PREFIX;
         }
         String own = host.ownGroups().getOrDefault("", "/").replaceAll("^/+|/+$", "");
+        if (own.endsWith("/" + V2Backend.JVM_LEAF) && Files.isWritable(mount.resolve(own).getParent())) {
+            own = own.substring(0, own.length() - V2Backend.JVM_LEAF.length() - 1); // moved into its leaf already
+        }
         if (!own.isEmpty() && Files.isWritable(mount.resolve(own))) {
             return own + "/" + DEFAULT_PREFIX;
         }

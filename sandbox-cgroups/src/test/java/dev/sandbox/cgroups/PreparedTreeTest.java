@@ -527,6 +527,19 @@ class PreparedTreeTest {
             }
 
             @Test
+            @DisplayName("a JVM already in <own>/jvm (an earlier factory moved it) still counts <own> as its own group")
+            void aJvmInItsLeafStillOwnsTheGroup() throws Exception {
+                Files.createDirectories(own.resolve("jvm"));
+                Files.writeString(own.resolve("jvm/cgroup.procs"), SELF + "\n");
+                Files.writeString(own.resolve("cgroup.procs"), "");
+                try (Cgroup g = at("/user.slice/app.scope/jvm", "user.slice/app.scope/sandbox")
+                        .create(Limits.builder().memoryMax(1 << 20).build())) {
+                    assertThat(fs.lastWrite(own.resolve("cgroup.subtree_control"))).isEqualTo("+memory +pids");
+                    assertThat(fs.lastWrite(mount.resolve(g.name()).resolve("memory.max"))).isEqualTo("1048576");
+                }
+            }
+
+            @Test
             void otherProcessesInTheOwnGroupAreNamed() throws Exception {
                 Files.writeString(own.resolve("cgroup.procs"), SELF + "\n4242\n");
                 assertThatThrownBy(() -> at("/user.slice/app.scope", "user.slice/app.scope/sandbox")

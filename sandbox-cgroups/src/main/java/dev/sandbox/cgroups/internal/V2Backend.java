@@ -62,7 +62,9 @@ public final class V2Backend implements Backend {
         this.prefixDir = mount.resolve(prefix);
         this.anchor = prefixDir.getParent();
         String own = ownGroup == null ? "" : ownGroup.replaceAll("^/+|/+$", "");
-        this.anchorIsOwnGroup = !own.isEmpty() && anchor.equals(mount.resolve(own));
+        // the JVM's own group, or that group's leaf the JVM moved itself into (an earlier factory of this JVM)
+        this.anchorIsOwnGroup = !own.isEmpty() && (anchor.equals(mount.resolve(own))
+                || mount.resolve(own).equals(anchor.resolve(JVM_LEAF)));
     }
 
     @Override
