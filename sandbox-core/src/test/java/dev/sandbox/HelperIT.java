@@ -213,6 +213,8 @@ class HelperIT {
     void whenTheKernelForbidsExecutableMemfdsTheHelperRunsFromItsOwnDirectoryInTmp(@TempDir Path base) throws Exception {
         HostRequirement.require(LibC.get().geteuid() == 0 && Kernel.onPath("unshare"),
                 "needs root and unshare (util-linux) to set vm.memfd_noexec=2 in a pid namespace of its own");
+        HostRequirement.require(java.nio.file.Files.exists(java.nio.file.Path.of("/proc/sys/vm/memfd_noexec")),
+                "needs vm.memfd_noexec (Linux 6.3+): before it, the kernel has no way to forbid exec'ing memfds");
         Path tmp = Files.createDirectory(base.resolve("tmp"));
         Path dir = tmp.resolve("dev.sandbox-0");
         Path extracted = dir.resolve(HelperDriver.extractedName());

@@ -87,6 +87,8 @@ class HelperSwapIT {
     @Test
     void whenMemfdsMayNotBeExecdALinkPlantedInTmpIsRefusedAndTheMessageSaysWhy() throws Exception {
         HostRequirement.require(Kernel.onPath("unshare"), "needs unshare (util-linux) to set vm.memfd_noexec=2 in a pid namespace");
+        HostRequirement.require(java.nio.file.Files.exists(java.nio.file.Path.of("/proc/sys/vm/memfd_noexec")),
+                "needs vm.memfd_noexec (Linux 6.3+): before it, the kernel has no way to forbid exec'ing memfds");
         Path planted = tmp.resolve("dev.sandbox-0");
         asNobody("ln -s " + rootOwn + " " + planted);
         try (HelperDriver.Child child = HelperDriver.start(HelperDriver.MEMFD_NOEXEC, "-Djava.io.tmpdir=" + tmp,
