@@ -79,7 +79,17 @@ public final class Launcher {
             }
             fds.closeChildEnds(); // the helper holds its own copies now
             fds.streams.clear(); // from here on handshake() owns them
-            return handshake(channel, new Streams(stdin, stdout, stderr));
+            Streams streams = new Streams(stdin, stdout, stderr);
+            if (preset == null) {
+                // While the helper clones and sets the sandbox up, replace it in the pool.
+                try {
+                    pool.replenish();
+                } catch (RuntimeException | Error e) {
+                    closeAfter(channel, streams, e);
+                    throw e;
+                }
+            }
+            return handshake(channel, streams);
         } finally {
             fds.closeAll();
         }
@@ -96,6 +106,12 @@ public final class Launcher {
                 }
             }
         }
+    }
+
+    private static void closeAfter(HelperChannel channel, Streams streams, Throwable e) {
+        channel.close(); // the helper sees the hang-up, kills what it started and exits
+        channel.reapHelper();
+        streams.close();
     }
 
     private static Started handshake(HelperChannel channel, Streams streams) throws IOException {
