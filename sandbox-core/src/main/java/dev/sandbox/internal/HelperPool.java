@@ -1,7 +1,6 @@
 package dev.sandbox.internal;
 
 import dev.sandbox.SandboxException;
-import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.byref.IntByReference;
 
@@ -201,7 +200,7 @@ public final class HelperPool {
      */
     static int spawnImage(HelperBinary.Held helper, int control, Pointer argv) throws SandboxException {
         LibC libc = LibC.get();
-        Pointer actions = Memory.allocateDirect(LibC.runtime(), 512, true);
+        Pointer actions = Scratch.get().spawnActions; // posix_spawn_file_actions_init fills it in
         check("posix_spawn_file_actions_init", libc.posix_spawn_file_actions_init(actions));
         try {
             for (int fd = 0; fd < 3; fd++) {

@@ -132,10 +132,7 @@ public final class Reaper {
      */
     public void watch(HelperChannel channel, Consumer<Exit> onExit, Runnable onReaped) throws SandboxException {
         watches.put(channel.fd(), new Watch(channel, onExit, onReaped));
-        Pointer ev = Memory.allocateDirect(LibC.runtime(), EVENT_SIZE, true);
-        ev.putInt(0, LibC.EPOLLIN);
-        ev.putLong(DATA_OFFSET, channel.fd());
-        if (LibC.get().epoll_ctl(epfd, LibC.EPOLL_CTL_ADD, channel.fd(), ev) != 0) {
+        if (LibC.get().epoll_ctl(epfd, LibC.EPOLL_CTL_ADD, channel.fd(), event(channel.fd())) != 0) {
             int err = LibC.errno();
             watches.remove(channel.fd());
             throw new SandboxException("epoll_ctl", "", err, "");
@@ -241,10 +238,18 @@ public final class Reaper {
         }
     }
 
-    private boolean rearm(Watch w) {
-        Pointer ev = Memory.allocateDirect(LibC.runtime(), EVENT_SIZE, true);
+    /** A struct epoll_event for {@code fd} (EPOLLIN), in this thread's scratch memory. */
+    private static Pointer event(int fd) {
+        Pointer ev = Scratch.get().epollEvent;
+        ev.putLong(0, 0);
+        ev.putLong(8, 0);
         ev.putInt(0, LibC.EPOLLIN);
-        ev.putLong(DATA_OFFSET, w.channel.fd());
+        ev.putLong(DATA_OFFSET, fd);
+        return ev;
+    }
+
+    private boolean rearm(Watch w) {
+        Pointer ev = event(w.channel.fd());
         synchronized (this) {
             return !epfdClosed && LibC.get().epoll_ctl(epfd, LibC.EPOLL_CTL_ADD, w.channel.fd(), ev) == 0;
         }
@@ -277,9 +282,11 @@ public final class Reaper {
 
     private void finish(Watch w) {
         HelperChannel ch = w.channel;
-        synchronized (this) {
-            if (!epfdClosed) {
-                LibC.get().epoll_ctl(epfd, LibC.EPOLL_CTL_DEL, ch.fd(), null); // ENOENT when a waiter took it out
+        if (w.reader != WAITER) { // a waiter took it out of the set already
+            synchronized (this) {
+                if (!epfdClosed) {
+                    LibC.get().epoll_ctl(epfd, LibC.EPOLL_CTL_DEL, ch.fd(), null);
+                }
             }
         }
         watches.remove(ch.fd());

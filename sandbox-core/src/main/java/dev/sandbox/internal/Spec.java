@@ -1,6 +1,5 @@
 package dev.sandbox.internal;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -163,56 +162,99 @@ public record Spec(
                 seccomp);
     }
 
-    /** The message sent on fd 3: header, then records in a fixed order. */
+    /**
+     * The message sent on fd 3: header, then records in a fixed order. Encoded at every start,
+     * straight into one buffer of the exact size.
+     */
     public byte[] encode() {
-        Records r = new Records();
-        r.u32(Protocol.T_NAMESPACES, namespaces);
-        for (IdMap m : uidMaps) {
-            r.idMap(Protocol.T_UID_MAP, m);
-        }
-        for (IdMap m : gidMaps) {
-            r.idMap(Protocol.T_GID_MAP, m);
-        }
+        int size = 12 + record(4) + (uidMaps.size() + gidMaps.size()) * record(12);
         if (setgroupsDeny) {
-            r.bytes(Protocol.T_SETGROUPS_DENY, new byte[0]);
+            size += record(0);
         }
         if (hostname != null) {
-            r.bytes(Protocol.T_HOSTNAME, hostname);
+            size += record(hostname.length);
         }
         for (Op o : ops) {
-            ByteBuffer b = order(ByteBuffer.allocate(28 + o.source().length + o.target().length));
-            b.putInt(o.kind()).putInt(o.flags()).putLong(o.size()).putInt(o.mode());
-            b.putInt(o.source().length).put(o.source()).putInt(o.target().length).put(o.target());
-            r.bytes(Protocol.T_OP, b.array());
+            size += record(28 + o.source().length + o.target().length);
         }
         if (loopback) {
-            r.bytes(Protocol.T_LOOPBACK, new byte[0]);
+            size += record(0);
         }
         if (path != null) {
-            r.bytes(Protocol.T_PATH, path);
+            size += record(path.length);
         }
-        r.u64(Protocol.T_TIMEOUT_MS, timeoutMillis);
-        r.u64(Protocol.T_GRACE_MS, graceMillis);
+        size += 2 * record(8);
         for (byte[] a : args) {
-            r.bytes(Protocol.T_ARG, a);
+            size += record(a.length);
         }
         for (byte[] e : env) {
-            r.bytes(Protocol.T_ENV, e);
+            size += record(e.length);
         }
         if (keepCaps != 0) {
-            r.u64(Protocol.T_CAPS, keepCaps);
+            size += record(8);
         }
-        r.u32(Protocol.T_SECURITY, security);
+        size += record(4);
         if (ids != null) {
-            r.bytes(Protocol.T_IDS, order(ByteBuffer.allocate(8)).putInt(ids.uid()).putInt(ids.gid()).array());
+            size += record(8);
         }
         if (seccomp != null) {
-            r.bytes(Protocol.T_SECCOMP, seccomp);
+            size += record(seccomp.length);
         }
-        byte[] body = r.out.toByteArray();
-        ByteBuffer msg = order(ByteBuffer.allocate(12 + body.length));
-        msg.putInt(Protocol.SPEC_MAGIC).putInt(Protocol.SPEC_VERSION).putInt(body.length).put(body);
-        return msg.array();
+        ByteBuffer b = order(ByteBuffer.allocate(size));
+        b.putInt(Protocol.SPEC_MAGIC).putInt(Protocol.SPEC_VERSION).putInt(size - 12);
+        header(b, Protocol.T_NAMESPACES, 4).putInt(namespaces);
+        for (IdMap m : uidMaps) {
+            header(b, Protocol.T_UID_MAP, 12).putInt(m.inside()).putInt(m.outside()).putInt(m.count());
+        }
+        for (IdMap m : gidMaps) {
+            header(b, Protocol.T_GID_MAP, 12).putInt(m.inside()).putInt(m.outside()).putInt(m.count());
+        }
+        if (setgroupsDeny) {
+            header(b, Protocol.T_SETGROUPS_DENY, 0);
+        }
+        if (hostname != null) {
+            header(b, Protocol.T_HOSTNAME, hostname.length).put(hostname);
+        }
+        for (Op o : ops) {
+            header(b, Protocol.T_OP, 28 + o.source().length + o.target().length);
+            b.putInt(o.kind()).putInt(o.flags()).putLong(o.size()).putInt(o.mode());
+            b.putInt(o.source().length).put(o.source()).putInt(o.target().length).put(o.target());
+        }
+        if (loopback) {
+            header(b, Protocol.T_LOOPBACK, 0);
+        }
+        if (path != null) {
+            header(b, Protocol.T_PATH, path.length).put(path);
+        }
+        header(b, Protocol.T_TIMEOUT_MS, 8).putLong(timeoutMillis);
+        header(b, Protocol.T_GRACE_MS, 8).putLong(graceMillis);
+        for (byte[] a : args) {
+            header(b, Protocol.T_ARG, a.length).put(a);
+        }
+        for (byte[] e : env) {
+            header(b, Protocol.T_ENV, e.length).put(e);
+        }
+        if (keepCaps != 0) {
+            header(b, Protocol.T_CAPS, 8).putLong(keepCaps);
+        }
+        header(b, Protocol.T_SECURITY, 4).putInt(security);
+        if (ids != null) {
+            header(b, Protocol.T_IDS, 8).putInt(ids.uid()).putInt(ids.gid());
+        }
+        if (seccomp != null) {
+            header(b, Protocol.T_SECCOMP, seccomp.length).put(seccomp);
+        }
+        return b.array();
+    }
+
+    /** The bytes of a record with a payload of {@code payload} bytes. */
+    private static int record(int payload) {
+        return 8 + payload;
+    }
+
+    /** A record's header: u16 tag, u16 zero, u32 payload length; the payload follows. */
+    private static ByteBuffer header(ByteBuffer b, int tag, int payload) {
+        return b.putShort((short) tag).putShort((short) 0).putInt(payload);
     }
 
     /** The readable form, line for line what {@code sandbox-helper --describe-spec} prints. */
@@ -308,29 +350,5 @@ public record Spec(
 
     private static ByteBuffer order(ByteBuffer b) {
         return b.order(ByteOrder.nativeOrder());
-    }
-
-    /** Appends records: u16 tag, u16 zero, u32 length, payload. */
-    private static final class Records {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-
-        void bytes(int tag, byte[] payload) {
-            ByteBuffer h = order(ByteBuffer.allocate(8));
-            h.putShort((short) tag).putShort((short) 0).putInt(payload.length);
-            out.writeBytes(h.array());
-            out.writeBytes(payload);
-        }
-
-        void u32(int tag, int value) {
-            bytes(tag, order(ByteBuffer.allocate(4)).putInt(value).array());
-        }
-
-        void u64(int tag, long value) {
-            bytes(tag, order(ByteBuffer.allocate(8)).putLong(value).array());
-        }
-
-        void idMap(int tag, IdMap m) {
-            bytes(tag, order(ByteBuffer.allocate(12)).putInt(m.inside()).putInt(m.outside()).putInt(m.count()).array());
-        }
     }
 }
