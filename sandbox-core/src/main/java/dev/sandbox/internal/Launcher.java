@@ -47,6 +47,12 @@ public final class Launcher {
      */
     public static Started launch(Spec spec, Redirect in, Redirect out, Redirect err, boolean errorToOutput,
                                  HelperChannel preset, HelperPool pool) throws IOException {
+        return launch(spec.encode(), in, out, err, errorToOutput, preset, pool);
+    }
+
+    /** {@link #launch(Spec, Redirect, Redirect, Redirect, boolean, HelperChannel, HelperPool)} with the spec already encoded. */
+    public static Started launch(byte[] encoded, Redirect in, Redirect out, Redirect err, boolean errorToOutput,
+                                 HelperChannel preset, HelperPool pool) throws IOException {
         Fds fds = new Fds();
         try {
             OutputStream stdin = closedOutput();
@@ -69,7 +75,6 @@ public final class Launcher {
                     stderr = new BufferedInputStream(fds.openInput());
                 }
             }
-            byte[] encoded = spec.encode();
             HelperChannel channel = preset != null ? preset : pool.take();
             if (!channel.sendSpec(encoded, stdio) && preset == null) {
                 // A helper started ahead of time has died (killed from outside): use a fresh one.

@@ -163,45 +163,81 @@ public record Spec(
     }
 
     /**
-     * The message sent on fd 3: header, then records in a fixed order. Encoded at every start,
-     * straight into one buffer of the exact size.
+     * The message sent on fd 3: header, then records in a fixed order. A sandbox encodes the parts
+     * its starts share once ({@link Template}); this encodes everything.
      */
     public byte[] encode() {
-        int size = 12 + record(4) + (uidMaps.size() + gidMaps.size()) * record(12);
-        if (setgroupsDeny) {
-            size += record(0);
-        }
-        if (hostname != null) {
-            size += record(hostname.length);
-        }
-        for (Op o : ops) {
-            size += record(28 + o.source().length + o.target().length);
-        }
-        if (loopback) {
-            size += record(0);
-        }
-        if (path != null) {
-            size += record(path.length);
-        }
-        size += 2 * record(8);
-        for (byte[] a : args) {
-            size += record(a.length);
-        }
-        for (byte[] e : env) {
-            size += record(e.length);
-        }
-        if (keepCaps != 0) {
-            size += record(8);
-        }
-        size += record(4);
-        if (ids != null) {
-            size += record(8);
-        }
-        if (seccomp != null) {
-            size += record(seccomp.length);
-        }
+        return encode(null, null, null);
+    }
+
+    /** Encodes this spec; the shared parts come from {@code middle}, {@code tail} and {@code last} where not null. */
+    private byte[] encode(byte[] middle, byte[] tail, byte[] last) {
+        int size = 12 + headSize() + (middle != null ? middle.length : middleSize()) + argsSize()
+                + (tail != null ? tail.length : tailSize()) + idsSize() + (last != null ? last.length : lastSize());
         ByteBuffer b = order(ByteBuffer.allocate(size));
         b.putInt(Protocol.SPEC_MAGIC).putInt(Protocol.SPEC_VERSION).putInt(size - 12);
+        writeHead(b);
+        if (middle != null) {
+            b.put(middle);
+        } else {
+            writeMiddle(b);
+        }
+        writeArgs(b);
+        if (tail != null) {
+            b.put(tail);
+        } else {
+            writeTail(b);
+        }
+        writeIds(b);
+        if (last != null) {
+            b.put(last);
+        } else {
+            writeLast(b);
+        }
+        return b.array();
+    }
+
+    /**
+     * A sandbox's spec with the records its starts share encoded once: a start's spec differs from
+     * the template only in its arguments and (a root caller's) id maps and ids.
+     */
+    public static final class Template {
+        private final Spec template;
+        private final byte[] middle;
+        private final byte[] tail;
+        private final byte[] last;
+
+        public Template(Spec template) {
+            this.template = template;
+            this.middle = order(ByteBuffer.allocate(template.middleSize())).array();
+            template.writeMiddle(order(ByteBuffer.wrap(middle)));
+            this.tail = order(ByteBuffer.allocate(template.tailSize())).array();
+            template.writeTail(order(ByteBuffer.wrap(tail)));
+            this.last = order(ByteBuffer.allocate(template.lastSize())).array();
+            template.writeLast(order(ByteBuffer.wrap(last)));
+        }
+
+        public Spec spec() {
+            return template;
+        }
+
+        /** The same bytes as {@code s.encode()}; the shared parts are copied when {@code s} shares them. */
+        public byte[] encode(Spec s) {
+            Spec t = template;
+            boolean shared = s.namespaces == t.namespaces && s.hostname == t.hostname && s.ops == t.ops
+                    && s.loopback == t.loopback && s.path == t.path && s.timeoutMillis == t.timeoutMillis
+                    && s.graceMillis == t.graceMillis && s.env == t.env && s.keepCaps == t.keepCaps
+                    && s.security == t.security && s.seccomp == t.seccomp;
+            return shared ? s.encode(middle, tail, last) : s.encode();
+        }
+    }
+
+    private int headSize() {
+        return record(4) + (uidMaps.size() + gidMaps.size()) * record(12) + (setgroupsDeny ? record(0) : 0);
+    }
+
+    /** NAMESPACES, the id maps, SETGROUPS_DENY. */
+    private void writeHead(ByteBuffer b) {
         header(b, Protocol.T_NAMESPACES, 4).putInt(namespaces);
         for (IdMap m : uidMaps) {
             header(b, Protocol.T_UID_MAP, 12).putInt(m.inside()).putInt(m.outside()).putInt(m.count());
@@ -212,6 +248,18 @@ public record Spec(
         if (setgroupsDeny) {
             header(b, Protocol.T_SETGROUPS_DENY, 0);
         }
+    }
+
+    private int middleSize() {
+        int size = hostname != null ? record(hostname.length) : 0;
+        for (Op o : ops) {
+            size += record(28 + o.source().length + o.target().length);
+        }
+        return size + (loopback ? record(0) : 0) + (path != null ? record(path.length) : 0) + 2 * record(8);
+    }
+
+    /** HOSTNAME, the operations, LOOPBACK, PATH, TIMEOUT_MS, GRACE_MS. */
+    private void writeMiddle(ByteBuffer b) {
         if (hostname != null) {
             header(b, Protocol.T_HOSTNAME, hostname.length).put(hostname);
         }
@@ -228,9 +276,32 @@ public record Spec(
         }
         header(b, Protocol.T_TIMEOUT_MS, 8).putLong(timeoutMillis);
         header(b, Protocol.T_GRACE_MS, 8).putLong(graceMillis);
+    }
+
+    private int argsSize() {
+        int size = 0;
+        for (byte[] a : args) {
+            size += record(a.length);
+        }
+        return size;
+    }
+
+    private void writeArgs(ByteBuffer b) {
         for (byte[] a : args) {
             header(b, Protocol.T_ARG, a.length).put(a);
         }
+    }
+
+    private int tailSize() {
+        int size = 0;
+        for (byte[] e : env) {
+            size += record(e.length);
+        }
+        return size + (keepCaps != 0 ? record(8) : 0) + record(4);
+    }
+
+    /** The environment, CAPS, SECURITY. */
+    private void writeTail(ByteBuffer b) {
         for (byte[] e : env) {
             header(b, Protocol.T_ENV, e.length).put(e);
         }
@@ -238,13 +309,26 @@ public record Spec(
             header(b, Protocol.T_CAPS, 8).putLong(keepCaps);
         }
         header(b, Protocol.T_SECURITY, 4).putInt(security);
+    }
+
+    private int idsSize() {
+        return ids != null ? record(8) : 0;
+    }
+
+    private void writeIds(ByteBuffer b) {
         if (ids != null) {
             header(b, Protocol.T_IDS, 8).putInt(ids.uid()).putInt(ids.gid());
         }
+    }
+
+    private int lastSize() {
+        return seccomp != null ? record(seccomp.length) : 0;
+    }
+
+    private void writeLast(ByteBuffer b) {
         if (seccomp != null) {
             header(b, Protocol.T_SECCOMP, seccomp.length).put(seccomp);
         }
-        return b.array();
     }
 
     /** The bytes of a record with a payload of {@code payload} bytes. */
