@@ -154,7 +154,12 @@ public final class Reaper {
                 }
                 Watch w = watches.get(fd);
                 if (w != null && claim(w, LOOP)) {
-                    release(w, readable(w));
+                    boolean finished = false;
+                    try {
+                        finished = readable(w);
+                    } finally {
+                        release(w, finished); // a waiter blocked on this watch must never wait forever
+                    }
                 }
             }
         }
