@@ -194,7 +194,12 @@ public final class Reaper {
                 return false;
             }
             // Out of the epoll set before anyone else may read: the loop must not spin on it.
-            LibC.get().epoll_ctl(epfd, LibC.EPOLL_CTL_DEL, channel.fd(), null);
+            synchronized (this) {
+                if (epfdClosed) {
+                    return false;
+                }
+                LibC.get().epoll_ctl(epfd, LibC.EPOLL_CTL_DEL, channel.fd(), null);
+            }
             w.reader = WAITER;
         }
         boolean finished = false;
