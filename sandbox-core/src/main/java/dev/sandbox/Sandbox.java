@@ -111,6 +111,8 @@ public final class Sandbox {
     private final Limits limits;
     private final Cgroups cgroups;
     private final Spec template;
+    /** The template's records that every start shares, encoded once. */
+    private final Spec.Template encoded;
     private final int euid;
     private final int egid;
     private final EnumSet<Capability> keepCapabilities;
@@ -147,6 +149,7 @@ public final class Sandbox {
         this.seccomp = b.seccomp;
         this.runtime = b.runtime;
         this.template = template();
+        this.encoded = new Spec.Template(template);
     }
 
     private static EnumSet<Namespace> effectiveNamespaces(Builder b, Limits limits, int euid) {
@@ -231,7 +234,7 @@ public final class Sandbox {
         HostIds.Lease lease = null;
         try {
             lease = leasesHostIds() ? HostIds.get().acquire() : null;
-            Spec spec = spec(checked, lease);
+            byte[] spec = encoded.encode(spec(checked, lease));
             if (limits.isEmpty() && cgroups == null) {
                 return new SandboxedProcess(Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream, null,
                         rt.helpers()), t0, null, lease, timeout, killGracePeriod, rt);

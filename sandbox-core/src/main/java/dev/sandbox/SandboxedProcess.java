@@ -202,8 +202,26 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         return stderr;
     }
 
+    /**
+     * How long a waiting thread reads its sandbox's channel itself before it leaves that to the
+     * runtime's reaper thread and just waits: a short command's end then wakes the waiter directly.
+     */
+    private static final long DRIVE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    /** Waits up to {@code nanos} on this thread for the end and the helper's reaping (see {@link dev.sandbox.internal.Reaper#drive}). */
+    private void drive(long nanos) {
+        boolean pending;
+        synchronized (lock) {
+            pending = !reaped;
+        }
+        if (pending) {
+            runtime.reaper().drive(channel, Math.min(nanos, DRIVE_NANOS));
+        }
+    }
+
     @Override
     public int waitFor() throws InterruptedException {
+        drive(DRIVE_NANOS);
         synchronized (lock) {
             while (exit == null) {
                 lock.wait();
@@ -215,6 +233,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     @Override
     public boolean waitFor(long timeout, TimeUnit unit) throws InterruptedException {
         long deadline = System.nanoTime() + unit.toNanos(timeout);
+        drive(unit.toNanos(timeout));
         synchronized (lock) {
             while (exit == null) {
                 long left = deadline - System.nanoTime();
@@ -458,6 +477,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         if (isAlive()) {
             destroyForcibly();
         }
+        drive(DRIVE_NANOS);
         boolean interrupted = false;
         synchronized (lock) {
             while (!reaped) {

@@ -431,6 +431,48 @@ class SandboxIT {
         }
 
         @Test
+        void waitForReadsTheEndItselfYetAnInterruptStillEndsTheWait() throws Exception {
+            Sandbox s = Sandbox.builder().pidNs().build();
+            // Several threads wait for one short sandbox: one reads its channel, the others wait for it.
+            try (SandboxedProcess p = s.start("sh", "-c", "sleep 0.05; exit 3")) {
+                java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+                try {
+                    List<java.util.concurrent.Future<Integer>> waits = new java.util.ArrayList<>();
+                    for (int i = 0; i < 3; i++) {
+                        waits.add(pool.submit(() -> p.waitFor()));
+                    }
+                    for (java.util.concurrent.Future<Integer> w : waits) {
+                        assertThat(w.get(5, TimeUnit.SECONDS)).isEqualTo(3);
+                    }
+                } finally {
+                    pool.shutdownNow();
+                }
+            }
+            // A thread interrupted while it reads the channel of a long-running sandbox stops waiting
+            // at once, and the sandbox is still waited for (by the reaper thread) when it ends.
+            try (SandboxedProcess p = s.start("sleep", "30")) {
+                Thread waiter = Thread.currentThread();
+                Thread interrupter = new Thread(() -> {
+                    try {
+                        Thread.sleep(20); // within the waiter's first slices of reading the channel itself
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    waiter.interrupt();
+                });
+                long t0 = System.nanoTime();
+                interrupter.start();
+                assertThatThrownBy(p::waitFor).isInstanceOf(InterruptedException.class);
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(1000));
+                interrupter.join();
+                assertThat(p.isAlive()).isTrue();
+                p.destroyForcibly();
+                assertThat(p.waitFor(5, TimeUnit.SECONDS)).isTrue();
+                assertThat(p.destroyed()).isTrue();
+            }
+        }
+
+        @Test
         void destroyForwardsSigtermThroughInit() throws Exception {
             try (SandboxedProcess p = Sandbox.builder().pidNs().build()
                     .start("sh", "-c", "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done")) {

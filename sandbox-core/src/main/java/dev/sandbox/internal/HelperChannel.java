@@ -3,7 +3,6 @@ package dev.sandbox.internal;
 import dev.sandbox.base.Errno;
 import dev.sandbox.base.Signals;
 import dev.sandbox.internal.Frames.Frame;
-import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 
 import java.nio.ByteBuffer;
@@ -69,27 +68,36 @@ public final class HelperChannel {
      * bytes); false when the helper is gone (EPIPE, ECONNRESET) before taking it.
      */
     boolean sendSpec(byte[] spec, int[] stdio) {
-        LibC libc = LibC.get();
-        jnr.ffi.Runtime rt = LibC.runtime();
-        // struct msghdr, iovec and one cmsghdr with three ints: the LP64 layout of x86_64 and aarch64.
-        Pointer data = Memory.allocateDirect(rt, spec.length, false);
-        data.put(0, spec, 0, spec.length);
-        Pointer iov = Memory.allocateDirect(rt, 16, true);
-        iov.putPointer(0, data);
-        iov.putLong(8, spec.length);
-        int cmsgLen = 16 + 4 * stdio.length;
-        Pointer control = Memory.allocateDirect(rt, (cmsgLen + 7) & ~7, true);
-        control.putLong(0, cmsgLen);
-        control.putInt(8, LibC.SOL_SOCKET);
-        control.putInt(12, LibC.SCM_RIGHTS);
-        for (int i = 0; i < stdio.length; i++) {
-            control.putInt(16 + 4L * i, stdio[i]);
+        if (stdio.length > 4) {
+            throw new IllegalArgumentException("at most 4 descriptors, got " + stdio.length);
         }
-        Pointer msg = Memory.allocateDirect(rt, 56, true);
-        msg.putPointer(16, iov);
+        LibC libc = LibC.get();
+        // struct msghdr, iovec and one cmsghdr with three ints: the LP64 layout of x86_64 and aarch64.
+        Scratch scratch = Scratch.get();
+        Pointer data = scratch.data(spec.length);
+        data.put(0, spec, 0, spec.length);
+        Pointer msg = scratch.message;
+        long iov = 56;
+        long control = 72;
+        int cmsgLen = 16 + 4 * stdio.length;
+        msg.putPointer(iov, data);
+        msg.putLong(iov + 8, spec.length);
+        msg.putLong(control, cmsgLen);
+        msg.putInt(control + 8, LibC.SOL_SOCKET);
+        msg.putInt(control + 12, LibC.SCM_RIGHTS);
+        for (int i = 0; i < stdio.length; i++) {
+            msg.putInt(control + 16 + 4L * i, stdio[i]);
+        }
+        if ((cmsgLen & 7) != 0) {
+            msg.putInt(control + cmsgLen, 0); // padding up to the 8-byte boundary
+        }
+        msg.putLong(0, 0); // msg_name
+        msg.putLong(8, 0); // msg_namelen and padding
+        msg.putLong(16, msg.address() + iov);
         msg.putLong(24, 1);
-        msg.putPointer(32, control);
+        msg.putLong(32, msg.address() + control);
         msg.putLong(40, (cmsgLen + 7) & ~7);
+        msg.putLong(48, 0); // msg_flags and padding
         long sent;
         synchronized (lock) {
             if (closed) {

@@ -1,7 +1,6 @@
 package dev.sandbox.internal;
 
 import dev.sandbox.SandboxException;
-import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.byref.IntByReference;
 
@@ -24,9 +23,10 @@ import java.util.concurrent.TimeUnit;
  * <p>How many: at least the configured {@code size}; when a start finds the pool empty, the
  * caller spawns its own helper on its thread and the pool's target grows by one (up to
  * {@link #MAX_TARGET}), so that concurrent callers find one ready next time; it shrinks back
- * slowly once takes keep finding more than one ready. Refills run on up to
- * {@link #REFILL_THREADS} threads in parallel, which end when idle. A size of 0 keeps none:
- * every start spawns its helper.
+ * slowly once takes keep finding more than one ready. Each start replaces the helper it took on
+ * its own thread ({@link #replenish()}, while its helper sets the sandbox up); a larger shortfall
+ * and the first fill run on up to {@link #REFILL_THREADS} threads in parallel, which end when
+ * idle. A size of 0 keeps none: every start spawns its helper.
  *
  * <p><strong>Internal usage only.</strong>
  */
@@ -80,9 +80,28 @@ public final class HelperPool {
                 }
             }
             taken = true;
-            scheduleRefill();
         }
         return h != null ? h : spawn();
+    }
+
+    /**
+     * Brings the pool back towards its target after a {@link #take()}. The caller runs this right
+     * after handing its spec to the helper it took, while that helper sets the sandbox up: one
+     * helper is spawned on the caller's thread, in time it would otherwise spend waiting for the
+     * handshake, and without waking a refill thread; a larger shortfall (the target just grew) goes
+     * to the refill threads.
+     */
+    void replenish() {
+        synchronized (this) {
+            if (refill == null || closed || idle.size() + pending >= target) {
+                return;
+            }
+            pending++;
+        }
+        refillOne();
+        synchronized (this) {
+            scheduleRefill();
+        }
     }
 
     /** How many helpers the pool aims to hold now (between the configured size and {@link #MAX_TARGET}). */
@@ -181,7 +200,7 @@ public final class HelperPool {
      */
     static int spawnImage(HelperBinary.Held helper, int control, Pointer argv) throws SandboxException {
         LibC libc = LibC.get();
-        Pointer actions = Memory.allocateDirect(LibC.runtime(), 512, true);
+        Pointer actions = Scratch.get().spawnActions; // posix_spawn_file_actions_init fills it in
         check("posix_spawn_file_actions_init", libc.posix_spawn_file_actions_init(actions));
         try {
             for (int fd = 0; fd < 3; fd++) {

@@ -47,6 +47,12 @@ public final class Launcher {
      */
     public static Started launch(Spec spec, Redirect in, Redirect out, Redirect err, boolean errorToOutput,
                                  HelperChannel preset, HelperPool pool) throws IOException {
+        return launch(spec.encode(), in, out, err, errorToOutput, preset, pool);
+    }
+
+    /** {@link #launch(Spec, Redirect, Redirect, Redirect, boolean, HelperChannel, HelperPool)} with the spec already encoded. */
+    public static Started launch(byte[] encoded, Redirect in, Redirect out, Redirect err, boolean errorToOutput,
+                                 HelperChannel preset, HelperPool pool) throws IOException {
         Fds fds = new Fds();
         try {
             OutputStream stdin = closedOutput();
@@ -69,7 +75,6 @@ public final class Launcher {
                     stderr = new BufferedInputStream(fds.openInput());
                 }
             }
-            byte[] encoded = spec.encode();
             HelperChannel channel = preset != null ? preset : pool.take();
             if (!channel.sendSpec(encoded, stdio) && preset == null) {
                 // A helper started ahead of time has died (killed from outside): use a fresh one.
@@ -79,7 +84,17 @@ public final class Launcher {
             }
             fds.closeChildEnds(); // the helper holds its own copies now
             fds.streams.clear(); // from here on handshake() owns them
-            return handshake(channel, new Streams(stdin, stdout, stderr));
+            Streams streams = new Streams(stdin, stdout, stderr);
+            if (preset == null) {
+                // While the helper clones and sets the sandbox up, replace it in the pool.
+                try {
+                    pool.replenish();
+                } catch (RuntimeException | Error e) {
+                    closeAfter(channel, streams, e);
+                    throw e;
+                }
+            }
+            return handshake(channel, streams);
         } finally {
             fds.closeAll();
         }
@@ -96,6 +111,12 @@ public final class Launcher {
                 }
             }
         }
+    }
+
+    private static void closeAfter(HelperChannel channel, Streams streams, Throwable e) {
+        channel.close(); // the helper sees the hang-up, kills what it started and exits
+        channel.reapHelper();
+        streams.close();
     }
 
     private static Started handshake(HelperChannel channel, Streams streams) throws IOException {

@@ -59,6 +59,7 @@ public interface LibC extends Posix {
     int EPOLLERR = 0x8;
     int EPOLLHUP = 0x10;
     int WNOHANG = 1;
+    short POLLIN = 0x1;
 
     int posix_spawn(@Out IntByReference pid, @In byte[] path, Pointer fileActions, Pointer attr,
                     Pointer argv, Pointer envp);
@@ -108,6 +109,14 @@ public interface LibC extends Posix {
     int epoll_ctl(int epfd, int op, int fd, Pointer event);
 
     int epoll_wait(int epfd, Pointer events, int maxEvents, int timeoutMillis);
+
+    /** {@code fds} holds struct pollfd's: {@code int fd}, then {@code short events, revents} (see {@link #pollIn}). */
+    int poll(@In int[] fds, long nfds, int timeoutMillis);
+
+    /** The second int of a struct pollfd that asks for {@link #POLLIN} (events is its first short). */
+    static int pollIn() {
+        return java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN ? POLLIN : POLLIN << 16;
+    }
 
     /** The loaded binding; loading fails at once, not on first call, on a broken host. */
     static LibC get() {

@@ -15,6 +15,11 @@ import java.util.function.Consumer;
  * A helper reports {@code EXIT} and closes its socket when its command is over; end of file
  * without a report means the helper itself died, which is reported as such.
  *
+ * <p>A thread that waits for one sandbox ({@code waitFor}, {@code close}) may read that sandbox's
+ * channel itself for a while ({@link #drive}): the helper's report then wakes the waiting thread
+ * directly instead of this thread, which would only wake it in turn. One reader at a time: the
+ * channel leaves the epoll set while a waiter drives it and returns when the waiter gives up.
+ *
  * <p><strong>Internal usage only.</strong>
  */
 public final class Reaper {
@@ -26,11 +31,20 @@ public final class Reaper {
     private static final int EVENT_SIZE = PACKED ? 12 : 16;
     private static final int DATA_OFFSET = PACKED ? 4 : 8;
 
+    /** Who reads a watch's channel now; guarded by the watch. */
+    private static final int NOBODY = 0;
+    private static final int LOOP = 1;
+    private static final int WAITER = 2;
+    /** How long a waiter polls at a time before it checks for an interrupt. */
+    private static final int DRIVE_SLICE_MILLIS = 10;
+
     private static final class Watch {
         final HelperChannel channel;
         final Consumer<Exit> onExit;
         final Runnable onReaped;
         boolean exitDelivered;
+        int reader = NOBODY;
+        boolean finished;
 
         Watch(HelperChannel channel, Consumer<Exit> onExit, Runnable onReaped) {
             this.channel = channel;
@@ -45,6 +59,8 @@ public final class Reaper {
     private final Map<Integer, Watch> watches = new ConcurrentHashMap<>();
     private final Thread thread;
     private volatile boolean stopping;
+    /** Set (under this object's lock) once {@link #epfd} is closed: its number may be reused. */
+    private boolean epfdClosed;
 
     /** Starts the reaper's thread, made by {@code threads}. */
     public Reaper(java.util.concurrent.ThreadFactory threads) {
@@ -98,7 +114,10 @@ public final class Reaper {
                 interrupted = true;
             }
         }
-        libc.close(epfd);
+        synchronized (this) {
+            epfdClosed = true;
+            libc.close(epfd);
+        }
         libc.close(wake[0]);
         libc.close(wake[1]);
         if (interrupted) {
@@ -113,10 +132,7 @@ public final class Reaper {
      */
     public void watch(HelperChannel channel, Consumer<Exit> onExit, Runnable onReaped) throws SandboxException {
         watches.put(channel.fd(), new Watch(channel, onExit, onReaped));
-        Pointer ev = Memory.allocateDirect(LibC.runtime(), EVENT_SIZE, true);
-        ev.putInt(0, LibC.EPOLLIN);
-        ev.putLong(DATA_OFFSET, channel.fd());
-        if (LibC.get().epoll_ctl(epfd, LibC.EPOLL_CTL_ADD, channel.fd(), ev) != 0) {
+        if (LibC.get().epoll_ctl(epfd, LibC.EPOLL_CTL_ADD, channel.fd(), event(channel.fd())) != 0) {
             int err = LibC.errno();
             watches.remove(channel.fd());
             throw new SandboxException("epoll_ctl", "", err, "");
@@ -137,14 +153,120 @@ public final class Reaper {
                     continue; // close(): the loop ends with this round
                 }
                 Watch w = watches.get(fd);
-                if (w != null) {
-                    readable(w);
+                if (w != null && claim(w, LOOP)) {
+                    boolean finished = false;
+                    try {
+                        finished = readable(w);
+                    } finally {
+                        release(w, finished); // a waiter blocked on this watch must never wait forever
+                    }
                 }
             }
         }
     }
 
-    private void readable(Watch w) {
+    /**
+     * Lets the calling thread read {@code channel} itself for up to {@code nanos}, so that the
+     * helper's report wakes it directly: the watch's callbacks then run on this thread. Returns
+     * true once the watch is finished (the report delivered, the helper reaped); false when the
+     * time is up, the thread is interrupted, or another thread reads the channel (the caller then
+     * waits as usual, and this thread's loop takes over again).
+     */
+    public boolean drive(HelperChannel channel, long nanos) {
+        Watch w = watches.get(channel.fd());
+        if (w == null || w.channel != channel || nanos <= 0 || Thread.currentThread().isInterrupted()) {
+            return false;
+        }
+        synchronized (w) {
+            boolean interrupted = false;
+            while (w.reader == LOOP) {
+                try {
+                    w.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+            if (w.reader != NOBODY || w.finished || stopping) {
+                return false;
+            }
+            // Out of the epoll set before anyone else may read: the loop must not spin on it.
+            synchronized (this) {
+                if (epfdClosed) {
+                    return false;
+                }
+                LibC.get().epoll_ctl(epfd, LibC.EPOLL_CTL_DEL, channel.fd(), null);
+            }
+            w.reader = WAITER;
+        }
+        boolean finished = false;
+        try {
+            long deadline = System.nanoTime() + nanos;
+            int[] pollfd = {channel.fd(), LibC.pollIn()};
+            while (!(finished = readable(w))) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || Thread.currentThread().isInterrupted()) {
+                    return false;
+                }
+                long millis = Math.min(DRIVE_SLICE_MILLIS, (left + 999_999) / 1_000_000);
+                LibC.get().poll(pollfd, 1, (int) millis); // EINTR: just look again
+            }
+            return true;
+        } finally {
+            release(w, finished);
+        }
+    }
+
+    /** Makes {@code who} the reader of {@code w}; false when somebody else reads it or it is finished. */
+    private static boolean claim(Watch w, int who) {
+        synchronized (w) {
+            if (w.reader != NOBODY || w.finished) {
+                return false;
+            }
+            w.reader = who;
+            return true;
+        }
+    }
+
+    /** The reader is done with {@code w} for now; a waiter hands an unfinished channel back to the loop. */
+    private void release(Watch w, boolean finished) {
+        synchronized (w) {
+            if (finished) {
+                w.finished = true;
+            } else if (w.reader == WAITER && !rearm(w)) {
+                // Cannot happen with a valid epoll set; the loop is gone: end it rather than leave it unwatched.
+                w.reader = NOBODY;
+                w.notifyAll();
+                w.channel.command(Protocol.CMD_KILL, 0);
+                return;
+            }
+            w.reader = NOBODY;
+            w.notifyAll();
+        }
+    }
+
+    /** A struct epoll_event for {@code fd} (EPOLLIN), in this thread's scratch memory. */
+    private static Pointer event(int fd) {
+        Pointer ev = Scratch.get().epollEvent;
+        ev.putLong(0, 0);
+        ev.putLong(8, 0);
+        ev.putInt(0, LibC.EPOLLIN);
+        ev.putLong(DATA_OFFSET, fd);
+        return ev;
+    }
+
+    private boolean rearm(Watch w) {
+        Pointer ev = event(w.channel.fd());
+        synchronized (this) {
+            return !epfdClosed && LibC.get().epoll_ctl(epfd, LibC.EPOLL_CTL_ADD, w.channel.fd(), ev) == 0;
+        }
+    }
+
+    /** Reads what the helper sent; true once the watch is finished (the channel is then closed). */
+    private boolean readable(Watch w) {
         HelperChannel ch = w.channel;
         try {
             Frames.Frame f;
@@ -159,16 +281,24 @@ public final class Reaper {
                 deliver(w, new Exit(-1, 0, 0, 0, 0, new SandboxException("helper", "", e.getMessage(), e)));
             }
             finish(w);
-            return;
+            return true;
         }
         if (ch.atEof()) {
             finish(w);
+            return true;
         }
+        return false;
     }
 
     private void finish(Watch w) {
         HelperChannel ch = w.channel;
-        LibC.get().epoll_ctl(epfd, LibC.EPOLL_CTL_DEL, ch.fd(), null);
+        if (w.reader != WAITER) { // a waiter took it out of the set already
+            synchronized (this) {
+                if (!epfdClosed) {
+                    LibC.get().epoll_ctl(epfd, LibC.EPOLL_CTL_DEL, ch.fd(), null);
+                }
+            }
+        }
         watches.remove(ch.fd());
         int helperStatus = ch.reapHelper();
         ch.close();

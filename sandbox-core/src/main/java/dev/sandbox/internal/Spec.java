@@ -1,6 +1,5 @@
 package dev.sandbox.internal;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -163,56 +162,183 @@ public record Spec(
                 seccomp);
     }
 
-    /** The message sent on fd 3: header, then records in a fixed order. */
+    /**
+     * The message sent on fd 3: header, then records in a fixed order. A sandbox encodes the parts
+     * its starts share once ({@link Template}); this encodes everything.
+     */
     public byte[] encode() {
-        Records r = new Records();
-        r.u32(Protocol.T_NAMESPACES, namespaces);
+        return encode(null, null, null);
+    }
+
+    /** Encodes this spec; the shared parts come from {@code middle}, {@code tail} and {@code last} where not null. */
+    private byte[] encode(byte[] middle, byte[] tail, byte[] last) {
+        int size = 12 + headSize() + (middle != null ? middle.length : middleSize()) + argsSize()
+                + (tail != null ? tail.length : tailSize()) + idsSize() + (last != null ? last.length : lastSize());
+        ByteBuffer b = order(ByteBuffer.allocate(size));
+        b.putInt(Protocol.SPEC_MAGIC).putInt(Protocol.SPEC_VERSION).putInt(size - 12);
+        writeHead(b);
+        if (middle != null) {
+            b.put(middle);
+        } else {
+            writeMiddle(b);
+        }
+        writeArgs(b);
+        if (tail != null) {
+            b.put(tail);
+        } else {
+            writeTail(b);
+        }
+        writeIds(b);
+        if (last != null) {
+            b.put(last);
+        } else {
+            writeLast(b);
+        }
+        return b.array();
+    }
+
+    /**
+     * A sandbox's spec with the records its starts share encoded once: a start's spec differs from
+     * the template only in its arguments and (a root caller's) id maps and ids.
+     */
+    public static final class Template {
+        private final Spec template;
+        private final byte[] middle;
+        private final byte[] tail;
+        private final byte[] last;
+
+        public Template(Spec template) {
+            this.template = template;
+            this.middle = order(ByteBuffer.allocate(template.middleSize())).array();
+            template.writeMiddle(order(ByteBuffer.wrap(middle)));
+            this.tail = order(ByteBuffer.allocate(template.tailSize())).array();
+            template.writeTail(order(ByteBuffer.wrap(tail)));
+            this.last = order(ByteBuffer.allocate(template.lastSize())).array();
+            template.writeLast(order(ByteBuffer.wrap(last)));
+        }
+
+        public Spec spec() {
+            return template;
+        }
+
+        /** The same bytes as {@code s.encode()}; the shared parts are copied when {@code s} shares them. */
+        public byte[] encode(Spec s) {
+            Spec t = template;
+            boolean shared = s.namespaces == t.namespaces && s.hostname == t.hostname && s.ops == t.ops
+                    && s.loopback == t.loopback && s.path == t.path && s.timeoutMillis == t.timeoutMillis
+                    && s.graceMillis == t.graceMillis && s.env == t.env && s.keepCaps == t.keepCaps
+                    && s.security == t.security && s.seccomp == t.seccomp;
+            return shared ? s.encode(middle, tail, last) : s.encode();
+        }
+    }
+
+    private int headSize() {
+        return record(4) + (uidMaps.size() + gidMaps.size()) * record(12) + (setgroupsDeny ? record(0) : 0);
+    }
+
+    /** NAMESPACES, the id maps, SETGROUPS_DENY. */
+    private void writeHead(ByteBuffer b) {
+        header(b, Protocol.T_NAMESPACES, 4).putInt(namespaces);
         for (IdMap m : uidMaps) {
-            r.idMap(Protocol.T_UID_MAP, m);
+            header(b, Protocol.T_UID_MAP, 12).putInt(m.inside()).putInt(m.outside()).putInt(m.count());
         }
         for (IdMap m : gidMaps) {
-            r.idMap(Protocol.T_GID_MAP, m);
+            header(b, Protocol.T_GID_MAP, 12).putInt(m.inside()).putInt(m.outside()).putInt(m.count());
         }
         if (setgroupsDeny) {
-            r.bytes(Protocol.T_SETGROUPS_DENY, new byte[0]);
+            header(b, Protocol.T_SETGROUPS_DENY, 0);
         }
+    }
+
+    private int middleSize() {
+        int size = hostname != null ? record(hostname.length) : 0;
+        for (Op o : ops) {
+            size += record(28 + o.source().length + o.target().length);
+        }
+        return size + (loopback ? record(0) : 0) + (path != null ? record(path.length) : 0) + 2 * record(8);
+    }
+
+    /** HOSTNAME, the operations, LOOPBACK, PATH, TIMEOUT_MS, GRACE_MS. */
+    private void writeMiddle(ByteBuffer b) {
         if (hostname != null) {
-            r.bytes(Protocol.T_HOSTNAME, hostname);
+            header(b, Protocol.T_HOSTNAME, hostname.length).put(hostname);
         }
         for (Op o : ops) {
-            ByteBuffer b = order(ByteBuffer.allocate(28 + o.source().length + o.target().length));
+            header(b, Protocol.T_OP, 28 + o.source().length + o.target().length);
             b.putInt(o.kind()).putInt(o.flags()).putLong(o.size()).putInt(o.mode());
             b.putInt(o.source().length).put(o.source()).putInt(o.target().length).put(o.target());
-            r.bytes(Protocol.T_OP, b.array());
         }
         if (loopback) {
-            r.bytes(Protocol.T_LOOPBACK, new byte[0]);
+            header(b, Protocol.T_LOOPBACK, 0);
         }
         if (path != null) {
-            r.bytes(Protocol.T_PATH, path);
+            header(b, Protocol.T_PATH, path.length).put(path);
         }
-        r.u64(Protocol.T_TIMEOUT_MS, timeoutMillis);
-        r.u64(Protocol.T_GRACE_MS, graceMillis);
+        header(b, Protocol.T_TIMEOUT_MS, 8).putLong(timeoutMillis);
+        header(b, Protocol.T_GRACE_MS, 8).putLong(graceMillis);
+    }
+
+    private int argsSize() {
+        int size = 0;
         for (byte[] a : args) {
-            r.bytes(Protocol.T_ARG, a);
+            size += record(a.length);
         }
+        return size;
+    }
+
+    private void writeArgs(ByteBuffer b) {
+        for (byte[] a : args) {
+            header(b, Protocol.T_ARG, a.length).put(a);
+        }
+    }
+
+    private int tailSize() {
+        int size = 0;
         for (byte[] e : env) {
-            r.bytes(Protocol.T_ENV, e);
+            size += record(e.length);
+        }
+        return size + (keepCaps != 0 ? record(8) : 0) + record(4);
+    }
+
+    /** The environment, CAPS, SECURITY. */
+    private void writeTail(ByteBuffer b) {
+        for (byte[] e : env) {
+            header(b, Protocol.T_ENV, e.length).put(e);
         }
         if (keepCaps != 0) {
-            r.u64(Protocol.T_CAPS, keepCaps);
+            header(b, Protocol.T_CAPS, 8).putLong(keepCaps);
         }
-        r.u32(Protocol.T_SECURITY, security);
+        header(b, Protocol.T_SECURITY, 4).putInt(security);
+    }
+
+    private int idsSize() {
+        return ids != null ? record(8) : 0;
+    }
+
+    private void writeIds(ByteBuffer b) {
         if (ids != null) {
-            r.bytes(Protocol.T_IDS, order(ByteBuffer.allocate(8)).putInt(ids.uid()).putInt(ids.gid()).array());
+            header(b, Protocol.T_IDS, 8).putInt(ids.uid()).putInt(ids.gid());
         }
+    }
+
+    private int lastSize() {
+        return seccomp != null ? record(seccomp.length) : 0;
+    }
+
+    private void writeLast(ByteBuffer b) {
         if (seccomp != null) {
-            r.bytes(Protocol.T_SECCOMP, seccomp);
+            header(b, Protocol.T_SECCOMP, seccomp.length).put(seccomp);
         }
-        byte[] body = r.out.toByteArray();
-        ByteBuffer msg = order(ByteBuffer.allocate(12 + body.length));
-        msg.putInt(Protocol.SPEC_MAGIC).putInt(Protocol.SPEC_VERSION).putInt(body.length).put(body);
-        return msg.array();
+    }
+
+    /** The bytes of a record with a payload of {@code payload} bytes. */
+    private static int record(int payload) {
+        return 8 + payload;
+    }
+
+    /** A record's header: u16 tag, u16 zero, u32 payload length; the payload follows. */
+    private static ByteBuffer header(ByteBuffer b, int tag, int payload) {
+        return b.putShort((short) tag).putShort((short) 0).putInt(payload);
     }
 
     /** The readable form, line for line what {@code sandbox-helper --describe-spec} prints. */
@@ -308,29 +434,5 @@ public record Spec(
 
     private static ByteBuffer order(ByteBuffer b) {
         return b.order(ByteOrder.nativeOrder());
-    }
-
-    /** Appends records: u16 tag, u16 zero, u32 length, payload. */
-    private static final class Records {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-
-        void bytes(int tag, byte[] payload) {
-            ByteBuffer h = order(ByteBuffer.allocate(8));
-            h.putShort((short) tag).putShort((short) 0).putInt(payload.length);
-            out.writeBytes(h.array());
-            out.writeBytes(payload);
-        }
-
-        void u32(int tag, int value) {
-            bytes(tag, order(ByteBuffer.allocate(4)).putInt(value).array());
-        }
-
-        void u64(int tag, long value) {
-            bytes(tag, order(ByteBuffer.allocate(8)).putLong(value).array());
-        }
-
-        void idMap(int tag, IdMap m) {
-            bytes(tag, order(ByteBuffer.allocate(12)).putInt(m.inside()).putInt(m.outside()).putInt(m.count()).array());
-        }
     }
 }

@@ -32,6 +32,17 @@ class SpecRoundTripTest {
         assertThat(helperDescribes(spec.encode())).isEqualTo(new Result(0, spec.describe()));
     }
 
+    @Property(tries = 300)
+    @Label("a sandbox's template encodes each start's spec to the same bytes as the spec itself")
+    void templateEncodesTheSameBytes(@ForAll("specs") Spec spec) {
+        Spec.Template template = new Spec.Template(spec);
+        Spec start = spec.withArgs(List.of(b("/bin/true"), b("x y"))).withHostIds(100_000, 100_001, false);
+        assertThat(template.encode(start)).isEqualTo(start.encode());
+        assertThat(template.encode(spec)).isEqualTo(spec.encode());
+        Spec other = withOps(spec.namespaces(), List.of());
+        assertThat(template.encode(other)).isEqualTo(other.encode());
+    }
+
     private static byte[] b(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
