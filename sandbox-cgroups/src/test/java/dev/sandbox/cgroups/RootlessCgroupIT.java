@@ -126,9 +126,7 @@ class RootlessCgroupIT {
             }
             driver = driverIn(dir, "undelegated"); // Cgroups.detect(): no prefix given
             BufferedReader r = new BufferedReader(new InputStreamReader(driver.getInputStream(), StandardCharsets.UTF_8));
-            String line = r.readLine();
-            assertThat(line).as("driver's report").startsWith("GROUP ");
-            String[] f = line.split(" ");
+            String[] f = groupReport(r);
             long child = Long.parseLong(f[1]);
             String name = f[2];
             assertThat(name).matches(PREFIX + "/" + Cgroups.DEFAULT_PREFIX + "/jvm-[0-9]+-[0-9]+/[0-9]+");
@@ -181,9 +179,7 @@ class RootlessCgroupIT {
             }
             driver = driver("delegated", PREFIX);
             BufferedReader r = new BufferedReader(new InputStreamReader(driver.getInputStream(), StandardCharsets.UTF_8));
-            String line = r.readLine();
-            assertThat(line).as("driver's report").startsWith("GROUP ");
-            String[] f = line.split(" ");
+            String[] f = groupReport(r);
             long child = Long.parseLong(f[1]);
             String name = f[2];
             assertThat(name).matches(PREFIX + "/jvm-[0-9]+-[0-9]+/[0-9]+");
@@ -238,6 +234,13 @@ class RootlessCgroupIT {
         List<String> cmd = new ArrayList<>(List.of("sh", "-c", "echo $$ > \"$0/cgroup.procs\" && exec \"$@\"", dir.toString()));
         cmd.addAll(driverCommand(args));
         return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+
+    /** The driver's {@code GROUP <child pid> <group name>} line, split. */
+    static String[] groupReport(BufferedReader r) throws IOException {
+        String line = r.readLine();
+        assertThat(line).as("driver's report").startsWith("GROUP ");
+        return line.split(" ");
     }
 
     static List<String> lines(Process p) throws IOException {
