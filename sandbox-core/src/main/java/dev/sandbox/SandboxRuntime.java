@@ -269,17 +269,7 @@ public final class SandboxRuntime implements AutoCloseable {
     }
 
     private void awaitCloseDone() {
-        boolean interrupted = false;
-        while (!closeDone) {
-            try {
-                lock.wait();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Threads.awaitUninterruptibly(lock, () -> closeDone);
     }
 
     @Override

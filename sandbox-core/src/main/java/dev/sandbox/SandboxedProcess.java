@@ -372,17 +372,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
 
     /** Called with the lock held. */
     private void awaitReapedIfExited() {
-        boolean interrupted = false;
-        while (exit != null && !reaped) {
-            try {
-                lock.wait();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        dev.sandbox.internal.Threads.awaitUninterruptibly(lock, () -> exit == null || reaped);
     }
 
     /**

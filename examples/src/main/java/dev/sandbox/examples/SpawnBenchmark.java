@@ -100,7 +100,7 @@ public final class SpawnBenchmark {
         }
     }
 
-    private static void run(Sandbox s) throws Exception {
+    static void run(Sandbox s) throws Exception {
         try (SandboxedProcess p = s.start("/bin/true")) {
             if (p.waitFor() != 0) {
                 throw new IllegalStateException("/bin/true failed in " + s);
@@ -108,7 +108,7 @@ public final class SpawnBenchmark {
         }
     }
 
-    private static void waitFor(Process p) throws InterruptedException {
+    static void waitFor(Process p) throws InterruptedException {
         if (p.waitFor() != 0) {
             throw new IllegalStateException("exit " + p.exitValue());
         }

@@ -1,7 +1,6 @@
 package dev.sandbox.examples;
 
 import dev.sandbox.Sandbox;
-import dev.sandbox.SandboxedProcess;
 
 import java.lang.ProcessBuilder.Redirect;
 import java.util.ArrayList;
@@ -142,16 +141,10 @@ public final class ThroughputBenchmark {
     }
 
     private static void run(Sandbox s) throws Exception {
-        try (SandboxedProcess p = s.start("/bin/true")) {
-            if (p.waitFor() != 0) {
-                throw new IllegalStateException("/bin/true failed in " + s);
-            }
-        }
+        SpawnBenchmark.run(s);
     }
 
     private static void waitFor(Process p) throws InterruptedException {
-        if (p.waitFor() != 0) {
-            throw new IllegalStateException("exit " + p.exitValue());
-        }
+        SpawnBenchmark.waitFor(p);
     }
 }

@@ -178,16 +178,7 @@ public final class Reaper {
             return false;
         }
         synchronized (w) {
-            boolean interrupted = false;
-            while (w.reader == LOOP) {
-                try {
-                    w.wait();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
+            if (Threads.awaitUninterruptibly(w, () -> w.reader != LOOP)) {
                 return false;
             }
             if (w.reader != NOBODY || w.finished || stopping) {
