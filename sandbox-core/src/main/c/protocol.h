@@ -44,7 +44,7 @@
 #define SANDBOX_PROTOCOL_H
 
 #define SBX_SPEC_MAGIC 0x53425853u /* arbitrary; rejects a stray writer on fd 3 */
-#define SBX_SPEC_VERSION 3u
+#define SBX_SPEC_VERSION 4u
 #define SBX_SPEC_MAX_BODY (64u * 1024u * 1024u)
 
 /* Spec record tags. */
@@ -130,6 +130,7 @@ enum sbx_frame {
 enum sbx_exit_flag {
     SBX_EXIT_TIMED_OUT = 1u << 0, /* the wall-clock limit ended it */
     SBX_EXIT_KILLED = 1u << 1,    /* the JVM asked for termination */
+    SBX_EXIT_CPU_TIME = 1u << 2,  /* the CPU-time watch ended it */
 };
 
 enum sbx_command {

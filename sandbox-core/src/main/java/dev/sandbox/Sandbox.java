@@ -9,6 +9,7 @@ import dev.sandbox.internal.Exit;
 import dev.sandbox.internal.HostIds;
 import dev.sandbox.internal.Launcher;
 import dev.sandbox.internal.LibC;
+import dev.sandbox.internal.OutputCapture;
 import dev.sandbox.internal.Protocol;
 import dev.sandbox.internal.SetupPlan;
 import dev.sandbox.internal.Spec;
@@ -91,6 +92,12 @@ public final class Sandbox {
     /** The size of a {@link Builder#tmpfs(String)} and of the cover over {@code /run}: 256 MiB. */
     public static final long DEFAULT_TMPFS_SIZE = 256L << 20;
 
+    /** The default {@link Builder#outputLimit(long)}: 16 MiB per stream. */
+    public static final long DEFAULT_OUTPUT_LIMIT = 16L << 20;
+
+    /** The largest {@link Builder#outputLimit(long)}: 1 GiB per stream (what {@code run()} keeps is one Java array). */
+    public static final long MAX_OUTPUT_LIMIT = 1L << 30;
+
     private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     private final Set<Namespace> namespaces;
@@ -121,6 +128,8 @@ public final class Sandbox {
     private final boolean runAsCallerUid;
     private final SeccompPolicy seccomp;
     private final SandboxRuntime runtime; // null: the default runtime, looked up at each start
+    private final long outputLimit;
+    private final boolean killOnOutputLimit;
 
     private Sandbox(Builder b, Limits limits, int euid, int egid) {
         this.namespaces = Collections.unmodifiableSet(effectiveNamespaces(b, limits, euid));
@@ -148,6 +157,8 @@ public final class Sandbox {
         this.runAsCallerUid = b.runAsCallerUid;
         this.seccomp = b.seccomp;
         this.runtime = b.runtime;
+        this.outputLimit = b.outputLimit;
+        this.killOnOutputLimit = b.killOnOutputLimit;
         this.template = template();
         this.encoded = new Spec.Template(template);
     }
@@ -237,14 +248,15 @@ public final class Sandbox {
             byte[] spec = encoded.encode(spec(checked, lease));
             if (limits.isEmpty() && cgroups == null) {
                 return new SandboxedProcess(Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream, null,
-                        rt.helpers()), t0, null, lease, timeout, killGracePeriod, rt);
+                        rt.helpers()), t0, null, lease, timeout, killGracePeriod, rt, !seccomp.isUnconfined());
             }
             // The helper already sits in the sandbox's fresh group; the sandbox is forked inside it.
             CgroupedHelpers.Placed placed = CgroupSupport.place(rt, cgroups, limits);
             try {
                 Launcher.Started started = Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream,
                         placed.helper(), rt.helpers());
-                return new SandboxedProcess(started, t0, placed, lease, timeout, killGracePeriod, rt);
+                return new SandboxedProcess(started, t0, placed, lease, timeout, killGracePeriod, rt,
+                        !seccomp.isUnconfined());
             } catch (IOException | RuntimeException | Error e) {
                 CgroupSupport.closeAfterFailure(placed.cgroup(), e);
                 throw e;
@@ -271,8 +283,12 @@ public final class Sandbox {
 
     /**
      * Runs {@code command} to its end. Standard output and error are captured when they are
-     * pipes (the default); standard input, when a pipe, is closed at once. Returns once the
-     * sandbox is gone: its helper reaped and its cgroup, if it had one, removed.
+     * pipes (the default), each up to the {@link Builder#outputLimit(long) output limit}: past it
+     * the output is read and dropped ({@link SandboxResult#outputTruncated()}), or with
+     * {@link Builder#killOnOutputLimit()} the sandbox is killed
+     * ({@link SandboxResult.Status#OUTPUT_LIMIT_EXCEEDED}). Standard input, when a pipe, is closed
+     * at once. Returns once the sandbox is gone: its helper reaped and its cgroup, if it had one,
+     * removed.
      *
      * @throws SandboxException when setup failed, or when the helper died without a report; and
      *                          when the command ran to its end but cleaning up after it failed
@@ -284,11 +300,13 @@ public final class Sandbox {
         SandboxedProcess p = start(command);
         try {
             p.getOutputStream().close();
-            Future<byte[]> err = stderr == Redirect.PIPE && !redirectErrorStream
-                    ? p.runtime().drain().submit(() -> p.getErrorStream().readAllBytes())
+            int limit = (int) outputLimit;
+            Runnable overflow = killOnOutputLimit ? p::killForOutputLimit : () -> { };
+            Future<OutputCapture.Captured> err = stderr == Redirect.PIPE && !redirectErrorStream
+                    ? p.runtime().drain().submit(() -> OutputCapture.read(p.getErrorStream(), limit, overflow))
                     : null;
-            byte[] out = p.getInputStream().readAllBytes();
-            byte[] errBytes = err == null ? new byte[0] : get(err);
+            OutputCapture.Captured out = OutputCapture.read(p.getInputStream(), limit, overflow);
+            OutputCapture.Captured errOut = err == null ? new OutputCapture.Captured(new byte[0], false) : get(err);
             p.waitFor();
             p.close(); // the helper is reaped and the cgroup's counters read
             Exit exit = p.exit();
@@ -299,10 +317,10 @@ public final class Sandbox {
             int status = exit.waitStatus();
             SandboxResult result = new SandboxResult(exit.exitValue(),
                     WaitStatus.exited(status) ? 0 : WaitStatus.termSignal(status),
-                    new String(out, cs), new String(errBytes, cs), exit.timedOut(), p.oomKilled(),
+                    new String(out.bytes(), cs), new String(errOut.bytes(), cs), exit.timedOut(), p.oomKilled(),
                     Duration.ofNanos(p.endNanos() - p.startNanos()),
                     Duration.ofNanos(exit.userMicros() * 1000), Duration.ofNanos(exit.systemMicros() * 1000),
-                    exit.maxRssKib(), p.cgroupUsage());
+                    exit.maxRssKib(), p.cgroupUsage(), p.status(), out.truncated(), errOut.truncated());
             // The group's removal runs on the runtime's cleanup thread: wait for its outcome, so that
             // a failure is always reported, and with the result it followed.
             p.awaitSettled(Long.MAX_VALUE / 2_000_000);
@@ -315,7 +333,7 @@ public final class Sandbox {
         }
     }
 
-    private static byte[] get(Future<byte[]> f) throws IOException, InterruptedException {
+    private static <T> T get(Future<T> f) throws IOException, InterruptedException {
         try {
             return f.get();
         } catch (ExecutionException e) {
@@ -478,6 +496,8 @@ public final class Sandbox {
         private boolean runAsCallerUid;
         private SeccompPolicy seccomp = SeccompPolicy.defaultUntrusted();
         private SandboxRuntime runtime;
+        private long outputLimit = DEFAULT_OUTPUT_LIMIT;
+        private boolean killOnOutputLimit;
 
         Builder() {
         }
@@ -507,6 +527,8 @@ public final class Sandbox {
             runAsCallerUid = s.runAsCallerUid;
             seccomp = s.seccomp;
             runtime = s.runtime;
+            outputLimit = s.outputLimit;
+            killOnOutputLimit = s.killOnOutputLimit;
         }
 
         /**
@@ -873,6 +895,31 @@ public final class Sandbox {
          */
         public Builder runtime(SandboxRuntime runtime) {
             this.runtime = Objects.requireNonNull(runtime, "runtime");
+            return this;
+        }
+
+        /**
+         * How much of each captured stream {@link Sandbox#run} keeps: past it the output is read
+         * and dropped, so the command never blocks and the caller's heap holds at most this much
+         * per stream; {@link SandboxResult#outputTruncated()} says so. Applies to {@code run()}'s
+         * pipes only (with {@link #redirectErrorStream} both streams count as one); a
+         * {@link #start} caller reads the streams itself. 1 byte to {@link #MAX_OUTPUT_LIMIT}
+         * (1 GiB). Default: {@link #DEFAULT_OUTPUT_LIMIT} (16 MiB).
+         */
+        public Builder outputLimit(long bytes) {
+            this.outputLimit = Checks.inRange("outputLimit", bytes, 1, MAX_OUTPUT_LIMIT, "bytes");
+            return this;
+        }
+
+        /**
+         * When a stream {@link Sandbox#run} captures passes the {@link #outputLimit}, SIGKILL the
+         * whole sandbox at once (as {@link SandboxedProcess#destroyForcibly()} does) instead of
+         * dropping the rest; the result's {@link SandboxResult#status()} is
+         * {@link SandboxResult.Status#OUTPUT_LIMIT_EXCEEDED}. Output of exactly the limit is no
+         * reason to kill. Default: off — the command runs to its end.
+         */
+        public Builder killOnOutputLimit() {
+            killOnOutputLimit = true;
             return this;
         }
 

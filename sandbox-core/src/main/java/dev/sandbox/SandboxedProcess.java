@@ -59,10 +59,13 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private SandboxException cleanupFailure;
     private boolean settled;
     private final SandboxRuntime runtime;
+    private final boolean seccompFilter;
+    private boolean outputLimitKill;
 
     SandboxedProcess(Launcher.Started started, long startNanos, CgroupedHelpers.Placed placed, HostIds.Lease lease,
-                     Duration timeout, Duration grace, SandboxRuntime runtime) throws SandboxException {
+                     Duration timeout, Duration grace, SandboxRuntime runtime, boolean seccompFilter) throws SandboxException {
         this.runtime = runtime;
+        this.seccompFilter = seccompFilter;
         this.channel = started.channel();
         this.commandPid = started.commandPid();
         this.childPid = started.childPid();
@@ -335,6 +338,40 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         synchronized (lock) {
             return exit != null && exit.timedOut();
         }
+    }
+
+    /**
+     * The one verdict on how the sandbox ended, decided as {@link SandboxResult.Status} describes
+     * (the same as {@link Sandbox#run}'s {@link SandboxResult#status()}). Once the command has
+     * ended, waits the moment it takes the helper to exit and the cgroup's OOM count to be read.
+     *
+     * @throws IllegalStateException while the sandbox runs, and when its helper died without
+     *                               reporting how the command ended ({@link #failure()}; its
+     *                               cause), unless the JVM killed it for the timeout
+     *                               ({@link SandboxResult.Status#TIMED_OUT})
+     */
+    public SandboxResult.Status status() {
+        synchronized (lock) {
+            if (exit == null) {
+                throw new IllegalStateException("the sandbox (pid " + commandPid + ") is still running");
+            }
+            awaitReapedIfExited();
+            if (exit.failure() != null && !exit.timedOut()) {
+                throw new IllegalStateException("no verdict: " + exit.failure().getMessage(), exit.failure());
+            }
+            return SandboxResult.Status.decide(exit.waitStatus(), exit.flags(), oomKilled, outputLimitKill, seccompFilter);
+        }
+    }
+
+    /** {@link Sandbox#run}'s kill on {@link Sandbox.Builder#killOnOutputLimit()}: the reason, then the kill. */
+    void killForOutputLimit() {
+        synchronized (lock) {
+            if (exit != null) {
+                return;
+            }
+            outputLimitKill = true;
+        }
+        destroyForcibly();
     }
 
     /**

@@ -56,6 +56,17 @@ class BuilderTest {
         }
 
         @Test
+        @DisplayName("an output limit outside 1 byte to 1 GiB, naming the setting and the range")
+        void outputLimitOutOfRange() {
+            for (long bad : new long[] {0, -1, (1L << 30) + 1, Long.MAX_VALUE}) {
+                assertThatThrownBy(() -> Sandbox.builder().outputLimit(bad)).as("%d", bad)
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessage("outputLimit: got " + bad + "; allowed: 1..1073741824 bytes");
+            }
+            assertThat(Sandbox.builder().outputLimit(1).outputLimit(Sandbox.MAX_OUTPUT_LIMIT).killOnOutputLimit().build()).isNotNull();
+        }
+
+        @Test
         @DisplayName("null capabilities and a null seccomp policy, naming the setting")
         void nullSecuritySettings() {
             assertThatThrownBy(() -> Sandbox.builder().keepCapabilities((Capability) null))

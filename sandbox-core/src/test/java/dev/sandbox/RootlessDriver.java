@@ -32,6 +32,16 @@ public final class RootlessDriver {
                 "id -u; id -g; cat /proc/sys/kernel/hostname; cat /proc/self/uid_map; echo $$; touch /usr/x 2>/dev/null || echo ro; echo hi > /out/file && echo wrote"));
         result("own-uid", Sandbox.builder().userNs().pidNs().build().run("sh", "-c", "id -u; cat /proc/self/uid_map"));
         result("implied-user", Sandbox.builder().netNs().build().run("sh", "-c", "cat /proc/self/uid_map"));
+        // one verdict per hostile program, as the unprivileged caller sees them
+        SandboxResult flood = Sandbox.builder().pidNs().outputLimit(4096).killOnOutputLimit().build().run("yes");
+        SandboxResult fsize = Sandbox.builder().pidNs().tmpfs("/tmp").build()
+                .run("sh", "-c", "ulimit -f 2; exec head -c 100000 /dev/zero > /tmp/big");
+        SandboxResult segv = Sandbox.builder().pidNs().build().run("sh", "-c", "kill -SEGV $$");
+        SandboxResult sys = Sandbox.builder().seccomp(SeccompPolicy.builder().rule("getppid", SeccompPolicy.Action.killProcess())
+                .build()).build().run("perl", "-e", "print getppid()");
+        SandboxResult slow = Sandbox.builder().pidNs().timeout(java.time.Duration.ofMillis(300)).build().run("sleep", "30");
+        System.out.println("RESULT verdicts 0 " + b64(flood.status() + " " + flood.stdout().length() + " " + fsize.status()
+                + " " + segv.status() + " " + sys.status() + " " + slow.status()));
         try {
             Sandbox.builder().pidNs().build().start("/nope");
             System.out.println("ERROR missing-exec " + b64("no exception"));
@@ -52,6 +62,7 @@ public final class RootlessDriver {
             result("delegated-where", where);
             SandboxResult big = limited.run("dd", "if=/dev/zero", "of=/dev/null", "bs=300M", "count=1");
             System.out.println("RESULT delegated-oom 0 " + b64(big.oomKilled() + " " + big.signal()));
+            System.out.println("RESULT delegated-verdict 0 " + b64(big.status().toString()));
             // the sandbox owns its group's files like we do: a cgroupfs it mounts starts at its leaf
             // (by default it cannot mount at all; here it keeps CAP_SYS_ADMIN and no seccomp filter)
             SandboxResult mounted = Sandbox.builder().mapRootUser().cgroupNs().pidNs().memoryMax(64L << 20)

@@ -162,6 +162,7 @@ class RootlessIT {
                                 ? "0::/" + delegation.prefix() + "/jvm-" : ":memory:/" + DELEGATED_PREFIX + "/jvm-");
                         // the kernel's OOM killer acted inside the user's own group, and the result says so
                         assertThat(results.get("delegated-oom")).isEqualTo("true 9");
+                        assertThat(results.get("delegated-verdict")).isEqualTo("OOM_KILLED");
                         // the sandbox owns its group's files as the caller does. Even keeping CAP_SYS_ADMIN it
                         // cannot mount a cgroupfs: its view is locked in a nested user namespace, which holds no
                         // capability over the cgroup namespace. Were the mount possible, it would start at the
@@ -222,6 +223,8 @@ class RootlessIT {
             assertThat(Files.getAttribute(out.resolve("file"), "unix:uid")).isEqualTo(uid);
             assertThat(results.get("own-uid")).isEqualTo(uid + "\n" + uidMapLine(uid, uid));
             assertThat(results.get("implied-user")).isEqualTo(uidMapLine(uid, uid));
+            assertThat(results.get("verdicts")).as("output flood, ulimit -f, kill -SEGV $$, a killProcess rule, a timeout")
+                    .isEqualTo("OUTPUT_LIMIT_EXCEEDED 4096 FILE_SIZE_EXCEEDED SIGNALED SECCOMP_KILLED TIMED_OUT");
             assertThat(results.get("missing-exec")).isEqualTo("execve /nope: ENOENT (No such file or directory)");
             if (euid == 0 && delegation.v2()) {
                 // v2, started inside a group delegated to it: the default factory uses that group, as under systemd

@@ -1,10 +1,9 @@
 package dev.sandbox.examples;
 
 import dev.sandbox.Sandbox;
-import dev.sandbox.SandboxedProcess;
+import dev.sandbox.SandboxResult;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,8 +11,9 @@ import java.time.Duration;
 
 /**
  * Use case (a): a test harness grades an untrusted submission. The submission sees a read-only
- * host, its own /tmp, no network and no other processes; it gets its input on stdin and a
- * wall-clock limit; the harness compares its output with the expected answer.
+ * host, its own /tmp, no network and no other processes; it gets its input on stdin, a
+ * wall-clock limit and an output limit; the harness turns the sandbox's one verdict
+ * ({@link SandboxResult#status()}) into its own and compares the output with the expected answer.
  *
  * <pre>java -cp ... dev.sandbox.examples.GraderExample</pre>
  */
@@ -29,6 +29,7 @@ public final class GraderExample {
     /** Grades {@code submission} (a shell script) on {@code input} against {@code expected}. */
     public static Verdict grade(Path submission, String input, String expected, Duration limit)
             throws IOException, InterruptedException {
+        Path in = Files.writeString(Files.createTempFile("grader-input", ".txt"), input, StandardCharsets.UTF_8);
         Sandbox sandbox = Sandbox.builder()
                 .pidNs().netNs().ipcNs().hostname("grader")
                 .readOnlyRoot()
@@ -38,26 +39,27 @@ public final class GraderExample {
                 .clearEnv().env("PATH", "/usr/bin:/bin")
                 .timeout(limit)
                 .killGracePeriod(Duration.ofMillis(200))
+                .outputLimit(64 * 1024).killOnOutputLimit() // an answer is short; a flood ends the run
+                .redirectInput(ProcessBuilder.Redirect.from(in.toFile()))
                 .build();
-        try (SandboxedProcess p = sandbox.start("sh", "/submission/run.sh")) {
-            try (OutputStream in = p.getOutputStream()) {
-                in.write(input.getBytes(StandardCharsets.UTF_8));
-            } catch (IOException closedEarly) {
-                // the submission did not read all its input; grading goes on
-            }
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-            int code = p.waitFor();
-            Duration r = p.wallTime().orElseThrow();
-            if (p.timedOut()) {
-                return new Verdict(false, "time limit exceeded", r);
-            }
-            if (code != 0) {
-                return new Verdict(false, "exit status " + code + ": " + err.strip(), r);
-            }
-            return out.strip().equals(expected.strip())
-                    ? new Verdict(true, "accepted", r)
-                    : new Verdict(false, "wrong answer: " + out.strip(), r);
+        try {
+            SandboxResult r = sandbox.run("sh", "/submission/run.sh");
+            Duration t = r.wallTime();
+            String out = r.stdout().strip();
+            // One verdict from the kernel's and the monitor's facts, not pieced together here.
+            return switch (r.status()) {
+                case EXITED -> r.exitCode() != 0 ? new Verdict(false, "exit status " + r.exitCode() + ": " + r.stderr().strip(), t)
+                        : out.equals(expected.strip()) ? new Verdict(true, "accepted", t)
+                        : new Verdict(false, "wrong answer: " + out, t);
+                case TIMED_OUT, CPU_TIME_EXCEEDED -> new Verdict(false, "time limit exceeded", t);
+                case OOM_KILLED -> new Verdict(false, "memory limit exceeded", t);
+                case OUTPUT_LIMIT_EXCEEDED -> new Verdict(false, "output limit exceeded", t);
+                case FILE_SIZE_EXCEEDED -> new Verdict(false, "file size limit exceeded", t);
+                case SECCOMP_KILLED -> new Verdict(false, "forbidden system call", t);
+                case SIGNALED -> new Verdict(false, "killed by signal " + r.signal(), t);
+            };
+        } finally {
+            Files.delete(in);
         }
     }
 

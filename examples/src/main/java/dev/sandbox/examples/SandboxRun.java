@@ -2,6 +2,7 @@ package dev.sandbox.examples;
 
 import dev.sandbox.Sandbox;
 import dev.sandbox.SandboxException;
+import dev.sandbox.SandboxResult;
 import dev.sandbox.SandboxedProcess;
 
 import java.nio.file.Path;
@@ -18,7 +19,9 @@ import java.util.List;
  * </pre>
  *
  * Exits with the command's exit status (128+n when signal n killed it), 124 on timeout like
- * coreutils' timeout, 125 when the sandbox could not be set up, 2 on a usage error.
+ * coreutils' timeout, 125 when the sandbox could not be set up, 2 on a usage error. When a limit
+ * or a signal ended the command, one line on stderr names the verdict, e.g.
+ * {@code sandbox-run: OOM_KILLED (exit status 137)}.
  */
 public final class SandboxRun {
 
@@ -134,7 +137,11 @@ public final class SandboxRun {
                     System.err.println("sandbox-run: " + p.failure().get().getMessage());
                     return 125;
                 }
-                return p.timedOut() ? 124 : code;
+                SandboxResult.Status status = p.status();
+                if (status != SandboxResult.Status.EXITED) {
+                    System.err.println("sandbox-run: " + status + " (exit status " + code + ")");
+                }
+                return status == SandboxResult.Status.TIMED_OUT ? 124 : code;
             }
         } catch (IllegalArgumentException e) {
             System.err.println("sandbox-run: " + e.getMessage());

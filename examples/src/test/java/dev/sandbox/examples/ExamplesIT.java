@@ -28,6 +28,8 @@ class ExamplesIT {
         assertThat(v.reason()).isEqualTo("time limit exceeded");
         assertThat(v.wallTime()).isLessThan(Duration.ofSeconds(3));
         assertThat(GraderExample.grade(evil, "", "5", limit).passed()).isFalse();
+        Path flood = Files.writeString(dir.resolve("flood.sh"), "yes 5\n");
+        assertThat(GraderExample.grade(flood, "2 3\n", "5", Duration.ofSeconds(30)).reason()).isEqualTo("output limit exceeded");
         assertThat(Path.of("/usr/bin/pwned")).doesNotExist();
     }
 
@@ -50,9 +52,17 @@ class ExamplesIT {
         assertThat(SandboxRun.run(new String[] {"--timeout", "0.2", "sleep", "10"})).isEqualTo(124);
         assertThat(SandboxRun.run(new String[] {"--memory-max", "lots", "true"})).isEqualTo(2);
         if (dev.sandbox.internal.LibC.get().geteuid() == 0) {
-            // OOM-killed inside its own 32 MiB group: 128 + SIGKILL
-            assertThat(SandboxRun.run(new String[] {"--pid", "--memory-max", "32m", "--",
-                "dd", "if=/dev/zero", "of=/dev/null", "bs=200M", "count=1"})).isEqualTo(137);
+            // OOM-killed inside its own 32 MiB group: 128 + SIGKILL, and the report names the verdict
+            java.io.PrintStream err = System.err;
+            java.io.ByteArrayOutputStream report = new java.io.ByteArrayOutputStream();
+            System.setErr(new java.io.PrintStream(report, true, java.nio.charset.StandardCharsets.UTF_8));
+            try {
+                assertThat(SandboxRun.run(new String[] {"--pid", "--memory-max", "32m", "--",
+                    "dd", "if=/dev/zero", "of=/dev/null", "bs=200M", "count=1"})).isEqualTo(137);
+            } finally {
+                System.setErr(err);
+            }
+            assertThat(report.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("sandbox-run: OOM_KILLED (exit status 137)");
         }
     }
 }

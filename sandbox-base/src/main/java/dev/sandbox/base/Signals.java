@@ -11,6 +11,9 @@ public final class Signals {
     public static final int SIGTERM = 15;
     public static final int SIGKILL = 9;
     public static final int SIGCONT = 18;
+    public static final int SIGXCPU = 24;
+    public static final int SIGXFSZ = 25;
+    public static final int SIGSYS = 31;
 
     private static final String[] NAMES = {"0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP",
         "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM",

@@ -10,7 +10,7 @@ package dev.sandbox.internal;
 public final class Protocol {
 
     public static final int SPEC_MAGIC = 0x53425853;
-    public static final int SPEC_VERSION = 3;
+    public static final int SPEC_VERSION = 4;
     public static final int SPEC_MAX_BODY = 64 * 1024 * 1024;
 
     public static final int T_NAMESPACES = 1;
@@ -66,6 +66,7 @@ public final class Protocol {
 
     public static final int EXIT_TIMED_OUT = 1;
     public static final int EXIT_KILLED = 1 << 1;
+    public static final int EXIT_CPU_TIME = 1 << 2;
 
     public static final int CMD_SIGNAL = 1;
     public static final int CMD_TERMINATE = 2;

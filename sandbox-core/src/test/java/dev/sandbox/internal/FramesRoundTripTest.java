@@ -51,6 +51,17 @@ class FramesRoundTripTest {
     }
 
     @Example
+    @Label("each EXIT flag the helper sets is decoded as its own fact (TIMED_OUT, KILLED, CPU_TIME)")
+    void decodesEachExitFlag() throws Exception {
+        List<Object> got = decode(helperEncodes(List.of(new Exit(9, Protocol.EXIT_TIMED_OUT, 0, 0, 0, null),
+                new Exit(9, Protocol.EXIT_KILLED, 0, 0, 0, null), new Exit(9, Protocol.EXIT_CPU_TIME, 0, 0, 0, null))));
+        assertThat(got).extracting(e -> (Exit) e).extracting(Exit::timedOut, Exit::destroyed, Exit::cpuTimeExceeded)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(true, false, false),
+                        org.assertj.core.groups.Tuple.tuple(false, true, false),
+                        org.assertj.core.groups.Tuple.tuple(false, false, true));
+    }
+
+    @Example
     @Label("a malformed frame is refused, naming its type")
     void refusesMalformedFrames() {
         assertThatThrownBy(() -> Frames.error(new Frames.Frame(Protocol.FRAME_ERROR, new byte[] {0, 0, 0, 0, 9, 0, 0, 0})))
