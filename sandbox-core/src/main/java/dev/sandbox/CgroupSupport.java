@@ -27,6 +27,14 @@ final class CgroupSupport {
         }
     }
 
+    /** The file {@code placed}'s group counts its CPU time in, for the helper's CPU-time watch. */
+    static java.nio.file.Path cpuUsageFile(CgroupedHelpers.Placed placed) throws SandboxException {
+        Cgroup g = placed.cgroup();
+        return g.cpuUsageFile().orElseThrow(() -> new SandboxException("cpu-time",
+                g.directories().isEmpty() ? "" : g.directories().get(0).toString(), Errno.ENOENT,
+                "cpuTimeLimit: the sandbox's cgroup is in no hierarchy that counts CPU time (cgroup v1: mount cpuacct)"));
+    }
+
     static void closeAfterFailure(Cgroup cgroup, Throwable failure) {
         try {
             cgroup.close();

@@ -13,6 +13,9 @@ import java.util.Optional;
  * @param stdout     what the command wrote to its standard output (empty when redirected elsewhere)
  * @param stderr     what the command wrote to its standard error (empty when redirected elsewhere)
  * @param timedOut   whether the sandbox's wall-clock {@link Sandbox.Builder#timeout timeout} ended it
+ * @param cpuTimeExceeded whether the sandbox's {@link Sandbox.Builder#cpuTimeLimit CPU-time limit} ended
+ *                   it: its monitor killed it on reaching the limit, or the command died of SIGXCPU
+ *                   from the per-process RLIMIT_CPU backstop; false without a CPU-time limit
  * @param oomKilled  whether the kernel's OOM killer killed a process of the sandbox for exceeding
  *                   its {@link Sandbox.Builder#memoryMax memory limit} (read from the cgroup's OOM
  *                   events; false without a memory limit)
@@ -21,7 +24,7 @@ import java.util.Optional;
  * @param systemTime CPU time spent in the kernel on their behalf
  * @param maxRssKib  the largest resident set of a single process in the sandbox, in KiB
  * @param usage      what the sandbox's own cgroup measured (peak memory, CPU, pids, throttling,
- *                   OOM kills); present when the sandbox had cgroup limits
+ *                   OOM kills); present when the sandbox had cgroup limits or a CPU-time limit
  */
 public record SandboxResult(
         int exitCode,
@@ -29,6 +32,7 @@ public record SandboxResult(
         String stdout,
         String stderr,
         boolean timedOut,
+        boolean cpuTimeExceeded,
         boolean oomKilled,
         Duration wallTime,
         Duration userTime,

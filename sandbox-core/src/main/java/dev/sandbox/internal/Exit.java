@@ -21,6 +21,11 @@ public record Exit(int waitStatus, int flags, long userMicros, long systemMicros
         return (flags & Protocol.EXIT_TIMED_OUT) != 0;
     }
 
+    /** The helper's CPU-time watch ended it: the limit was reached, or the command died of its RLIMIT_CPU backstop. */
+    public boolean cpuTimeExceeded() {
+        return (flags & Protocol.EXIT_CPU_TIME) != 0;
+    }
+
     /** The JVM asked for the end ({@code CMD_TERMINATE} or {@code CMD_KILL}) while the command ran. */
     public boolean destroyed() {
         return (flags & Protocol.EXIT_KILLED) != 0;

@@ -10,7 +10,7 @@ package dev.sandbox.internal;
 public final class Protocol {
 
     public static final int SPEC_MAGIC = 0x53425853;
-    public static final int SPEC_VERSION = 3;
+    public static final int SPEC_VERSION = 4;
     public static final int SPEC_MAX_BODY = 64 * 1024 * 1024;
 
     public static final int T_NAMESPACES = 1;
@@ -29,7 +29,8 @@ public final class Protocol {
     public static final int T_SECURITY = 14;
     public static final int T_IDS = 15;
     public static final int T_SECCOMP = 16;
-    public static final int T_LAST = T_SECCOMP;
+    public static final int T_CPU_LIMIT = 20;
+    public static final int T_LAST = T_CPU_LIMIT;
 
     public static final int OP_NEW_ROOT = 1;
     public static final int OP_MIRROR_HOST = 2;
@@ -66,6 +67,7 @@ public final class Protocol {
 
     public static final int EXIT_TIMED_OUT = 1;
     public static final int EXIT_KILLED = 1 << 1;
+    public static final int EXIT_CPU_TIME = 1 << 2;
 
     public static final int CMD_SIGNAL = 1;
     public static final int CMD_TERMINATE = 2;

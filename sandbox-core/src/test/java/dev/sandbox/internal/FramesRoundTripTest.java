@@ -51,6 +51,23 @@ class FramesRoundTripTest {
     }
 
     @Example
+    @Label("the EXIT flags keep their meaning through the helper's encoder: CPU time apart from the wall clock")
+    void exitFlags() throws Exception {
+        int killedBySigkill = 9;
+        List<Object> got = decode(helperEncodes(List.of(
+                new Exit(killedBySigkill, Protocol.EXIT_CPU_TIME, 1, 2, 3, null),
+                new Exit(killedBySigkill, Protocol.EXIT_TIMED_OUT, 1, 2, 3, null))));
+        assertThat(got).hasSize(2);
+        Exit cpu = (Exit) got.get(0);
+        Exit wall = (Exit) got.get(1);
+        assertThat(cpu.cpuTimeExceeded()).isTrue();
+        assertThat(cpu.timedOut()).isFalse();
+        assertThat(cpu.destroyed()).isFalse();
+        assertThat(wall.cpuTimeExceeded()).isFalse();
+        assertThat(wall.timedOut()).isTrue();
+    }
+
+    @Example
     @Label("a malformed frame is refused, naming its type")
     void refusesMalformedFrames() {
         assertThatThrownBy(() -> Frames.error(new Frames.Frame(Protocol.FRAME_ERROR, new byte[] {0, 0, 0, 0, 9, 0, 0, 0})))
