@@ -21,6 +21,11 @@ final class CgroupSupport {
         try {
             return runtime.placed().take(factory != null ? factory : runtime.cgroups(), limits);
         } catch (CgroupException e) {
+            if ("cpuAccounting".equals(e.setting())) { // what Sandbox asks for a cpuTimeLimit
+                throw SandboxException.withMessage("cgroup", e.path().map(Object::toString).orElse(""),
+                        e.errno().map(Errno::number).orElse(0),
+                        "cpuTimeLimit: the sandbox's cgroup cannot count its CPU time; " + e.getMessage(), e);
+            }
             throw wrap("cgroup", e);
         } catch (RuntimeException e) {
             throw new SandboxException("cgroup", "", "cannot use this host's cgroups: " + e.getMessage(), e);

@@ -235,8 +235,8 @@ class RootlessIT {
                 // uid 65534 has no delegated cgroup subtree here: the limit fails closed, and says what to do
                 assertThat(results.get("no-delegation")).startsWith("memoryMax: ").contains("delegate");
                 // so does the CPU-time limit: the cgroup that would count its CPU time cannot be made
-                assertThat(results.get("cpu-no-delegation")).startsWith("cpuAccounting: cannot create /sys/fs/cgroup/")
-                        .contains("EACCES").contains("delegate");
+                assertThat(results.get("cpu-no-delegation")).startsWith("cpuTimeLimit: the sandbox's cgroup cannot count its"
+                        + " CPU time; cpuAccounting: cannot create /sys/fs/cgroup/").contains("EACCES").contains("delegate");
             } else {
                 assertThat(results.get("no-delegation")).satisfiesAnyOf(
                         m -> assertThat(m).isEqualTo("no exception"),
