@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cputime.h"
 #include "error.h"
 #include "hygiene.h"
 #include "security.h"
@@ -86,6 +87,8 @@ void exec_command(const struct sbx_spec *spec, int err_fd, pid_t monitor, pid_t 
     restore_signal_defaults();
     /* The error pipe is already close-on-exec; everything else >= 3 must not reach the command. */
     cloexec_fds_from(3);
+    if (spec->rlimit_cpu_s && cputime_set_backstop(spec->rlimit_cpu_s) < 0)
+        error_exit_to_pipe(err_fd);
     /* Last: from here on only execve (and, on failure, the report) runs under the seccomp policy. */
     if (security_before_exec(spec, monitor, jvm) < 0)
         error_exit_to_pipe(err_fd);

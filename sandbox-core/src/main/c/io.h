@@ -7,7 +7,7 @@
 
 /* Read up to n bytes, stopping early only at end of file; returns bytes read or -1. */
 ssize_t read_full(int fd, void *buf, size_t n);
-#define SBX_MAX_PASSED_FDS 3
+#define SBX_MAX_PASSED_FDS 4
 
 /* What came with a message besides its bytes. */
 struct sbx_received {

@@ -20,6 +20,7 @@
 
 #include "child.h"
 #include "compat.h"
+#include "cputime.h"
 #include "error.h"
 #include "exec.h"
 #include "frames.h"
@@ -65,12 +66,12 @@ static void install_stdio(const int *stdio)
  * Read and validate the spec from fd 3, with the command's stdio. A helper may have waited idle
  * for this since the JVM started it ahead of time (spawning is off the start path).
  */
-static void receive_spec(struct sbx_spec *spec)
+static int receive_spec(struct sbx_spec *spec)
 {
     unsigned char *body;
     size_t len;
     char reason[SBX_REASON_MAX];
-    int stdio[3];
+    int stdio[4] = {-1, -1, -1, -1};
     int rc = spec_read(SBX_CONTROL_FD, stdio, &body, &len, reason, sizeof reason);
     if (rc == 0)
         install_stdio(stdio);
@@ -80,10 +81,14 @@ static void receive_spec(struct sbx_spec *spec)
     }
     if (rc == 0)
         rc = spec_decode(body, len, spec, reason, sizeof reason);
+    if (rc == 0 && !spec->cpu_limit_ns != (stdio[3] < 0))
+        rc = -1, snprintf(reason, sizeof reason, "%s", stdio[3] < 0 ? "CPU_LIMIT without the CPU usage file"
+                                                                     : "a 4th descriptor without CPU_LIMIT");
     if (rc < 0) {
         fail("spec", EINVAL, reason);
         abort_start(NULL);
     }
+    return stdio[3];
 }
 
 static pid_t clone_child(uint32_t ns)
@@ -190,8 +195,14 @@ static int run_helper(void)
     if (geteuid() == 0)
         sbx_premade_empty = masks_premade_empty();
     struct sbx_spec spec;
-    receive_spec(&spec);
-    struct sbx_monitor m = {.pidns = !!(spec.namespaces & CLONE_NEWPID), .status_rd = -1, .grace_ms = spec.grace_ms};
+    int cpu_fd = receive_spec(&spec);
+    struct sbx_monitor m = {.pidns = !!(spec.namespaces & CLONE_NEWPID), .status_rd = -1, .grace_ms = spec.grace_ms,
+                            .cpu_fd = cpu_fd, .cpu_limit_ns = spec.cpu_limit_ns, .cpus = cputime_cpus()};
+    uint64_t cpu_used;
+    if (cpu_fd >= 0 && cputime_read(cpu_fd, &cpu_used) < 0) { /* no silent run without the limit */
+        fail_errno("cpu-time", "CPU usage file");
+        abort_start(NULL);
+    }
     if (spec.timeout_ms)
         m.timeout_at_ms = now_ms() + (int64_t)(spec.timeout_ms > INT64_MAX / 4 ? INT64_MAX / 4 : spec.timeout_ms);
 

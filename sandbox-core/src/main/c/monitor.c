@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cputime.h"
 #include "frames.h"
 #include "init.h"
 #include "io.h"
@@ -88,6 +89,7 @@ struct run_state {
     int terminating;   /* SIGTERM sent, SIGKILL due at kill_at_ms */
     int killed;        /* SIGKILL sent to the tree */
     int64_t kill_at_ms;
+    int64_t cpu_check_at_ms; /* next read of the CPU usage; 0 = no watch (none, or the tree is killed) */
     unsigned char buf[256];
     size_t len;
 };
@@ -170,9 +172,34 @@ __attribute__((noreturn)) static void finish(const struct sbx_monitor *m, struct
                                              const struct rusage *ru)
 {
     int status = command_status(m, child_status);
+    if (m->cpu_fd >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)
+        rs->flags |= SBX_EXIT_CPU_TIME; /* the RLIMIT_CPU backstop ended it */
     reap_leftovers(m);
     frame_send_exit(SBX_CONTROL_FD, status, rs->flags, ru);
     exit(0);
+}
+
+/*
+ * Reads the sandbox's CPU time and kills the tree once it reaches the limit; otherwise schedules
+ * the next read for the soonest moment the limit could be reached, so reads are rare until the
+ * usage comes near it. A usage file that cannot be read fails closed: the tree is killed.
+ */
+static void watch_cpu_time(const struct sbx_monitor *m, struct run_state *rs)
+{
+    uint64_t used;
+    if (cputime_read(m->cpu_fd, &used) < 0) {
+        rs->cpu_check_at_ms = 0;
+        kill_now(m, rs);
+        return;
+    }
+    if (used >= m->cpu_limit_ns) {
+        rs->cpu_check_at_ms = 0;
+        if (!rs->killed)
+            rs->flags |= SBX_EXIT_CPU_TIME;
+        kill_now(m, rs);
+        return;
+    }
+    rs->cpu_check_at_ms = now_ms() + cputime_next_check_ms(used, m->cpu_limit_ns, m->cpus);
 }
 
 /* Reap what has ended; finishes when the direct child is among it. */
@@ -198,8 +225,12 @@ void monitor_run(struct sbx_monitor *m)
 {
     struct run_state rs;
     memset(&rs, 0, sizeof rs);
+    if (m->cpu_fd >= 0)
+        watch_cpu_time(m, &rs);
     for (;;) {
         int64_t now = now_ms();
+        if (rs.cpu_check_at_ms && !rs.killed && now >= rs.cpu_check_at_ms)
+            watch_cpu_time(m, &rs);
         if (m->timeout_at_ms && !rs.terminating && !rs.killed && now >= m->timeout_at_ms) {
             rs.flags |= SBX_EXIT_TIMED_OUT;
             begin_terminate(m, &rs);
@@ -212,6 +243,8 @@ void monitor_run(struct sbx_monitor *m)
             wake = rs.kill_at_ms;
         else if (m->timeout_at_ms && !rs.terminating && !rs.killed)
             wake = m->timeout_at_ms;
+        if (rs.cpu_check_at_ms && !rs.killed && (wake < 0 || rs.cpu_check_at_ms < wake))
+            wake = rs.cpu_check_at_ms;
         int timeout = -1;
         if (wake >= 0) {
             int64_t d = wake - now_ms();

@@ -13,6 +13,9 @@ struct sbx_monitor {
     int sigfd;        /* signalfd for SIGCHLD */
     int64_t timeout_at_ms; /* CLOCK_MONOTONIC deadline, 0 = none */
     uint64_t grace_ms;
+    int cpu_fd;            /* the cgroup's CPU usage file (cputime.h), -1 without a CPU-time limit */
+    uint64_t cpu_limit_ns;
+    int cpus;              /* how many CPUs the sandbox can use at once (cputime_cpus) */
 };
 
 /* Monotonic milliseconds. */

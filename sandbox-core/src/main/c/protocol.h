@@ -12,7 +12,8 @@
  * (FramesRoundTripTest), `--describe-namespaces` prints the namespace table; ProtocolContractTest
  * parses this file against Protocol.java.
  *
- * 1. JVM -> helper, once: the spec.
+ * 1. JVM -> helper, once: the spec, with SCM_RIGHTS {stdin, stdout, stderr} (and the CPU usage file
+ *    when the spec has SBX_T_CPU_LIMIT) on its first bytes.
  *      u32 magic SBX_SPEC_MAGIC, u32 version SBX_SPEC_VERSION, u32 body_length,
  *      then body_length bytes of records: u16 tag, u16 zero, u32 length, payload.
  *    Strings are raw bytes (no terminator, no NUL allowed inside).
@@ -65,8 +66,13 @@ enum sbx_tag {
     SBX_T_SECURITY = 14,      /* u32 SBX_SEC_* bits; at most once */
     SBX_T_IDS = 15,           /* u32 uid, u32 gid: the ids (inside the user ns) the command runs as; at most once */
     SBX_T_SECCOMP = 16,       /* struct sock_filter[] (8 bytes each, 1..4096): installed right before execve */
+    SBX_T_CPU_LIMIT = 20,     /* u64 limit_ns (> 0), u64 rlimit_cpu_s: CPU time of the whole sandbox, read from
+                                 the cgroup file passed as a 4th SCM_RIGHTS fd with the stdio (v1 cpuacct.usage
+                                 or v2 cpu.stat); the monitor kills the tree when it reaches limit_ns.
+                                 rlimit_cpu_s: RLIMIT_CPU soft (hard = soft + 1) set right before exec as a
+                                 per-process backstop, 0 = none; at most once */
 };
-#define SBX_T_LAST SBX_T_SECCOMP
+#define SBX_T_LAST SBX_T_CPU_LIMIT
 
 /*
  * Setup operations (SBX_T_OP): the sandbox's file system view and working directory as an ordered
@@ -130,7 +136,8 @@ enum sbx_frame {
 enum sbx_exit_flag {
     SBX_EXIT_TIMED_OUT = 1u << 0, /* the wall-clock limit ended it */
     SBX_EXIT_KILLED = 1u << 1,    /* the JVM asked for termination */
-    SBX_EXIT_CPU_TIME = 1u << 2,  /* the CPU-time watch ended it */
+    SBX_EXIT_CPU_TIME = 1u << 2,  /* the CPU-time watch ended it (SBX_T_CPU_LIMIT reached, or the command died of
+                                     SIGXCPU from its backstop) */
 };
 
 enum sbx_command {

@@ -18,6 +18,7 @@
     ((uint32_t)(SBX_SEC_NO_NEW_PRIVS | SBX_SEC_NEW_SESSION | SBX_SEC_LOCK_MOUNTS | SBX_SEC_CLEAR_GROUPS))
 #define SBX_SECCOMP_MAX_INSNS 4096 /* BPF_MAXINSNS */
 #define SBX_LAST_CAP 63
+#define SBX_RLIMIT_CPU_MAX_S (1ull << 40) /* far beyond any limit; soft + 1 never overflows rlim_t */
 
 const struct sbx_ns_name sbx_ns_names[SBX_NS_COUNT] = {
     {CLONE_NEWUSER, "user"}, {CLONE_NEWNS, "mount"},     {CLONE_NEWPID, "pid"},
@@ -67,7 +68,8 @@ static const char *tag_name(unsigned tag)
     static const char *names[] = {NULL,       "NAMESPACES", "UID_MAP",  "GID_MAP", "SETGROUPS_DENY",
                                   "HOSTNAME", "OP",         "LOOPBACK", "PATH",    "TIMEOUT_MS",
                                   "GRACE_MS", "ARG",        "ENV",      "CAPS",    "SECURITY",
-                                  "IDS",      "SECCOMP"};
+                                  "IDS",      "SECCOMP",  NULL,      NULL,      NULL,
+                                  "CPU_LIMIT"};
     return tag < sizeof names / sizeof names[0] && names[tag] ? names[tag] : "?";
 }
 
@@ -87,14 +89,17 @@ int spec_read(int fd, int *stdio, unsigned char **body, size_t *body_len, char *
     ssize_t n = stdio ? read_full_with_fds(fd, hdr, sizeof hdr, &got) : read_full(fd, hdr, sizeof hdr);
     if (n < 0)
         return -2;
-    if (stdio && got.nfds != 3) {
+    if (stdio && got.nfds != 3 && got.nfds != 4) {
         for (int i = 0; i < got.nfds && i < SBX_MAX_PASSED_FDS; i++)
             close(got.fds[i]);
-        return reject(reason, reason_cap, "%d descriptors came with the spec (expected: 3, the command's stdio)",
+        return reject(reason, reason_cap,
+                      "%d descriptors came with the spec (expected: 3, the command's stdio, or 4 with the CPU usage file)",
                       got.nfds);
     }
-    if (stdio)
+    if (stdio) {
         memcpy(stdio, got.fds, 3 * sizeof(int));
+        stdio[3] = got.nfds == 4 ? got.fds[3] : -1;
+    }
     if ((size_t)n < sizeof hdr)
         return reject(reason, reason_cap, "truncated header (%zd of 12 bytes)", n);
     if (hdr[0] != SBX_SPEC_MAGIC)
@@ -397,6 +402,7 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
         case SBX_T_SECURITY:
         case SBX_T_IDS:
         case SBX_T_SECCOMP:
+        case SBX_T_CPU_LIMIT:
             if (seen[tag] > 1)
                 return reject(reason, cap, "repeated %s", tag_name(tag));
             break;
@@ -416,6 +422,9 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
         case SBX_T_UID_MAP:
         case SBX_T_GID_MAP:
             want = 12;
+            break;
+        case SBX_T_CPU_LIMIT:
+            want = 16;
             break;
         case SBX_T_SETGROUPS_DENY:
         case SBX_T_LOOPBACK:
@@ -501,6 +510,16 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
             memcpy(s->seccomp, p, plen);
             s->seccomp_len = plen / 8;
             break;
+        case SBX_T_CPU_LIMIT:
+            s->cpu_limit_ns = get_u64(p);
+            s->rlimit_cpu_s = get_u64(p + 8);
+            if (s->cpu_limit_ns == 0 || s->rlimit_cpu_s > SBX_RLIMIT_CPU_MAX_S)
+                return reject(reason, cap, "CPU_LIMIT %llu ns, backstop %llu s (expected: > 0 ns, 0 to %llu s)",
+                              (unsigned long long)s->cpu_limit_ns, (unsigned long long)s->rlimit_cpu_s,
+                              (unsigned long long)SBX_RLIMIT_CPU_MAX_S);
+            break;
+        default:
+            return reject(reason, cap, "unknown tag %u", tag);
         }
     }
     if (check_whole(s, seen[SBX_T_NAMESPACES], reason, cap))
@@ -566,7 +585,7 @@ void spec_describe(const struct sbx_spec *s, FILE *out)
 {
     int any;
 
-    fputs("sandbox-spec v3\n", out);
+    fputs("sandbox-spec v4\n", out);
     fputs("namespaces ", out);
     any = 0;
     for (size_t i = 0; i < SBX_NS_COUNT; i++)
@@ -620,6 +639,9 @@ void spec_describe(const struct sbx_spec *s, FILE *out)
         fprintf(out, "seccomp %zu\n", s->seccomp_len);
     fprintf(out, "timeout_ms %llu\n", (unsigned long long)s->timeout_ms);
     fprintf(out, "grace_ms %llu\n", (unsigned long long)s->grace_ms);
+    if (s->cpu_limit_ns)
+        fprintf(out, "cpu_limit_ns %llu rlimit_cpu_s %llu\n", (unsigned long long)s->cpu_limit_ns,
+                (unsigned long long)s->rlimit_cpu_s);
     for (size_t i = 0; i < s->argc; i++) {
         fputs("arg ", out);
         put_quoted(out, s->argv[i]);

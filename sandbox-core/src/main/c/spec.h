@@ -73,12 +73,15 @@ struct sbx_spec {
     uint32_t uid, gid;  /* inside the user namespace */
     unsigned char *seccomp; /* struct sock_filter[], NULL when absent */
     size_t seccomp_len;     /* instructions */
+    uint64_t cpu_limit_ns;  /* CPU time of the whole sandbox, 0 = none */
+    uint64_t rlimit_cpu_s;  /* RLIMIT_CPU soft seconds set before exec (hard = soft + 1), 0 = none */
 };
 
 /*
  * Read header + body from fd, exactly, never past the body (commands follow on the same socket).
- * With stdio non-NULL, fd is the control socket and the header must bring exactly three
- * descriptors (SCM_RIGHTS): the command's stdin, stdout and stderr, stored in stdio[0..2].
+ * With stdio non-NULL (room for 4), fd is the control socket and the header must bring three or four
+ * descriptors (SCM_RIGHTS): the command's stdin, stdout and stderr, stored in stdio[0..2], and the
+ * cgroup's CPU usage file in stdio[3] (-1 when only three came; the spec must say it is there).
  * Returns 0 with a malloc'd body; -1 with reason set when the bytes are not a spec;
  * -2 with errno on an I/O error.
  */

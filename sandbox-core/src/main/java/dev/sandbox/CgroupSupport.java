@@ -21,10 +21,23 @@ final class CgroupSupport {
         try {
             return runtime.placed().take(factory != null ? factory : runtime.cgroups(), limits);
         } catch (CgroupException e) {
+            if ("cpuAccounting".equals(e.setting())) { // what Sandbox asks for a cpuTimeLimit
+                throw SandboxException.withMessage("cgroup", e.path().map(Object::toString).orElse(""),
+                        e.errno().map(Errno::number).orElse(0),
+                        "cpuTimeLimit: the sandbox's cgroup cannot count its CPU time; " + e.getMessage(), e);
+            }
             throw wrap("cgroup", e);
         } catch (RuntimeException e) {
             throw new SandboxException("cgroup", "", "cannot use this host's cgroups: " + e.getMessage(), e);
         }
+    }
+
+    /** The file {@code placed}'s group counts its CPU time in, for the helper's CPU-time watch. */
+    static java.nio.file.Path cpuUsageFile(CgroupedHelpers.Placed placed) throws SandboxException {
+        Cgroup g = placed.cgroup();
+        return g.cpuUsageFile().orElseThrow(() -> new SandboxException("cpu-time",
+                g.directories().isEmpty() ? "" : g.directories().get(0).toString(), Errno.ENOENT,
+                "cpuTimeLimit: the sandbox's cgroup is in no hierarchy that counts CPU time (cgroup v1: mount cpuacct)"));
     }
 
     static void closeAfterFailure(Cgroup cgroup, Throwable failure) {

@@ -130,6 +130,8 @@ public final class Sandbox {
     private final SandboxRuntime runtime; // null: the default runtime, looked up at each start
     private final long outputLimit;
     private final boolean killOnOutputLimit;
+    private final Duration cpuTimeLimit; // null: none
+    private final Limits groupLimits; // limits, plus CPU accounting for a cpuTimeLimit
 
     private Sandbox(Builder b, Limits limits, int euid, int egid) {
         this.namespaces = Collections.unmodifiableSet(effectiveNamespaces(b, limits, euid));
@@ -159,6 +161,8 @@ public final class Sandbox {
         this.runtime = b.runtime;
         this.outputLimit = b.outputLimit;
         this.killOnOutputLimit = b.killOnOutputLimit;
+        this.cpuTimeLimit = b.cpuTimeLimit;
+        this.groupLimits = cpuTimeLimit == null ? limits : limits.newBuilder().cpuAccounting().build();
         this.template = template();
         this.encoded = new Spec.Template(template);
     }
@@ -168,7 +172,7 @@ public final class Sandbox {
         if (b.hostname != null) {
             ns.add(Namespace.UTS);
         }
-        boolean cgroup = !limits.isEmpty() || b.cgroups != null;
+        boolean cgroup = !limits.isEmpty() || b.cgroups != null || b.cpuTimeLimit != null;
         if (b.root != Root.HOST || !b.mounts.isEmpty() || ns.contains(Namespace.PID) || cgroup) {
             // a pid namespace wants its own /proc, and a sandbox with limits a read-only cgroupfs
             ns.add(Namespace.MOUNT);
@@ -186,6 +190,11 @@ public final class Sandbox {
     /** A root caller whose sandbox runs under a host uid of its own (see {@link Builder#runAsCallerUid()}). */
     private boolean leasesHostIds() {
         return euid == 0 && !runAsCallerUid;
+    }
+
+    /** Whether each start gets a cgroup of its own: for limits, a CPU-time limit, or a factory asked for. */
+    private boolean hasCgroup() {
+        return !groupLimits.isEmpty() || cgroups != null;
     }
 
     /** A builder with every default: no namespaces, host root, inherited environment, no timeout. */
@@ -246,15 +255,15 @@ public final class Sandbox {
         try {
             lease = leasesHostIds() ? HostIds.get().acquire() : null;
             byte[] spec = encoded.encode(spec(checked, lease));
-            if (limits.isEmpty() && cgroups == null) {
+            if (!hasCgroup()) {
                 return new SandboxedProcess(Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream, null,
                         rt.helpers()), t0, null, lease, timeout, killGracePeriod, rt, !seccomp.isUnconfined());
             }
             // The helper already sits in the sandbox's fresh group; the sandbox is forked inside it.
-            CgroupedHelpers.Placed placed = CgroupSupport.place(rt, cgroups, limits);
+            CgroupedHelpers.Placed placed = CgroupSupport.place(rt, cgroups, groupLimits);
             try {
                 Launcher.Started started = Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream,
-                        placed.helper(), rt.helpers());
+                        placed.helper(), rt.helpers(), cpuTimeLimit == null ? null : CgroupSupport.cpuUsageFile(placed));
                 return new SandboxedProcess(started, t0, placed, lease, timeout, killGracePeriod, rt,
                         !seccomp.isUnconfined());
             } catch (IOException | RuntimeException | Error e) {
@@ -317,7 +326,8 @@ public final class Sandbox {
             int status = exit.waitStatus();
             SandboxResult result = new SandboxResult(exit.exitValue(),
                     WaitStatus.exited(status) ? 0 : WaitStatus.termSignal(status),
-                    new String(out.bytes(), cs), new String(errOut.bytes(), cs), exit.timedOut(), p.oomKilled(),
+                    new String(out.bytes(), cs), new String(errOut.bytes(), cs), exit.timedOut(), exit.cpuTimeExceeded(),
+                    p.oomKilled(),
                     Duration.ofNanos(p.endNanos() - p.startNanos()),
                     Duration.ofNanos(exit.userMicros() * 1000), Duration.ofNanos(exit.systemMicros() * 1000),
                     exit.maxRssKib(), p.cgroupUsage(), p.status(), out.truncated(), errOut.truncated());
@@ -421,7 +431,13 @@ public final class Sandbox {
                 plan.ops(), plan.loopback(),
                 Encoding.bytes(path),
                 timeout == null ? 0 : Math.max(1, timeout.toMillis()),
-                killGracePeriod.toMillis(), List.of(), envBytes, caps, security, ids, seccompProgram());
+                killGracePeriod.toMillis(), List.of(), envBytes, caps, security, ids, seccompProgram(),
+                cpuTimeLimit == null ? null : new Spec.CpuLimit(cpuTimeLimit.toNanos(), backstopSeconds(cpuTimeLimit)));
+    }
+
+    /** RLIMIT_CPU soft seconds for each process: past the whole sandbox's limit, so the monitor acts first. */
+    private static long backstopSeconds(Duration limit) {
+        return (limit.toNanos() + 999_999_999L) / 1_000_000_000L + 1;
     }
 
     /** The file system settings, as the internal translation to setup operations takes them. */
@@ -438,7 +454,7 @@ public final class Sandbox {
             case HOST -> SetupPlan.Root.HOST;
             case READ_ONLY -> SetupPlan.Root.READ_ONLY;
             case EMPTY -> SetupPlan.Root.EMPTY;
-        }, planMounts, leasesHostIds(), !limits.isEmpty() || cgroups != null, workingDirectory);
+        }, planMounts, leasesHostIds(), hasCgroup(), workingDirectory);
     }
 
     /** The seccomp program for this machine's architecture, compiled once per policy; null for none. */
@@ -498,6 +514,7 @@ public final class Sandbox {
         private SandboxRuntime runtime;
         private long outputLimit = DEFAULT_OUTPUT_LIMIT;
         private boolean killOnOutputLimit;
+        private Duration cpuTimeLimit;
 
         Builder() {
         }
@@ -529,6 +546,7 @@ public final class Sandbox {
             runtime = s.runtime;
             outputLimit = s.outputLimit;
             killOnOutputLimit = s.killOnOutputLimit;
+            cpuTimeLimit = s.cpuTimeLimit;
         }
 
         /**
@@ -772,6 +790,30 @@ public final class Sandbox {
             Checks.check(!wallClock.isNegative() && !wallClock.isZero() && wallClock.compareTo(MAX_TIMEOUT) <= 0,
                     "timeout", wallClock, "> 0 and at most " + MAX_TIMEOUT);
             this.timeout = wallClock;
+            return this;
+        }
+
+        /**
+         * CPU-time limit of the whole sandbox: the CPU time of all its processes together, including
+         * those that have already exited, as its cgroup counts it (v2 {@code cpu.stat} usage_usec, v1
+         * {@code cpuacct.usage}). When it is reached, the sandbox's monitor (its helper process, no JVM
+         * thread) kills the whole sandbox with SIGKILL, within a few milliseconds of CPU time per CPU;
+         * {@link SandboxResult#cpuTimeExceeded()} and {@link SandboxedProcess#cpuTimeExceeded()} say
+         * so, apart from the wall-clock {@link #timeout}. The monitor reads the counter rarely while the
+         * limit is far (next read: the remaining time divided by the online CPUs). As a backstop each
+         * process also gets {@code RLIMIT_CPU} of the limit rounded up to whole seconds plus one (soft;
+         * hard one more; SIGXCPU, then SIGKILL), no higher than the caller's own hard limit.
+         *
+         * <p>Gives each start a cgroup of its own even without other limits (see {@link #cgroups});
+         * on cgroup v1 it needs the cpuacct hierarchy. A host or caller that cannot count the group's
+         * CPU time fails the start with a {@link SandboxException} naming step, path and errno; the
+         * command never runs without the limit. From 1 ms to {@link #MAX_TIMEOUT}. Default: none.
+         */
+        public Builder cpuTimeLimit(Duration limit) {
+            Objects.requireNonNull(limit, "cpuTimeLimit");
+            Checks.check(limit.compareTo(Duration.ofMillis(1)) >= 0 && limit.compareTo(MAX_TIMEOUT) <= 0,
+                    "cpuTimeLimit", limit, "PT0.001S to " + MAX_TIMEOUT);
+            this.cpuTimeLimit = limit;
             return this;
         }
 

@@ -20,6 +20,9 @@ import java.util.Optional;
  *                   {@link Sandbox.Builder#outputLimit outputLimit} bytes of it (empty when
  *                   redirected elsewhere)
  * @param timedOut   whether the sandbox's wall-clock {@link Sandbox.Builder#timeout timeout} ended it
+ * @param cpuTimeExceeded whether the sandbox's {@link Sandbox.Builder#cpuTimeLimit CPU-time limit} ended
+ *                   it: its monitor killed it on reaching the limit, or the command died of SIGXCPU
+ *                   from the per-process RLIMIT_CPU backstop; false without a CPU-time limit
  * @param oomKilled  whether the kernel's OOM killer killed a process of the sandbox for exceeding
  *                   its {@link Sandbox.Builder#memoryMax memory limit} (read from the cgroup's OOM
  *                   events; false without a memory limit)
@@ -28,7 +31,7 @@ import java.util.Optional;
  * @param systemTime CPU time spent in the kernel on their behalf
  * @param maxRssKib  the largest resident set of a single process in the sandbox, in KiB
  * @param usage      what the sandbox's own cgroup measured (peak memory, CPU, pids, throttling,
- *                   OOM kills); present when the sandbox had cgroup limits
+ *                   OOM kills); present when the sandbox had cgroup limits or a CPU-time limit
  * @param status     the one verdict on how the sandbox ended; see {@link Status} for how it is
  *                   decided when several causes hold
  * @param stdoutTruncated whether the command wrote more than the output limit to its standard
@@ -41,6 +44,7 @@ public record SandboxResult(
         String stdout,
         String stderr,
         boolean timedOut,
+        boolean cpuTimeExceeded,
         boolean oomKilled,
         Duration wallTime,
         Duration userTime,
@@ -151,7 +155,7 @@ public record SandboxResult(
     public String toString() {
         return "SandboxResult[status=" + status + ", exitCode=" + exitCode + ", signal=" + signal
                 + ", stdout=" + shown(stdout, stdoutTruncated) + ", stderr=" + shown(stderr, stderrTruncated)
-                + ", timedOut=" + timedOut + ", oomKilled=" + oomKilled + ", wallTime=" + wallTime
+                + ", timedOut=" + timedOut + ", cpuTimeExceeded=" + cpuTimeExceeded + ", oomKilled=" + oomKilled + ", wallTime=" + wallTime
                 + ", userTime=" + userTime + ", systemTime=" + systemTime + ", maxRssKib=" + maxRssKib
                 + ", usage=" + usage + "]";
     }

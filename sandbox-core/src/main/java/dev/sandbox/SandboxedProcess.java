@@ -375,6 +375,17 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     }
 
     /**
+     * Whether the sandbox's {@link Sandbox.Builder#cpuTimeLimit CPU-time limit} ended it (its monitor
+     * killed it on reaching the limit, or the command died of SIGXCPU from the RLIMIT_CPU backstop);
+     * false while it runs, without a CPU-time limit, and when the helper died without reporting.
+     */
+    public boolean cpuTimeExceeded() {
+        synchronized (lock) {
+            return exit != null && exit.cpuTimeExceeded();
+        }
+    }
+
+    /**
      * When the sandbox ended without its helper reporting how (the helper was killed or
      * crashed), the reason; empty otherwise.
      */

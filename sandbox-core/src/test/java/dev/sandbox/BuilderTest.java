@@ -127,6 +127,23 @@ class BuilderTest {
         }
 
         @Test
+        @DisplayName("cpuTimeLimit takes 1 ms to 100 years; the spec carries it with its RLIMIT_CPU backstop")
+        void cpuTimeLimitRange() {
+            for (Duration bad : new Duration[] {Duration.ZERO, Duration.ofNanos(999_999), Duration.ofSeconds(-1),
+                    Sandbox.MAX_TIMEOUT.plusNanos(1)}) {
+                assertThatThrownBy(() -> Sandbox.builder().cpuTimeLimit(bad))
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessage("cpuTimeLimit: got \"" + bad + "\"; allowed: PT0.001S to PT876600H");
+            }
+            Sandbox s = Sandbox.builder().cpuTimeLimit(Duration.ofMillis(1500)).build();
+            assertThat(s.describe("true")).contains("cpu_limit_ns 1500000000 rlimit_cpu_s 3\n");
+            assertThat(s.newBuilder().build().describe("true")).contains("cpu_limit_ns 1500000000 rlimit_cpu_s 3\n");
+            assertThat(Sandbox.builder().cpuTimeLimit(Duration.ofSeconds(2)).build().describe("true"))
+                    .contains("cpu_limit_ns 2000000000 rlimit_cpu_s 3\n");
+            assertThat(Sandbox.builder().build().describe("true")).doesNotContain("cpu_limit_ns");
+        }
+
+        @Test
         void negativeGracePeriod() {
             assertThatThrownBy(() -> Sandbox.builder().killGracePeriod(Duration.ofSeconds(-1)))
                     .isInstanceOf(IllegalArgumentException.class)

@@ -54,7 +54,19 @@ public final class RootlessDriver {
         } catch (SandboxException e) {
             System.out.println("ERROR no-delegation " + b64(e.getMessage()));
         }
+        try {
+            Sandbox.builder().pidNs().cpuTimeLimit(java.time.Duration.ofSeconds(1)).build().start("true");
+            System.out.println("ERROR cpu-no-delegation " + b64("no exception"));
+        } catch (SandboxException e) {
+            System.out.println("ERROR cpu-no-delegation " + b64(e.getMessage()));
+        }
         if (args.length > 1) {
+            // the CPU time of two busy processes in a group of our own: the limit holds, the group's count says so
+            SandboxResult busy = Sandbox.builder().pidNs().cpuTimeLimit(java.time.Duration.ofSeconds(1))
+                    .cgroups(dev.sandbox.cgroups.Cgroups.at(dev.sandbox.cgroups.CgroupHost.detect(), args[1])).build()
+                    .run("sh", "-c", "while :; do :; done & while :; do :; done");
+            System.out.println("RESULT delegated-cpu 0 " + b64(busy.cpuTimeExceeded() + " " + busy.signal() + " "
+                    + busy.usage().flatMap(dev.sandbox.cgroups.Usage::cpuTotal).map(java.time.Duration::toNanos).orElse(-1L)));
             // a subtree the test (as root) delegated to us (v1: chowned directories, v2: our own group): limits work there
             Sandbox limited = Sandbox.builder().pidNs().memoryMax(64L << 20)
                     .cgroups(dev.sandbox.cgroups.Cgroups.at(dev.sandbox.cgroups.CgroupHost.detect(), args[1])).build();

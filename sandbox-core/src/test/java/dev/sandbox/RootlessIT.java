@@ -163,6 +163,10 @@ class RootlessIT {
                         // the kernel's OOM killer acted inside the user's own group, and the result says so
                         assertThat(results.get("delegated-oom")).isEqualTo("true 9");
                         assertThat(results.get("delegated-verdict")).isEqualTo("OOM_KILLED");
+                        // the CPU-time limit in the user's own group: killed once the group's count reached 1 s
+                        String[] cpu = results.get("delegated-cpu").split(" ");
+                        assertThat(cpu[0] + " " + cpu[1]).as(results.get("delegated-cpu")).isEqualTo("true 9");
+                        assertThat(Long.parseLong(cpu[2])).as("the group's CPU time, ns").isBetween(1_000_000_000L, 1_200_000_000L);
                         // the sandbox owns its group's files as the caller does. Even keeping CAP_SYS_ADMIN it
                         // cannot mount a cgroupfs: its view is locked in a nested user namespace, which holds no
                         // capability over the cgroup namespace. Were the mount possible, it would start at the
@@ -229,9 +233,13 @@ class RootlessIT {
             if (euid == 0 && delegation.v2()) {
                 // v2, started inside a group delegated to it: the default factory uses that group, as under systemd
                 assertThat(results.get("no-delegation")).isEqualTo("no exception");
+                assertThat(results.get("cpu-no-delegation")).isEqualTo("no exception");
             } else if (euid == 0) {
                 // uid 65534 has no delegated cgroup subtree here: the limit fails closed, and says what to do
                 assertThat(results.get("no-delegation")).startsWith("memoryMax: ").contains("delegate");
+                // so does the CPU-time limit: the cgroup that would count its CPU time cannot be made
+                assertThat(results.get("cpu-no-delegation")).startsWith("cpuTimeLimit: the sandbox's cgroup cannot count its"
+                        + " CPU time; cpuAccounting: cannot create /sys/fs/cgroup/").contains("EACCES").contains("delegate");
             } else {
                 assertThat(results.get("no-delegation")).satisfiesAnyOf(
                         m -> assertThat(m).isEqualTo("no exception"),

@@ -87,7 +87,7 @@ class StatusTest {
     }
 
     private static SandboxResult result(int exit, int signal, Status status, boolean truncated) {
-        return new SandboxResult(exit, signal, "x".repeat(300), "", false, false, java.time.Duration.ZERO,
+        return new SandboxResult(exit, signal, "x".repeat(300), "", false, false, false, java.time.Duration.ZERO,
                 java.time.Duration.ZERO, java.time.Duration.ZERO, 0, java.util.Optional.empty(), status, truncated, false);
     }
 }

@@ -64,6 +64,15 @@ public interface Cgroup extends AutoCloseable {
      */
     List<String> notes();
 
+    /**
+     * The one file the kernel counts the group's CPU time in (its processes, including those that
+     * have exited, and its leaf), for a reader that watches it: v2 {@code cpu.stat}, whose first line
+     * is {@code usage_usec <microseconds>}; v1 {@code cpuacct.usage}, one number of nanoseconds.
+     * Empty when the group is in no hierarchy that counts CPU time (v1 without cpuacct; see
+     * {@link Limits.Builder#cpuAccounting()}).
+     */
+    Optional<Path> cpuUsageFile();
+
     /** Moves process {@code pid} (all its threads) into the group (its leaf, if it has one), in every hierarchy. */
     void addProcess(long pid) throws CgroupException;
 

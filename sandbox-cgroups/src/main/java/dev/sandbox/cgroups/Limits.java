@@ -56,6 +56,7 @@ public final class Limits {
     private final String cpuset;
     private final long pidsMax;
     private final List<IoMax> ioMax;
+    private final boolean cpuAccounting;
 
     private Limits(Builder b) {
         this.memoryMax = b.memoryMax;
@@ -66,6 +67,7 @@ public final class Limits {
         this.cpuset = b.cpuset;
         this.pidsMax = b.pidsMax;
         this.ioMax = Collections.unmodifiableList(new ArrayList<>(b.ioMax.values()));
+        this.cpuAccounting = b.cpuAccounting;
     }
 
     /** No limit at all: the group only measures, freezes and kills. */
@@ -133,6 +135,11 @@ public final class Limits {
         return ioMax;
     }
 
+    /** Whether the group must count its CPU time ({@link Builder#cpuAccounting()}). */
+    public boolean cpuAccounting() {
+        return cpuAccounting;
+    }
+
     /** Whether no setting is set. */
     public boolean isEmpty() {
         return equals(NONE);
@@ -142,12 +149,13 @@ public final class Limits {
     public boolean equals(Object o) {
         return o instanceof Limits l && memoryMax == l.memoryMax && memoryHigh == l.memoryHigh
                 && swapAllowed == l.swapAllowed && Double.compare(cpus, l.cpus) == 0 && cpuWeight == l.cpuWeight
-                && Objects.equals(cpuset, l.cpuset) && pidsMax == l.pidsMax && ioMax.equals(l.ioMax);
+                && Objects.equals(cpuset, l.cpuset) && pidsMax == l.pidsMax && ioMax.equals(l.ioMax)
+                && cpuAccounting == l.cpuAccounting;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(memoryMax, memoryHigh, swapAllowed, cpus, cpuWeight, cpuset, pidsMax, ioMax);
+        return Objects.hash(memoryMax, memoryHigh, swapAllowed, cpus, cpuWeight, cpuset, pidsMax, ioMax, cpuAccounting);
     }
 
     @Override
@@ -163,6 +171,9 @@ public final class Limits {
         cpuset().ifPresent(v -> sb.append("cpuset=").append(v).append(", "));
         pidsMax().ifPresent(v -> sb.append("pidsMax=").append(v).append(", "));
         ioMax.forEach(v -> sb.append(v).append(", "));
+        if (cpuAccounting) {
+            sb.append("cpuAccounting, ");
+        }
         if (sb.length() > "Limits[".length()) {
             sb.setLength(sb.length() - 2);
         }
@@ -211,6 +222,7 @@ public final class Limits {
         private String cpuset;
         private long pidsMax = -1;
         private final Map<String, IoMax> ioMax = new LinkedHashMap<>();
+        private boolean cpuAccounting;
 
         private Builder() {
         }
@@ -224,6 +236,7 @@ public final class Limits {
             cpuset = l.cpuset;
             pidsMax = l.pidsMax;
             l.ioMax.forEach(io -> ioMax.put(io.device(), io));
+            cpuAccounting = l.cpuAccounting;
         }
 
         /**
@@ -328,6 +341,18 @@ public final class Limits {
         public Builder ioMax(String majMin, long rbps, long wbps, long riops, long wiops) {
             IoMax io = new IoMax(majMin, rbps, wbps, riops, wiops);
             ioMax.put(io.device(), io);
+            return this;
+        }
+
+        /**
+         * The group must count its CPU time, for a reader of {@link Cgroup#cpuUsageFile()} (a
+         * CPU-time limit enforced from outside the kernel). v2 counts it in every group
+         * ({@code cpu.stat} usage_usec); v1 joins the cpuacct hierarchy as a requirement, so a host
+         * without one, or a caller who may not write it, fails {@link Cgroups#create} instead of
+         * getting a group without the count. Default: off (cpuacct is joined when usable, to measure).
+         */
+        public Builder cpuAccounting() {
+            cpuAccounting = true;
             return this;
         }
 

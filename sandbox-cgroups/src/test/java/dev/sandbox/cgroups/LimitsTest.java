@@ -51,6 +51,10 @@ class LimitsTest {
         assertThat(b.memoryMax()).hasValue(1 << 20);
         assertThat(b.ioMax()).as("same device replaced").containsExactly(new Limits.IoMax("8:0", 2, 0, 0, 0));
         assertThat(a.newBuilder().build()).isEqualTo(a).hasSameHashCodeAs(a);
+        Limits c = a.newBuilder().cpuAccounting().build();
+        assertThat(c).isNotEqualTo(a).hasToString("Limits[memoryMax=1048576, ioMax=8:0 rbps=1 wbps=0 riops=0 wiops=0, cpuAccounting]");
+        assertThat(c.newBuilder().build()).isEqualTo(c);
+        assertThat(Limits.builder().cpuAccounting().build().isEmpty()).isFalse();
     }
 
     @Nested

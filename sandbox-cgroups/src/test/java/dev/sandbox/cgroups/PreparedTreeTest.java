@@ -216,6 +216,27 @@ class PreparedTreeTest {
         }
 
         @Test
+        @DisplayName("cpuAccounting makes cpuacct a requirement: its usage file, or a refusal naming file and errno")
+        void cpuAccountingRequiresCpuacct() throws Exception {
+            Limits accounting = Limits.builder().cpuAccounting().build();
+            try (Cgroup g = cgroups.create(accounting)) {
+                assertThat(g.cpuUsageFile()).hasValue(tmp.resolve("cpuacct").resolve(g.name()).resolve("cpuacct.usage"));
+            }
+            fs.denyMkdir = p -> p.startsWith(tmp.resolve("cpuacct"));
+            try (Cgroup g = cgroups.create(Limits.none())) {
+                assertThat(g.cpuUsageFile()).as("measuring only: left out, so no usage file").isEmpty();
+            }
+            assertThatThrownBy(() -> cgroups.create(accounting)).isInstanceOf(CgroupException.class)
+                    .hasMessageStartingWith("cpuAccounting: cannot create " + tmp.resolve("cpuacct/sandbox/" + MARKER))
+                    .hasMessageContaining(": EACCES (Permission denied); ")
+                    .satisfies(e -> assertThat(((CgroupException) e).errno()).hasValue("EACCES"));
+            mounts.remove(tmp.resolve("cpuacct"));
+            cgroups = Cgroups.at(CgroupHost.parse(v1Mountinfo(mounts), "", Set.of()), "sandbox", fs);
+            assertThatThrownBy(() -> cgroups.create(accounting))
+                    .hasMessageStartingWith("cpuAccounting: no cgroup v1 hierarchy of the cpuacct controller is mounted");
+        }
+
+        @Test
         void addProcessWritesThePidIntoEveryProcsFileAndPidsDeduplicates() throws Exception {
             try (Cgroup g = cgroups.create(Limits.builder().cpus(1).build())) {
                 g.addProcess(4242);
@@ -433,6 +454,15 @@ class PreparedTreeTest {
                 assertThat(fs.lastWrite(dir.resolve("cpuset.cpus"))).isEqualTo("0-1");
                 assertThat(fs.lastWrite(dir.resolve("io.max"))).isEqualTo("8:0 rbps=1048576 wbps=max riops=max wiops=300");
                 assertThat(fs.lastWrite(dir.resolve("pids.max"))).isEqualTo("20");
+            }
+        }
+
+        @Test
+        @DisplayName("counts CPU time in every group: cpu.stat is the usage file, cpuAccounting enables no controller")
+        void cpuUsageFileIsCpuStat() throws Exception {
+            try (Cgroup g = at("/", "sandbox").create(Limits.builder().cpuAccounting().build())) {
+                assertThat(g.cpuUsageFile()).hasValue(mount.resolve(g.name()).resolve("cpu.stat"));
+                assertThat(fs.writes()).noneMatch(w -> w.file().endsWith("cgroup.subtree_control") && w.value().contains("cpu"));
             }
         }
 

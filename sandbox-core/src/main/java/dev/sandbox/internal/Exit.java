@@ -21,7 +21,7 @@ public record Exit(int waitStatus, int flags, long userMicros, long systemMicros
         return (flags & Protocol.EXIT_TIMED_OUT) != 0;
     }
 
-    /** The helper's CPU-time watch ended the sandbox ({@code SBX_EXIT_CPU_TIME}). */
+    /** The helper's CPU-time watch ended it: the limit was reached, or the command died of its RLIMIT_CPU backstop. */
     public boolean cpuTimeExceeded() {
         return (flags & Protocol.EXIT_CPU_TIME) != 0;
     }

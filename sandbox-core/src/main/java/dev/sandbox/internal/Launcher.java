@@ -53,6 +53,15 @@ public final class Launcher {
     /** {@link #launch(Spec, Redirect, Redirect, Redirect, boolean, HelperChannel, HelperPool)} with the spec already encoded. */
     public static Started launch(byte[] encoded, Redirect in, Redirect out, Redirect err, boolean errorToOutput,
                                  HelperChannel preset, HelperPool pool) throws IOException {
+        return launch(encoded, in, out, err, errorToOutput, preset, pool, null);
+    }
+
+    /**
+     * The same, for a spec with {@code SBX_T_CPU_LIMIT}: {@code cpuUsage} (the sandbox's cgroup's
+     * CPU usage file) is opened here and passed to the helper with the stdio, for its monitor to read.
+     */
+    public static Started launch(byte[] encoded, Redirect in, Redirect out, Redirect err, boolean errorToOutput,
+                                 HelperChannel preset, HelperPool pool, java.nio.file.Path cpuUsage) throws IOException {
         Fds fds = new Fds();
         try {
             OutputStream stdin = closedOutput();
@@ -74,6 +83,15 @@ public final class Launcher {
                 if (err == Redirect.PIPE) {
                     stderr = new BufferedInputStream(fds.openInput());
                 }
+            }
+            if (cpuUsage != null) {
+                int fd = LibC.get().open(Encoding.cString(cpuUsage.toString()), LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
+                if (fd < 0) {
+                    throw new SandboxException("cpu-time", cpuUsage.toString(), LibC.errno(),
+                            "cpuTimeLimit needs the sandbox's cgroup's CPU usage file");
+                }
+                stdio = java.util.Arrays.copyOf(stdio, 4);
+                stdio[3] = fds.track(fd);
             }
             HelperChannel channel = preset != null ? preset : pool.take();
             if (!channel.sendSpec(encoded, stdio) && preset == null) {
@@ -193,7 +211,7 @@ public final class Launcher {
     /** Every descriptor a launch holds, so any failure closes all of them. */
     private static final class Fds {
         int pendingParentEnd = -1;
-        private final int[] tracked = new int[4];
+        private final int[] tracked = new int[5];
         private int trackedCount;
 
         int track(int fd) {

@@ -29,7 +29,8 @@ public final class Protocol {
     public static final int T_SECURITY = 14;
     public static final int T_IDS = 15;
     public static final int T_SECCOMP = 16;
-    public static final int T_LAST = T_SECCOMP;
+    public static final int T_CPU_LIMIT = 20;
+    public static final int T_LAST = T_CPU_LIMIT;
 
     public static final int OP_NEW_ROOT = 1;
     public static final int OP_MIRROR_HOST = 2;

@@ -29,7 +29,24 @@ public record Spec(
         long keepCaps,
         int security,
         Ids ids,
-        byte[] seccomp) {
+        byte[] seccomp,
+        CpuLimit cpuLimit) {
+
+    /** A spec without a CPU-time limit. */
+    public Spec(int namespaces, List<IdMap> uidMaps, List<IdMap> gidMaps, boolean setgroupsDeny, byte[] hostname,
+                List<Op> ops, boolean loopback, byte[] path, long timeoutMillis, long graceMillis, List<byte[]> args,
+                List<byte[]> env, long keepCaps, int security, Ids ids, byte[] seccomp) {
+        this(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, ops, loopback, path, timeoutMillis, graceMillis,
+                args, env, keepCaps, security, ids, seccomp, null);
+    }
+
+    /**
+     * {@code SBX_T_CPU_LIMIT}: the whole sandbox's CPU time in nanoseconds (> 0), watched by the
+     * helper in the cgroup usage file sent with the spec, and the RLIMIT_CPU soft seconds set before
+     * exec as a per-process backstop (0: none).
+     */
+    public record CpuLimit(long limitNanos, long rlimitSeconds) {
+    }
 
     /** The uid and gid (inside the user namespace) the command runs as. */
     public record Ids(int uid, int gid) {
@@ -148,7 +165,7 @@ public record Spec(
     /** This spec for another command. */
     public Spec withArgs(List<byte[]> newArgs) {
         return new Spec(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, ops, loopback, path,
-                timeoutMillis, graceMillis, newArgs, env, keepCaps, security, ids, seccomp);
+                timeoutMillis, graceMillis, newArgs, env, keepCaps, security, ids, seccomp, cpuLimit);
     }
 
     /**
@@ -159,7 +176,7 @@ public record Spec(
         return new Spec(namespaces, List.of(new IdMap(mapRoot ? 0 : uid, uid, 1)),
                 List.of(new IdMap(mapRoot ? 0 : gid, gid, 1)), false, hostname, ops, loopback, path,
                 timeoutMillis, graceMillis, args, env, keepCaps, security, new Ids(mapRoot ? 0 : uid, mapRoot ? 0 : gid),
-                seccomp);
+                seccomp, cpuLimit);
     }
 
     /**
@@ -227,7 +244,7 @@ public record Spec(
             boolean shared = s.namespaces == t.namespaces && s.hostname == t.hostname && s.ops == t.ops
                     && s.loopback == t.loopback && s.path == t.path && s.timeoutMillis == t.timeoutMillis
                     && s.graceMillis == t.graceMillis && s.env == t.env && s.keepCaps == t.keepCaps
-                    && s.security == t.security && s.seccomp == t.seccomp;
+                    && s.security == t.security && s.seccomp == t.seccomp && s.cpuLimit == t.cpuLimit;
             return shared ? s.encode(middle, tail, last) : s.encode();
         }
     }
@@ -255,10 +272,11 @@ public record Spec(
         for (Op o : ops) {
             size += record(28 + o.source().length + o.target().length);
         }
-        return size + (loopback ? record(0) : 0) + (path != null ? record(path.length) : 0) + 2 * record(8);
+        return size + (loopback ? record(0) : 0) + (path != null ? record(path.length) : 0) + 2 * record(8)
+                + (cpuLimit != null ? record(16) : 0);
     }
 
-    /** HOSTNAME, the operations, LOOPBACK, PATH, TIMEOUT_MS, GRACE_MS. */
+    /** HOSTNAME, the operations, LOOPBACK, PATH, TIMEOUT_MS, GRACE_MS, CPU_LIMIT. */
     private void writeMiddle(ByteBuffer b) {
         if (hostname != null) {
             header(b, Protocol.T_HOSTNAME, hostname.length).put(hostname);
@@ -276,6 +294,9 @@ public record Spec(
         }
         header(b, Protocol.T_TIMEOUT_MS, 8).putLong(timeoutMillis);
         header(b, Protocol.T_GRACE_MS, 8).putLong(graceMillis);
+        if (cpuLimit != null) {
+            header(b, Protocol.T_CPU_LIMIT, 16).putLong(cpuLimit.limitNanos()).putLong(cpuLimit.rlimitSeconds());
+        }
     }
 
     private int argsSize() {
@@ -343,7 +364,7 @@ public record Spec(
 
     /** The readable form, line for line what {@code sandbox-helper --describe-spec} prints. */
     public String describe() {
-        StringBuilder sb = new StringBuilder("sandbox-spec v3\n");
+        StringBuilder sb = new StringBuilder("sandbox-spec v4\n");
         sb.append("namespaces ").append(namespaceNames(namespaces)).append('\n');
         for (IdMap m : uidMaps) {
             sb.append("uid_map ").append(Integer.toUnsignedString(m.inside())).append(' ')
@@ -382,6 +403,10 @@ public record Spec(
         }
         sb.append("timeout_ms ").append(Long.toUnsignedString(timeoutMillis)).append('\n');
         sb.append("grace_ms ").append(Long.toUnsignedString(graceMillis)).append('\n');
+        if (cpuLimit != null) {
+            sb.append("cpu_limit_ns ").append(Long.toUnsignedString(cpuLimit.limitNanos())).append(" rlimit_cpu_s ")
+                    .append(Long.toUnsignedString(cpuLimit.rlimitSeconds())).append('\n');
+        }
         for (byte[] a : args) {
             sb.append("arg ").append(quote(a)).append('\n');
         }

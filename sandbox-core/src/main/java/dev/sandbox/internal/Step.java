@@ -59,6 +59,8 @@ public enum Step {
     SECCOMP("seccomp", "installing the seccomp filter"),
     INIT("init", "the sandbox's PID 1"),
     FORK("fork", "PID 1 starting the command"),
+    CPU_TIME("cpu-time", "reading the cgroup's CPU usage file for the CPU-time limit"),
+    SETRLIMIT("setrlimit", "a resource limit set right before exec; the path names it"),
     EXECVE("execve", "running the command; the path is the file tried");
 
     private static final Map<String, Step> BY_WIRE_NAME = Arrays.stream(values())

@@ -74,9 +74,10 @@ class SpecRoundTripTest {
                 true, b("/bin"), 1500, 2000,
                 List.of(b("echo"), new byte[] {'a', '\\', (byte) 0xff, '\n'}),
                 List.of(b("K=v")), 1L << 21,
-                Protocol.SEC_NO_NEW_PRIVS | Protocol.SEC_LOCK_MOUNTS, new Spec.Ids(0, 0), new byte[16]);
+                Protocol.SEC_NO_NEW_PRIVS | Protocol.SEC_LOCK_MOUNTS, new Spec.Ids(0, 0), new byte[16],
+                new Spec.CpuLimit(1_500_000_000L, 3));
         String expected = """
-                sandbox-spec v3
+                sandbox-spec v4
                 namespaces user,mount,pid,net
                 uid_map 0 1000 1
                 gid_map 0 1000 1
@@ -102,6 +103,7 @@ class SpecRoundTripTest {
                 seccomp 2
                 timeout_ms 1500
                 grace_ms 2000
+                cpu_limit_ns 1500000000 rlimit_cpu_s 3
                 arg "echo"
                 arg "a\\\\\\xff\\x0a"
                 env "K=v"
@@ -213,7 +215,7 @@ class SpecRoundTripTest {
     }
 
     @Example
-    @Label("the helper rejects a spec with a bad magic number, a NUL in a string, no command or no PATH")
+    @Label("the helper rejects a spec with a bad magic number, a NUL in a string, no command, no PATH, a CPU limit of 0 or an unknown tag")
     void rejectsMalformedSpecs() throws Exception {
         Spec ok = new Spec(0, List.of(), List.of(), false, null, List.of(), false,
                 b("/bin"), 0, 0, List.of(b("true")), List.of(), 0, 0, null, null);
@@ -233,6 +235,14 @@ class SpecRoundTripTest {
         Spec noArgs = new Spec(0, List.of(), List.of(), false, null, List.of(), false, null, 0, 0,
                 List.of(), List.of(), 0, 0, null, null);
         assertThat(helperDescribes(noArgs.encode()).status()).isEqualTo(2);
+
+        Spec noCpu = new Spec(0, List.of(), List.of(), false, null, List.of(), false, b("/bin"), 0, 0,
+                List.of(b("true")), List.of(), 0, 0, null, null, new Spec.CpuLimit(0, 0));
+        assertThat(helperDescribes(noCpu.encode())).isEqualTo(new Result(2, "sandbox-helper: invalid spec: CPU_LIMIT 0 ns,"
+                + " backstop 0 s (expected: > 0 ns, 0 to 1099511627776 s)\n"));
+        byte[] unknownTag = ok.encode(); // tag 17: between the last this helper knows and CPU_LIMIT
+        ByteBuffer.wrap(unknownTag).order(ByteOrder.nativeOrder()).putShort(12, (short) 17);
+        assertThat(helperDescribes(unknownTag)).isEqualTo(new Result(2, "sandbox-helper: invalid spec: unknown tag 17\n"));
 
         byte[] truncated = ok.encode();
         ByteBuffer.wrap(truncated).order(ByteOrder.nativeOrder()).putInt(8, truncated.length); // claims more than sent
@@ -366,7 +376,10 @@ class SpecRoundTripTest {
                 Combinators.combine(Arbitraries.longs().between(0, Long.MAX_VALUE), Arbitraries.integers().between(0, 15),
                         Combinators.combine(Arbitraries.integers(), Arbitraries.integers()).as(Spec.Ids::new).injectNull(0.3),
                         Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(64).map(b -> java.util.Arrays.copyOf(b, b.length * 8))
-                                .injectNull(0.3)).as((c, sb, i, f) -> java.util.Arrays.<Object>asList(c, sb, i, f))
+                                .injectNull(0.3),
+                        Combinators.combine(Arbitraries.longs().between(1, Long.MAX_VALUE), Arbitraries.longs().between(0, 1L << 40))
+                                .as(Spec.CpuLimit::new).injectNull(0.5))
+                        .as((c, sb, i, f, cpu) -> java.util.Arrays.<Object>asList(c, sb, i, f, cpu))
         ).as((path, timeout, grace, args, env, sec) -> {
             // only the namespaces the structure needs: operations other than chdir a mount namespace,
             // idmap, ids and lock-mounts a user namespace, a hostname UTS, loopback a network namespace
@@ -381,7 +394,7 @@ class SpecRoundTripTest {
             int flags = ns | (needsMountNs ? 0x00020000 : 0) | (host == null ? 0 : 0x04000000)
                     | (needsUserNs ? 0x10000000 : 0) | (loopback ? 0x40000000 : 0);
             return new Spec(flags, uids, gids, deny, host, ops, loopback, path, timeout, grace, args, env,
-                    caps, security, ids, seccomp);
+                    caps, security, ids, seccomp, (Spec.CpuLimit) sec.get(4));
         }));
     }
 }

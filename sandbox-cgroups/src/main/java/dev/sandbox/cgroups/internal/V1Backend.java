@@ -68,6 +68,9 @@ public final class V1Backend implements Backend {
                     + " steers reclaim under global memory pressure, it does not throttle); use memoryMax, or a cgroup v2 host");
         }
         Map<String, String> required = Backend.required(limits, "blkio");
+        if (limits.cpuAccounting()) {
+            required.put("cpuacct", "cpuAccounting"); // v2 counts CPU time in every group
+        }
         for (Map.Entry<String, String> e : required.entrySet()) {
             if (!mounts.containsKey(e.getKey())) {
                 throw Failures.refused(e.getValue(), null, "no cgroup v1 hierarchy of the " + e.getKey()

@@ -57,6 +57,11 @@ final class V1Cgroup extends AbstractCgroup {
     }
 
     @Override
+    public Optional<Path> cpuUsageFile() {
+        return Optional.ofNullable(file("cpuacct", "cpuacct.usage"));
+    }
+
+    @Override
     public Usage usage() throws CgroupException {
         OptionalLong user = readLong(file("cpuacct", "cpuacct.usage_user"));
         OptionalLong sys = readLong(file("cpuacct", "cpuacct.usage_sys"));

@@ -41,6 +41,11 @@ final class V2Cgroup extends AbstractCgroup {
     }
 
     @Override
+    public Optional<Path> cpuUsageFile() {
+        return Optional.of(dir.resolve("cpu.stat"));
+    }
+
+    @Override
     public Usage usage() throws CgroupException {
         Map<String, Long> cpu = Formats.flatKeyed(readOptional(dir.resolve("cpu.stat")).orElse(""));
         Optional<String> events = readOptional(dir.resolve("memory.events"));
