@@ -26,6 +26,13 @@ struct sbx_op {
     char *target;   /* absolute path inside the sandbox */
 };
 
+/* One Landlock rule (protocol.h SBX_T_LANDLOCK_RULE). */
+struct sbx_landlock_rule {
+    uint32_t access; /* SBX_LANDLOCK_* */
+    uint32_t flags;  /* SBX_LANDLOCK_F_* */
+    char *path;      /* absolute, inside the sandbox */
+};
+
 /* What an operation kind takes (the structure spec_decode checks); Java's Spec.Op.Kind mirrors it. */
 enum sbx_op_source {
     SRC_NONE,  /* empty */
@@ -73,6 +80,9 @@ struct sbx_spec {
     uint32_t uid, gid;  /* inside the user namespace */
     unsigned char *seccomp; /* struct sock_filter[], NULL when absent */
     size_t seccomp_len;     /* instructions */
+    int landlock;           /* SBX_T_LANDLOCK seen: restrict file access to the rules */
+    struct sbx_landlock_rule *landlock_rules;
+    size_t n_landlock_rules;
 };
 
 /*

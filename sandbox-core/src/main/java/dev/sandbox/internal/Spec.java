@@ -29,7 +29,40 @@ public record Spec(
         long keepCaps,
         int security,
         Ids ids,
-        byte[] seccomp) {
+        byte[] seccomp,
+        Landlock landlock) {
+
+    /** A spec without Landlock. */
+    public Spec(int namespaces, List<IdMap> uidMaps, List<IdMap> gidMaps, boolean setgroupsDeny, byte[] hostname,
+            List<Op> ops, boolean loopback, byte[] path, long timeoutMillis, long graceMillis, List<byte[]> args,
+            List<byte[]> env, long keepCaps, int security, Ids ids, byte[] seccomp) {
+        this(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, ops, loopback, path, timeoutMillis, graceMillis,
+                args, env, keepCaps, security, ids, seccomp, null);
+    }
+
+    /**
+     * Landlock on ({@code SBX_T_LANDLOCK}): file access only beneath these rules ({@code SBX_T_LANDLOCK_RULE}),
+     * in order; {@code SetupPlan} derives them.
+     */
+    public record Landlock(List<Rule> rules) {
+        public Landlock {
+            rules = List.copyOf(rules);
+        }
+
+        /** {@code access} is a {@code LANDLOCK_*} class, {@code flags} {@code LANDLOCK_F_*}, {@code path} absolute. */
+        public record Rule(int access, int flags, byte[] path) {
+            public Rule {
+                Objects.requireNonNull(path, "path");
+            }
+
+            /** The readable form: {@code landlock-rule ACCESS[ optional] "PATH"}. */
+            String describe() {
+                String[] names = {null, "read", "read-write", "read-write-files"};
+                return "landlock-rule " + names[access] + ((flags & Protocol.LANDLOCK_F_OPTIONAL) != 0 ? " optional" : "")
+                        + " " + quote(path);
+            }
+        }
+    }
 
     /** The uid and gid (inside the user namespace) the command runs as. */
     public record Ids(int uid, int gid) {
@@ -148,7 +181,7 @@ public record Spec(
     /** This spec for another command. */
     public Spec withArgs(List<byte[]> newArgs) {
         return new Spec(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, ops, loopback, path,
-                timeoutMillis, graceMillis, newArgs, env, keepCaps, security, ids, seccomp);
+                timeoutMillis, graceMillis, newArgs, env, keepCaps, security, ids, seccomp, landlock);
     }
 
     /**
@@ -159,7 +192,7 @@ public record Spec(
         return new Spec(namespaces, List.of(new IdMap(mapRoot ? 0 : uid, uid, 1)),
                 List.of(new IdMap(mapRoot ? 0 : gid, gid, 1)), false, hostname, ops, loopback, path,
                 timeoutMillis, graceMillis, args, env, keepCaps, security, new Ids(mapRoot ? 0 : uid, mapRoot ? 0 : gid),
-                seccomp);
+                seccomp, landlock);
     }
 
     /**
@@ -227,7 +260,7 @@ public record Spec(
             boolean shared = s.namespaces == t.namespaces && s.hostname == t.hostname && s.ops == t.ops
                     && s.loopback == t.loopback && s.path == t.path && s.timeoutMillis == t.timeoutMillis
                     && s.graceMillis == t.graceMillis && s.env == t.env && s.keepCaps == t.keepCaps
-                    && s.security == t.security && s.seccomp == t.seccomp;
+                    && s.security == t.security && s.seccomp == t.seccomp && s.landlock == t.landlock;
             return shared ? s.encode(middle, tail, last) : s.encode();
         }
     }
@@ -322,12 +355,27 @@ public record Spec(
     }
 
     private int lastSize() {
-        return seccomp != null ? record(seccomp.length) : 0;
+        int size = seccomp != null ? record(seccomp.length) : 0;
+        if (landlock != null) {
+            size += record(4);
+            for (Landlock.Rule r : landlock.rules()) {
+                size += record(8 + r.path().length);
+            }
+        }
+        return size;
     }
 
+    /** SECCOMP, LANDLOCK, the Landlock rules. */
     private void writeLast(ByteBuffer b) {
         if (seccomp != null) {
             header(b, Protocol.T_SECCOMP, seccomp.length).put(seccomp);
+        }
+        if (landlock != null) {
+            header(b, Protocol.T_LANDLOCK, 4).putInt(0);
+            for (Landlock.Rule r : landlock.rules()) {
+                header(b, Protocol.T_LANDLOCK_RULE, 8 + r.path().length).putInt(r.access()).putInt(r.flags())
+                        .put(r.path());
+            }
         }
     }
 
@@ -343,7 +391,7 @@ public record Spec(
 
     /** The readable form, line for line what {@code sandbox-helper --describe-spec} prints. */
     public String describe() {
-        StringBuilder sb = new StringBuilder("sandbox-spec v3\n");
+        StringBuilder sb = new StringBuilder("sandbox-spec v4\n");
         sb.append("namespaces ").append(namespaceNames(namespaces)).append('\n');
         for (IdMap m : uidMaps) {
             sb.append("uid_map ").append(Integer.toUnsignedString(m.inside())).append(' ')
@@ -379,6 +427,12 @@ public record Spec(
         }
         if (seccomp != null) {
             sb.append("seccomp ").append(seccomp.length / 8).append('\n');
+        }
+        if (landlock != null) {
+            sb.append("landlock\n");
+            for (Landlock.Rule r : landlock.rules()) {
+                sb.append(r.describe()).append('\n');
+            }
         }
         sb.append("timeout_ms ").append(Long.toUnsignedString(timeoutMillis)).append('\n');
         sb.append("grace_ms ").append(Long.toUnsignedString(graceMillis)).append('\n');

@@ -76,7 +76,7 @@ class SpecRoundTripTest {
                 List.of(b("K=v")), 1L << 21,
                 Protocol.SEC_NO_NEW_PRIVS | Protocol.SEC_LOCK_MOUNTS, new Spec.Ids(0, 0), new byte[16]);
         String expected = """
-                sandbox-spec v3
+                sandbox-spec v4
                 namespaces user,mount,pid,net
                 uid_map 0 1000 1
                 gid_map 0 1000 1
