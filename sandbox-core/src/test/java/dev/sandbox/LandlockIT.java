@@ -107,6 +107,10 @@ class LandlockIT {
         assertThat(confined.namespaces()).doesNotContain(Namespace.MOUNT);
         assertThat(run(confined, "cat /etc/hostname 2>&1; echo ran")).isEqualTo("cat: /etc/hostname: " + DENIED + "\nran\n");
         assertThat(run(Sandbox.builder().build(), "cat /etc/hostname >/dev/null && echo ran")).isEqualTo("ran\n");
+        // without no_new_privs the domain is taken while the command still holds CAP_SYS_ADMIN in its user namespace
+        Sandbox privileged = confined.newBuilder().allowNewPrivileges().landlockReadOnly("/proc").build();
+        assertThat(run(privileged, "grep NoNewPrivs /proc/self/status; cat /etc/hostname 2>&1"))
+                .isEqualTo("NoNewPrivs:\t0\ncat: /etc/hostname: " + DENIED + "\n");
     }
 
     @Test
