@@ -66,6 +66,9 @@ enum sbx_tag {
     SBX_T_SECURITY = 14,      /* u32 SBX_SEC_* bits; at most once */
     SBX_T_IDS = 15,           /* u32 uid, u32 gid: the ids (inside the user ns) the command runs as; at most once */
     SBX_T_SECCOMP = 16,       /* struct sock_filter[] (8 bytes each, 1..4096): installed right before execve */
+    SBX_T_LANDLOCK = 18,      /* u32 flags (0): Landlock on, file access only beneath the rules below; at most once */
+    SBX_T_LANDLOCK_RULE = 19, /* u32 access (SBX_LANDLOCK_*), u32 flags (SBX_LANDLOCK_F_*), path (as the sandbox sees
+                                 it, absolute); repeatable; only with SBX_T_LANDLOCK */
     SBX_T_CPU_LIMIT = 20,     /* u64 limit_ns (> 0), u64 rlimit_cpu_s: CPU time of the whole sandbox, read from
                                  the cgroup file passed as a 4th SCM_RIGHTS fd with the stdio (v1 cpuacct.usage
                                  or v2 cpu.stat); the monitor kills the tree when it reaches limit_ns.
@@ -73,6 +76,20 @@ enum sbx_tag {
                                  per-process backstop, 0 = none; at most once */
 };
 #define SBX_T_LAST SBX_T_CPU_LIMIT
+
+/*
+ * Landlock (landlock.c): the helper handles every file system right the kernel's ABI knows, opens each
+ * rule's path with O_PATH in the final view and allows beneath it (a file gets only the rights that
+ * apply to files); the command's process restricts itself just before exec, before seccomp.
+ */
+enum sbx_landlock_access {
+    SBX_LANDLOCK_READ = 1,        /* execute, read files, list directories */
+    SBX_LANDLOCK_READ_WRITE = 2,  /* every handled right */
+    SBX_LANDLOCK_READ_WRITE_FILES = 3, /* read, plus writing existing files and device ioctls (/dev, /proc) */
+};
+enum sbx_landlock_flag {
+    SBX_LANDLOCK_F_OPTIONAL = 1u << 0, /* a missing path is skipped */
+};
 
 /*
  * Setup operations (SBX_T_OP): the sandbox's file system view and working directory as an ordered

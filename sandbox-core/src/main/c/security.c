@@ -13,7 +13,8 @@
  *      thing in the child, while the helper writes its maps, and again after a lock (a new user
  *      namespace gives a full bounding set);
  *   3. right before exec, in the process that execs: setsid, the effective, permitted and inheritable
- *      sets (and the ambient set for kept capabilities), no_new_privs, and the seccomp filters - last
+ *      sets (and the ambient set for kept capabilities), no_new_privs, the Landlock domain (landlock.c,
+ *      under the same rule as seccomp: no_new_privs or CAP_SYS_ADMIN), and the seccomp filters - last
  *      when no_new_privs allows it, before the capabilities are dropped when it does not (the kernel
  *      then wants CAP_SYS_ADMIN).
  */
@@ -37,6 +38,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "landlock.h"
 #include "protocol.h"
 
 #if defined(__x86_64__)
@@ -308,15 +310,18 @@ int security_before_exec(const struct sbx_spec *spec, pid_t monitor, pid_t jvm)
 {
     if ((spec->security & SBX_SEC_NEW_SESSION) && setsid() < 0)
         return fail_errno("setsid", "");
+    /* The view is final: the Landlock rules' paths are opened now, while we may still search everywhere. */
+    if (landlock_prepare(spec) < 0)
+        return -1;
     int nnp = !!(spec->security & SBX_SEC_NO_NEW_PRIVS);
-    /* Without no_new_privs the kernel installs a filter only while we hold CAP_SYS_ADMIN. */
-    if (!nnp && install_filters(spec, monitor, jvm) < 0)
+    /* Without no_new_privs the kernel takes a Landlock domain or a filter only while we hold CAP_SYS_ADMIN. */
+    if (!nnp && (landlock_enforce() < 0 || install_filters(spec, monitor, jvm) < 0))
         return -1;
     if (set_capabilities(spec->keep_caps) < 0)
         return -1;
     if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return fail_errno("prctl", "PR_SET_NO_NEW_PRIVS");
-    if (nnp && install_filters(spec, monitor, jvm) < 0)
+    if (nnp && (landlock_enforce() < 0 || install_filters(spec, monitor, jvm) < 0))
         return -1;
     return 0;
 }

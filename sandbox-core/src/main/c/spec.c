@@ -68,7 +68,7 @@ static const char *tag_name(unsigned tag)
     static const char *names[] = {NULL,       "NAMESPACES", "UID_MAP",  "GID_MAP", "SETGROUPS_DENY",
                                   "HOSTNAME", "OP",         "LOOPBACK", "PATH",    "TIMEOUT_MS",
                                   "GRACE_MS", "ARG",        "ENV",      "CAPS",    "SECURITY",
-                                  "IDS",      "SECCOMP",  NULL,      NULL,      NULL,
+                                  "IDS",      "SECCOMP",  NULL,       "LANDLOCK", "LANDLOCK_RULE",
                                   "CPU_LIMIT"};
     return tag < sizeof names / sizeof names[0] && names[tag] ? names[tag] : "?";
 }
@@ -364,6 +364,35 @@ static int check_whole(const struct sbx_spec *s, unsigned seen_ns, char *reason,
         return reject(reason, cap, "IDS without CLONE_NEWUSER");
     if (s->keep_caps >> SBX_LAST_CAP)
         return reject(reason, cap, "capability bit 63 set");
+    if (s->n_landlock_rules && !s->landlock)
+        return reject(reason, cap, "LANDLOCK_RULE without LANDLOCK");
+    return 0;
+}
+
+/* u32 access, u32 flags, path: an absolute path without "." or ".." components. */
+static int decode_landlock_rule(const unsigned char *p, uint32_t plen, struct sbx_spec *s, char *reason, size_t cap)
+{
+    if (plen < 9)
+        return reject(reason, cap, "LANDLOCK_RULE payload is %u bytes, expected at least 9", plen);
+    uint32_t access = get_u32(p), flags = get_u32(p + 4);
+    if (access < SBX_LANDLOCK_READ || access > SBX_LANDLOCK_READ_WRITE_FILES)
+        return reject(reason, cap, "LANDLOCK_RULE with unknown access %u", access);
+    if (flags & ~(uint32_t)SBX_LANDLOCK_F_OPTIONAL)
+        return reject(reason, cap, "LANDLOCK_RULE with unknown flags 0x%x", flags);
+    if (s->n_landlock_rules >= SBX_OP_MAX)
+        return reject(reason, cap, "more than %d LANDLOCK_RULE records", SBX_OP_MAX);
+    if (plen - 8 >= SBX_OP_MAX_PATH || !is_absolute(p + 8, plen - 8))
+        return reject(reason, cap, "LANDLOCK_RULE path not absolute, with a . or .. component, or too long");
+    char *path;
+    if (take_text(&path, p + 8, plen - 8, SBX_T_LANDLOCK_RULE, reason, cap))
+        return -1;
+    struct sbx_landlock_rule *grown = realloc(s->landlock_rules, (s->n_landlock_rules + 1) * sizeof *grown);
+    if (!grown) {
+        free(path);
+        return reject(reason, cap, "out of memory");
+    }
+    s->landlock_rules = grown;
+    s->landlock_rules[s->n_landlock_rules++] = (struct sbx_landlock_rule){access, flags, path};
     return 0;
 }
 
@@ -403,6 +432,7 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
         case SBX_T_IDS:
         case SBX_T_SECCOMP:
         case SBX_T_CPU_LIMIT:
+        case SBX_T_LANDLOCK:
             if (seen[tag] > 1)
                 return reject(reason, cap, "repeated %s", tag_name(tag));
             break;
@@ -413,6 +443,7 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
         switch (tag) {
         case SBX_T_NAMESPACES:
         case SBX_T_SECURITY:
+        case SBX_T_LANDLOCK:
             want = 4;
             break;
         case SBX_T_IDS:
@@ -518,6 +549,15 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
                               (unsigned long long)s->cpu_limit_ns, (unsigned long long)s->rlimit_cpu_s,
                               (unsigned long long)SBX_RLIMIT_CPU_MAX_S);
             break;
+        case SBX_T_LANDLOCK:
+            if (get_u32(p) != 0)
+                return reject(reason, cap, "unknown LANDLOCK flags 0x%x", get_u32(p));
+            s->landlock = 1;
+            break;
+        case SBX_T_LANDLOCK_RULE:
+            if (decode_landlock_rule(p, plen, s, reason, cap))
+                return -1;
+            break;
         default:
             return reject(reason, cap, "unknown tag %u", tag);
         }
@@ -549,6 +589,9 @@ static void spec_free(struct sbx_spec *s)
         free(s->envp[i]);
     free(s->envp);
     free(s->seccomp);
+    for (size_t i = 0; i < s->n_landlock_rules; i++)
+        free(s->landlock_rules[i].path);
+    free(s->landlock_rules);
     memset(s, 0, sizeof *s);
 }
 
@@ -637,6 +680,15 @@ void spec_describe(const struct sbx_spec *s, FILE *out)
         fprintf(out, "ids %u %u\n", s->uid, s->gid);
     if (s->seccomp)
         fprintf(out, "seccomp %zu\n", s->seccomp_len);
+    if (s->landlock)
+        fputs("landlock\n", out);
+    for (size_t i = 0; i < s->n_landlock_rules; i++) {
+        static const char *const access[] = {NULL, "read", "read-write", "read-write-files"};
+        const struct sbx_landlock_rule *r = &s->landlock_rules[i];
+        fprintf(out, "landlock-rule %s%s ", access[r->access], r->flags & SBX_LANDLOCK_F_OPTIONAL ? " optional" : "");
+        put_quoted(out, r->path);
+        fputc('\n', out);
+    }
     fprintf(out, "timeout_ms %llu\n", (unsigned long long)s->timeout_ms);
     fprintf(out, "grace_ms %llu\n", (unsigned long long)s->grace_ms);
     if (s->cpu_limit_ns)

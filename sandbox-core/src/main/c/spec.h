@@ -26,6 +26,13 @@ struct sbx_op {
     char *target;   /* absolute path inside the sandbox */
 };
 
+/* One Landlock rule (protocol.h SBX_T_LANDLOCK_RULE). */
+struct sbx_landlock_rule {
+    uint32_t access; /* SBX_LANDLOCK_* */
+    uint32_t flags;  /* SBX_LANDLOCK_F_* */
+    char *path;      /* absolute, inside the sandbox */
+};
+
 /* What an operation kind takes (the structure spec_decode checks); Java's Spec.Op.Kind mirrors it. */
 enum sbx_op_source {
     SRC_NONE,  /* empty */
@@ -75,6 +82,9 @@ struct sbx_spec {
     size_t seccomp_len;     /* instructions */
     uint64_t cpu_limit_ns;  /* CPU time of the whole sandbox, 0 = none */
     uint64_t rlimit_cpu_s;  /* RLIMIT_CPU soft seconds set before exec (hard = soft + 1), 0 = none */
+    int landlock;           /* SBX_T_LANDLOCK seen: restrict file access to the rules */
+    struct sbx_landlock_rule *landlock_rules;
+    size_t n_landlock_rules;
 };
 
 /*

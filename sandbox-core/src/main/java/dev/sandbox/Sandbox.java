@@ -127,6 +127,8 @@ public final class Sandbox {
     private final boolean sameSession;
     private final boolean runAsCallerUid;
     private final SeccompPolicy seccomp;
+    private final boolean landlock;
+    private final List<SetupPlan.LandlockPath> landlockPaths;
     private final SandboxRuntime runtime; // null: the default runtime, looked up at each start
     private final long outputLimit;
     private final boolean killOnOutputLimit;
@@ -158,6 +160,8 @@ public final class Sandbox {
         this.sameSession = b.sameSession;
         this.runAsCallerUid = b.runAsCallerUid;
         this.seccomp = b.seccomp;
+        this.landlock = b.landlock;
+        this.landlockPaths = List.copyOf(b.landlockPaths);
         this.runtime = b.runtime;
         this.outputLimit = b.outputLimit;
         this.killOnOutputLimit = b.killOnOutputLimit;
@@ -431,7 +435,7 @@ public final class Sandbox {
                 plan.ops(), plan.loopback(),
                 Encoding.bytes(path),
                 timeout == null ? 0 : Math.max(1, timeout.toMillis()),
-                killGracePeriod.toMillis(), List.of(), envBytes, caps, security, ids, seccompProgram(),
+                killGracePeriod.toMillis(), List.of(), envBytes, caps, security, ids, seccompProgram(), plan.landlock(),
                 cpuTimeLimit == null ? null : new Spec.CpuLimit(cpuTimeLimit.toNanos(), backstopSeconds(cpuTimeLimit)));
     }
 
@@ -454,7 +458,7 @@ public final class Sandbox {
             case HOST -> SetupPlan.Root.HOST;
             case READ_ONLY -> SetupPlan.Root.READ_ONLY;
             case EMPTY -> SetupPlan.Root.EMPTY;
-        }, planMounts, leasesHostIds(), hasCgroup(), workingDirectory);
+        }, planMounts, leasesHostIds(), hasCgroup(), workingDirectory, landlock, landlockPaths);
     }
 
     /** The seccomp program for this machine's architecture, compiled once per policy; null for none. */
@@ -511,6 +515,8 @@ public final class Sandbox {
         private boolean sameSession;
         private boolean runAsCallerUid;
         private SeccompPolicy seccomp = SeccompPolicy.defaultUntrusted();
+        private boolean landlock;
+        private final List<SetupPlan.LandlockPath> landlockPaths = new ArrayList<>();
         private SandboxRuntime runtime;
         private long outputLimit = DEFAULT_OUTPUT_LIMIT;
         private boolean killOnOutputLimit;
@@ -543,6 +549,8 @@ public final class Sandbox {
             sameSession = s.sameSession;
             runAsCallerUid = s.runAsCallerUid;
             seccomp = s.seccomp;
+            landlock = s.landlock;
+            landlockPaths.addAll(s.landlockPaths);
             runtime = s.runtime;
             outputLimit = s.outputLimit;
             killOnOutputLimit = s.killOnOutputLimit;
@@ -714,6 +722,73 @@ public final class Sandbox {
         public Builder seccomp(SeccompPolicy policy) {
             this.seccomp = Objects.requireNonNull(policy, "seccomp");
             return this;
+        }
+
+        /**
+         * Limits the command's file access with Landlock to the paths the sandbox declares, on top of
+         * its view: what it can see but was not declared stays closed (EACCES), also for a process
+         * that could change its mounts or its ids. The rules, each granting access beneath its path
+         * as the sandbox sees it:
+         * <ul>
+         * <li>{@link #readOnlyRoot()}: {@code /} readable (execute, read files, list directories);
+         * <li>each {@link #readOnlyBind} target readable; each {@link #bind} and {@link #tmpfs} target
+         *     with every right (write, create, remove, rename, link, truncate);
+         * <li>the sandbox's own {@code /dev} (with a new root): readable, its existing files writable and
+         *     device ioctls allowed ({@code /dev/null}, ttys), but nothing created there, {@code /dev/shm}
+         *     included; {@code /proc} (with {@link #pidNs()}): readable, its files writable; {@code /sys}
+         *     readable where the view has one;
+         * <li>each {@link #landlockReadOnly} and {@link #landlockReadWrite} path as given.
+         * </ul>
+         * Everything else is denied, the host's {@code /dev} and {@code /proc} of a sandbox without a
+         * new root included. The working directory needs no rule of its own. The helper handles every
+         * file system right of the kernel's Landlock ABI ({@code REFER} from ABI 2, {@code TRUNCATE}
+         * from 3, {@code IOCTL_DEV} from 5), so a hard link or rename cannot move a file out of its
+         * rule's reach, and restricts the command right before exec, before the seccomp filter. A
+         * kernel without Landlock fails the start ({@link SandboxException} step {@code landlock},
+         * ENOSYS or EOPNOTSUPP; {@link Sandbox#probe()} reports the ABI), never runs it unconfined; a
+         * declared path missing from the view fails it too (step {@code landlock}, the path, ENOENT).
+         * Landlock needs {@code no_new_privs} or {@code CAP_SYS_ADMIN} in the sandbox's user
+         * namespace: with {@link #allowNewPrivileges()} a command that runs without a user namespace
+         * as a non-root caller fails with EPERM. Needs no namespace itself. Default: off.
+         */
+        public Builder landlock() {
+            landlock = true;
+            return this;
+        }
+
+        /**
+         * Landlock may read beneath {@code path} (execute, read files, list directories): an absolute
+         * path as the sandbox sees it, which must exist when the command starts. Implies
+         * {@link #landlock()}; works without a mount namespace, for a caller that cannot create one
+         * (like {@code landrun --ro}). Repeated calls add up. Default: none.
+         */
+        public Builder landlockReadOnly(String path) {
+            landlockPaths.add(new SetupPlan.LandlockPath(landlockPath("landlockReadOnly", path), false));
+            landlock = true;
+            return this;
+        }
+
+        /**
+         * Landlock may read and write beneath {@code path}: every file system right (create, remove,
+         * rename, link, truncate as well). Like {@link #landlockReadOnly(String)} otherwise ({@code
+         * landrun --rw}). Default: none.
+         */
+        public Builder landlockReadWrite(String path) {
+            landlockPaths.add(new SetupPlan.LandlockPath(landlockPath("landlockReadWrite", path), true));
+            landlock = true;
+            return this;
+        }
+
+        /** Absolute, without {@code .} or {@code ..} components, shorter than 4096 bytes; normalized ({@code //a/} → {@code /a}). */
+        private static String landlockPath(String setting, String path) {
+            Checks.absolute(setting, path);
+            for (String part : path.split("/")) {
+                Checks.check(!part.equals("..") && !part.equals("."), setting, path, "a path without . or .. components");
+            }
+            Checks.check(Encoding.bytes(path).length < Protocol.OP_MAX_PATH, setting, path, "shorter than 4096 bytes");
+            String normalized = path.replaceAll("/+", "/");
+            return normalized.length() > 1 && normalized.endsWith("/")
+                    ? normalized.substring(0, normalized.length() - 1) : normalized;
         }
 
         /**

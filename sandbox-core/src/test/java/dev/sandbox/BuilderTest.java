@@ -179,6 +179,20 @@ class BuilderTest {
         }
 
         @Test
+        void landlockPaths() {
+            assertThatThrownBy(() -> Sandbox.builder().landlockReadOnly("usr"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("landlockReadOnly: got \"usr\"; allowed: an absolute path");
+            assertThatThrownBy(() -> Sandbox.builder().landlockReadWrite("/tmp/../etc"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("landlockReadWrite: got \"/tmp/../etc\"; allowed: a path without . or .. components");
+            // normalized as the helper wants it, and landlock() implied
+            assertThat(Sandbox.builder().landlockReadOnly("//usr/").build().describe("true"))
+                    .contains("landlock\nlandlock-rule read \"/usr\"\n");
+            assertThat(Sandbox.builder().build().describe("true")).doesNotContain("\nlandlock\n", "landlock-rule");
+        }
+
+        @Test
         void outputRedirectThatReads() {
             assertThatThrownBy(() -> Sandbox.builder().redirectOutput(Redirect.from(new java.io.File("/etc/hostname"))))
                     .isInstanceOf(IllegalArgumentException.class)

@@ -114,6 +114,16 @@ public final class RootlessDriver {
         } catch (SandboxException e) {
             System.out.println("ERROR cwd-denied " + b64(e.getMessage()));
         }
+        // Landlock, unprivileged: without a mount namespace, and in an empty root with a writable bind
+        result("landlock-no-mountns", Sandbox.builder().landlockReadOnly("/usr").build()
+                .run("sh", "-c", "cat /etc/hostname 2>&1; echo ran"));
+        Sandbox.Builder empty = Sandbox.builder().emptyRoot().pidNs().bind(writable, "/out").landlock();
+        for (String dir : new String[] {"/usr", "/bin", "/lib", "/lib64"}) {
+            if (java.nio.file.Files.exists(Path.of(dir))) {
+                empty.readOnlyBind(Path.of(dir), dir);
+            }
+        }
+        result("landlock-empty-root", empty.build().run("sh", "-c", "ls / 2>&1; echo ll > /out/landlock && echo wrote"));
         System.out.flush();
     }
 

@@ -246,6 +246,11 @@ class RootlessIT {
                         m -> assertThat(m).startsWith("memoryMax: ").contains("delegate"));
             }
             assertThat(results.get("cwd-denied")).isEqualTo("chdir /root: EACCES (Permission denied)");
+            // Landlock confines an unprivileged caller's command too, with and without a mount namespace
+            assertThat(results.get("landlock-no-mountns")).isEqualTo("cat: /etc/hostname: Permission denied\nran\n");
+            assertThat(results.get("landlock-empty-root"))
+                    .isEqualTo("ls: cannot open directory '/': Permission denied\nwrote\n");
+            assertThat(Files.readString(out.resolve("landlock"))).isEqualTo("ll\n");
         } finally {
             ForOthers.deleteTree(work);
         }

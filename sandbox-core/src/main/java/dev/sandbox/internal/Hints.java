@@ -1,5 +1,7 @@
 package dev.sandbox.internal;
 
+import dev.sandbox.base.Errno;
+
 import static dev.sandbox.base.Errno.EACCES;
 import static dev.sandbox.base.Errno.EINVAL;
 import static dev.sandbox.base.Errno.ENOSPC;
@@ -48,6 +50,11 @@ final class Hints {
                         + " procfs, 9p, overlayfs): bind a directory on ext4, xfs or btrfs, make the bind read-only"
                         + " (readOnlyBind falls back to a plain bind), or use runAsCallerUid()"
                         : "";
+            case "landlock":
+                return errno == Errno.ENOSYS || errno == Errno.EOPNOTSUPP
+                        ? "this kernel offers no Landlock (built without CONFIG_SECURITY_LANDLOCK, or lsm= without"
+                        + " landlock); Sandbox.probe() reports its ABI"
+                        : errno == EPERM ? "Landlock needs no_new_privs or CAP_SYS_ADMIN: drop allowNewPrivileges()" : "";
             default:
                 return "";
         }

@@ -29,8 +29,15 @@ public final class Protocol {
     public static final int T_SECURITY = 14;
     public static final int T_IDS = 15;
     public static final int T_SECCOMP = 16;
+    public static final int T_LANDLOCK = 18;
+    public static final int T_LANDLOCK_RULE = 19;
     public static final int T_CPU_LIMIT = 20;
     public static final int T_LAST = T_CPU_LIMIT;
+
+    public static final int LANDLOCK_READ = 1;
+    public static final int LANDLOCK_READ_WRITE = 2;
+    public static final int LANDLOCK_READ_WRITE_FILES = 3;
+    public static final int LANDLOCK_F_OPTIONAL = 1;
 
     public static final int OP_NEW_ROOT = 1;
     public static final int OP_MIRROR_HOST = 2;

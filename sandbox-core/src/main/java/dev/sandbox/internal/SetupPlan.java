@@ -22,8 +22,9 @@ import java.util.Objects;
  *
  * @param ops      the operations, in order
  * @param loopback bring {@code lo} up (a new network namespace)
+ * @param landlock the Landlock rules, or null without Landlock
  */
-public record SetupPlan(List<Spec.Op> ops, boolean loopback) {
+public record SetupPlan(List<Spec.Op> ops, boolean loopback, Spec.Landlock landlock) {
 
     /** How the root is built. */
     public enum Root {
@@ -46,6 +47,13 @@ public record SetupPlan(List<Spec.Op> ops, boolean loopback) {
         }
     }
 
+    /** A path the caller gave Landlock ({@code landlockReadOnly}/{@code landlockReadWrite}), as the sandbox sees it. */
+    public record LandlockPath(String path, boolean writable) {
+        public LandlockPath {
+            Objects.requireNonNull(path, "path");
+        }
+    }
+
     /**
      * What the plan depends on.
      *
@@ -55,12 +63,21 @@ public record SetupPlan(List<Spec.Op> ops, boolean loopback) {
      * @param leasedHostIds    the command runs under a leased host uid: binds are idmapped to it
      * @param cgroupLimits     the sandbox has its own cgroup: {@code /sys/fs/cgroup} is made read-only
      * @param workingDirectory the working directory, or null to keep the helper's
+     * @param landlock         Landlock on
+     * @param landlockPaths    the caller's own Landlock paths, in order
      */
     public record Settings(int namespaces, Root root, List<Mount> mounts, boolean leasedHostIds, boolean cgroupLimits,
-            String workingDirectory) {
+            String workingDirectory, boolean landlock, List<LandlockPath> landlockPaths) {
         public Settings {
             Objects.requireNonNull(root, "root");
             mounts = List.copyOf(mounts);
+            landlockPaths = List.copyOf(landlockPaths);
+        }
+
+        /** Settings without Landlock. */
+        public Settings(int namespaces, Root root, List<Mount> mounts, boolean leasedHostIds, boolean cgroupLimits,
+                String workingDirectory) {
+            this(namespaces, root, mounts, leasedHostIds, cgroupLimits, workingDirectory, false, List.of());
         }
     }
 
@@ -84,6 +101,11 @@ public record SetupPlan(List<Spec.Op> ops, boolean loopback) {
         ops = List.copyOf(ops);
     }
 
+    /** A plan without Landlock. */
+    public SetupPlan(List<Spec.Op> ops, boolean loopback) {
+        this(ops, loopback, null);
+    }
+
     /** The plan for these settings. */
     public static SetupPlan of(Settings s) {
         boolean mountNs = (s.namespaces() & NEWNS) != 0;
@@ -94,7 +116,7 @@ public record SetupPlan(List<Spec.Op> ops, boolean loopback) {
                 throw new IllegalStateException("a root other than the host's or mounts without a mount namespace");
             }
             chdir(ops, s);
-            return new SetupPlan(ops, netNs);
+            return new SetupPlan(ops, netNs, landlock(s, false, false));
         }
         // A pid namespace wants its own /proc: the host's would show the host's processes.
         boolean proc = (s.namespaces() & NEWPID) != 0;
@@ -170,7 +192,42 @@ public record SetupPlan(List<Spec.Op> ops, boolean loopback) {
             ops.add(Spec.Op.of(Protocol.OP_SWITCH_ROOT, 0, "/"));
         }
         chdir(ops, s);
-        return new SetupPlan(ops, netNs);
+        return new SetupPlan(ops, netNs, landlock(s, newRoot, proc));
+    }
+
+    /**
+     * The Landlock rules, or null without Landlock: {@code readOnlyRoot()} reads {@code /}; a read-only
+     * bind's target reads, a bind's or tmpfs's target gets every right; the library's own {@code /dev}
+     * reads and writes existing files (and device ioctls), {@code /proc} too, {@code /sys} reads (where
+     * present); then the caller's paths as given. The working directory needs nothing of its own.
+     */
+    private static Spec.Landlock landlock(Settings s, boolean newRoot, boolean proc) {
+        if (!s.landlock()) {
+            return null;
+        }
+        List<Spec.Landlock.Rule> rules = new ArrayList<>();
+        if (s.root() == Root.READ_ONLY) {
+            rules.add(rule(Protocol.LANDLOCK_READ, 0, "/"));
+        }
+        if (newRoot) {
+            rules.add(rule(Protocol.LANDLOCK_READ_WRITE_FILES, 0, "/dev"));
+            rules.add(rule(Protocol.LANDLOCK_READ, Protocol.LANDLOCK_F_OPTIONAL, "/sys"));
+        }
+        if (proc) {
+            rules.add(rule(Protocol.LANDLOCK_READ_WRITE_FILES, 0, "/proc"));
+        }
+        for (Mount m : s.mounts()) {
+            rules.add(rule(m.kind() == MountKind.READ_ONLY_BIND ? Protocol.LANDLOCK_READ : Protocol.LANDLOCK_READ_WRITE,
+                    0, m.target()));
+        }
+        for (LandlockPath p : s.landlockPaths()) {
+            rules.add(rule(p.writable() ? Protocol.LANDLOCK_READ_WRITE : Protocol.LANDLOCK_READ, 0, p.path()));
+        }
+        return new Spec.Landlock(rules);
+    }
+
+    private static Spec.Landlock.Rule rule(int access, int flags, String path) {
+        return new Spec.Landlock.Rule(access, flags, Encoding.bytes(path));
     }
 
     private static Spec.Op bind(Mount m, int flags) {

@@ -30,14 +30,39 @@ public record Spec(
         int security,
         Ids ids,
         byte[] seccomp,
+        Landlock landlock,
         CpuLimit cpuLimit) {
 
-    /** A spec without a CPU-time limit. */
+    /** A spec without Landlock or a CPU-time limit. */
     public Spec(int namespaces, List<IdMap> uidMaps, List<IdMap> gidMaps, boolean setgroupsDeny, byte[] hostname,
                 List<Op> ops, boolean loopback, byte[] path, long timeoutMillis, long graceMillis, List<byte[]> args,
                 List<byte[]> env, long keepCaps, int security, Ids ids, byte[] seccomp) {
         this(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, ops, loopback, path, timeoutMillis, graceMillis,
-                args, env, keepCaps, security, ids, seccomp, null);
+                args, env, keepCaps, security, ids, seccomp, null, null);
+    }
+
+    /**
+     * Landlock on ({@code SBX_T_LANDLOCK}): file access only beneath these rules ({@code SBX_T_LANDLOCK_RULE}),
+     * in order; {@code SetupPlan} derives them.
+     */
+    public record Landlock(List<Rule> rules) {
+        public Landlock {
+            rules = List.copyOf(rules);
+        }
+
+        /** {@code access} is a {@code LANDLOCK_*} class, {@code flags} {@code LANDLOCK_F_*}, {@code path} absolute. */
+        public record Rule(int access, int flags, byte[] path) {
+            public Rule {
+                Objects.requireNonNull(path, "path");
+            }
+
+            /** The readable form: {@code landlock-rule ACCESS[ optional] "PATH"}. */
+            String describe() {
+                String[] names = {null, "read", "read-write", "read-write-files"};
+                return "landlock-rule " + names[access] + ((flags & Protocol.LANDLOCK_F_OPTIONAL) != 0 ? " optional" : "")
+                        + " " + quote(path);
+            }
+        }
     }
 
     /**
@@ -165,7 +190,7 @@ public record Spec(
     /** This spec for another command. */
     public Spec withArgs(List<byte[]> newArgs) {
         return new Spec(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, ops, loopback, path,
-                timeoutMillis, graceMillis, newArgs, env, keepCaps, security, ids, seccomp, cpuLimit);
+                timeoutMillis, graceMillis, newArgs, env, keepCaps, security, ids, seccomp, landlock, cpuLimit);
     }
 
     /**
@@ -176,7 +201,7 @@ public record Spec(
         return new Spec(namespaces, List.of(new IdMap(mapRoot ? 0 : uid, uid, 1)),
                 List.of(new IdMap(mapRoot ? 0 : gid, gid, 1)), false, hostname, ops, loopback, path,
                 timeoutMillis, graceMillis, args, env, keepCaps, security, new Ids(mapRoot ? 0 : uid, mapRoot ? 0 : gid),
-                seccomp, cpuLimit);
+                seccomp, landlock, cpuLimit);
     }
 
     /**
@@ -244,7 +269,8 @@ public record Spec(
             boolean shared = s.namespaces == t.namespaces && s.hostname == t.hostname && s.ops == t.ops
                     && s.loopback == t.loopback && s.path == t.path && s.timeoutMillis == t.timeoutMillis
                     && s.graceMillis == t.graceMillis && s.env == t.env && s.keepCaps == t.keepCaps
-                    && s.security == t.security && s.seccomp == t.seccomp && s.cpuLimit == t.cpuLimit;
+                    && s.security == t.security && s.seccomp == t.seccomp && s.landlock == t.landlock
+                    && s.cpuLimit == t.cpuLimit;
             return shared ? s.encode(middle, tail, last) : s.encode();
         }
     }
@@ -343,12 +369,27 @@ public record Spec(
     }
 
     private int lastSize() {
-        return seccomp != null ? record(seccomp.length) : 0;
+        int size = seccomp != null ? record(seccomp.length) : 0;
+        if (landlock != null) {
+            size += record(4);
+            for (Landlock.Rule r : landlock.rules()) {
+                size += record(8 + r.path().length);
+            }
+        }
+        return size;
     }
 
+    /** SECCOMP, LANDLOCK, the Landlock rules. */
     private void writeLast(ByteBuffer b) {
         if (seccomp != null) {
             header(b, Protocol.T_SECCOMP, seccomp.length).put(seccomp);
+        }
+        if (landlock != null) {
+            header(b, Protocol.T_LANDLOCK, 4).putInt(0);
+            for (Landlock.Rule r : landlock.rules()) {
+                header(b, Protocol.T_LANDLOCK_RULE, 8 + r.path().length).putInt(r.access()).putInt(r.flags())
+                        .put(r.path());
+            }
         }
     }
 
@@ -400,6 +441,12 @@ public record Spec(
         }
         if (seccomp != null) {
             sb.append("seccomp ").append(seccomp.length / 8).append('\n');
+        }
+        if (landlock != null) {
+            sb.append("landlock\n");
+            for (Landlock.Rule r : landlock.rules()) {
+                sb.append(r.describe()).append('\n');
+            }
         }
         sb.append("timeout_ms ").append(Long.toUnsignedString(timeoutMillis)).append('\n');
         sb.append("grace_ms ").append(Long.toUnsignedString(graceMillis)).append('\n');

@@ -57,6 +57,7 @@ public enum Step {
     SETRESUID("setresuid", "the command's user id"),
     CAPABILITIES("capabilities", "the bounding, permitted and ambient capability sets"),
     SECCOMP("seccomp", "installing the seccomp filter"),
+    LANDLOCK("landlock", "the Landlock ruleset: the kernel's ABI, a rule's path, or restricting the command"),
     INIT("init", "the sandbox's PID 1"),
     FORK("fork", "PID 1 starting the command"),
     CPU_TIME("cpu-time", "reading the cgroup's CPU usage file for the CPU-time limit"),

@@ -113,4 +113,46 @@ class SetupPlanTest {
                 loopback
                 """);
     }
+    private static String landlock(int ns, SetupPlan.Root root, List<SetupPlan.Mount> mounts,
+            List<SetupPlan.LandlockPath> paths) {
+        Spec.Landlock l = SetupPlan.of(new SetupPlan.Settings(ns, root, mounts, false, false, "/work", true, paths))
+                .landlock();
+        return l.rules().stream().map(Spec.Landlock.Rule::describe).collect(Collectors.joining("\n", "", "\n"));
+    }
+
+    @Test
+    @DisplayName("Landlock: / read with readOnlyRoot, binds by their kind, the library's /dev, /proc and /sys, then the caller's paths")
+    void landlockRules() {
+        List<SetupPlan.LandlockPath> own = List.of(new SetupPlan.LandlockPath("/opt", false),
+                new SetupPlan.LandlockPath("/var/cache", true));
+        assertThat(landlock(MOUNT | PID, SetupPlan.Root.READ_ONLY, MOUNTS, own)).isEqualTo("""
+                landlock-rule read "/"
+                landlock-rule read-write-files "/dev"
+                landlock-rule read optional "/sys"
+                landlock-rule read-write-files "/proc"
+                landlock-rule read-write "/work"
+                landlock-rule read "/data"
+                landlock-rule read-write "/tmp"
+                landlock-rule read "/opt"
+                landlock-rule read-write "/var/cache"
+                """);
+        // an empty root: no "/" rule; without a pid namespace no /proc
+        assertThat(landlock(MOUNT, SetupPlan.Root.EMPTY, MOUNTS.subList(1, 2), List.of())).isEqualTo("""
+                landlock-rule read-write-files "/dev"
+                landlock-rule read optional "/sys"
+                landlock-rule read "/data"
+                """);
+        // the host's root: only what the sandbox mounts itself; no mount namespace: only the caller's paths
+        assertThat(landlock(MOUNT | PID, SetupPlan.Root.HOST, MOUNTS.subList(2, 3), List.of())).isEqualTo("""
+                landlock-rule read-write-files "/proc"
+                landlock-rule read-write "/tmp"
+                """);
+        assertThat(landlock(USER, SetupPlan.Root.HOST, List.of(), own)).isEqualTo("""
+                landlock-rule read "/opt"
+                landlock-rule read-write "/var/cache"
+                """);
+        // off: no rules, no record
+        assertThat(SetupPlan.of(new SetupPlan.Settings(MOUNT, SetupPlan.Root.EMPTY, MOUNTS, false, false, "/work"))
+                .landlock()).isNull();
+    }
 }

@@ -74,7 +74,7 @@ class SpecRoundTripTest {
                 true, b("/bin"), 1500, 2000,
                 List.of(b("echo"), new byte[] {'a', '\\', (byte) 0xff, '\n'}),
                 List.of(b("K=v")), 1L << 21,
-                Protocol.SEC_NO_NEW_PRIVS | Protocol.SEC_LOCK_MOUNTS, new Spec.Ids(0, 0), new byte[16],
+                Protocol.SEC_NO_NEW_PRIVS | Protocol.SEC_LOCK_MOUNTS, new Spec.Ids(0, 0), new byte[16], null,
                 new Spec.CpuLimit(1_500_000_000L, 3));
         String expected = """
                 sandbox-spec v4
@@ -201,6 +201,27 @@ class SpecRoundTripTest {
                 .isEqualTo(new Result(2, "sandbox-helper: invalid spec: more than 4096 operations\n"));
     }
 
+    @Example
+    @Label("the helper refuses malformed Landlock rules")
+    void refusesBadLandlockRules() throws Exception {
+        assertThat(landlockRefusal(new Spec.Landlock.Rule(4, 0, b("/usr")))).isEqualTo("LANDLOCK_RULE with unknown access 4");
+        assertThat(landlockRefusal(new Spec.Landlock.Rule(0, 0, b("/usr")))).isEqualTo("LANDLOCK_RULE with unknown access 0");
+        assertThat(landlockRefusal(new Spec.Landlock.Rule(1, 2, b("/usr")))).isEqualTo("LANDLOCK_RULE with unknown flags 0x2");
+        assertThat(landlockRefusal(new Spec.Landlock.Rule(1, 0, b("")))).isEqualTo("LANDLOCK_RULE payload is 8 bytes, expected at least 9");
+        for (String bad : List.of("usr", "/usr/../etc", "/./usr")) {
+            assertThat(landlockRefusal(new Spec.Landlock.Rule(1, 0, b(bad)))).as(bad)
+                    .startsWith("LANDLOCK_RULE path not absolute");
+        }
+    }
+
+    private static String landlockRefusal(Spec.Landlock.Rule rule) throws IOException, InterruptedException {
+        Spec s = withOps(0, List.of());
+        Result r = helperDescribes(new Spec(s.namespaces(), s.uidMaps(), s.gidMaps(), false, null, s.ops(), false, s.path(),
+                0, 0, s.args(), s.env(), 0, 0, null, null, new Spec.Landlock(List.of(rule)), null).encode());
+        assertThat(r.status()).as(r.text()).isEqualTo(2);
+        return r.text().substring("sandbox-helper: invalid spec: ".length(), r.text().length() - 1);
+    }
+
     private static Result helperDescribes(Spec spec) throws IOException, InterruptedException {
         return helperDescribes(spec.encode());
     }
@@ -237,7 +258,7 @@ class SpecRoundTripTest {
         assertThat(helperDescribes(noArgs.encode()).status()).isEqualTo(2);
 
         Spec noCpu = new Spec(0, List.of(), List.of(), false, null, List.of(), false, b("/bin"), 0, 0,
-                List.of(b("true")), List.of(), 0, 0, null, null, new Spec.CpuLimit(0, 0));
+                List.of(b("true")), List.of(), 0, 0, null, null, null, new Spec.CpuLimit(0, 0));
         assertThat(helperDescribes(noCpu.encode())).isEqualTo(new Result(2, "sandbox-helper: invalid spec: CPU_LIMIT 0 ns,"
                 + " backstop 0 s (expected: > 0 ns, 0 to 1099511627776 s)\n"));
         byte[] unknownTag = ok.encode(); // tag 17: between the last this helper knows and CPU_LIMIT
@@ -267,6 +288,13 @@ class SpecRoundTripTest {
         } finally {
             java.nio.file.Files.deleteIfExists(err);
         }
+    }
+
+    /** Landlock off, or on with up to 5 rules of every access class and flag. */
+    private static Arbitrary<Spec.Landlock> landlock() {
+        Arbitrary<Spec.Landlock.Rule> rule = Combinators.combine(Arbitraries.integers().between(1, 3),
+                Arbitraries.integers().between(0, 1), absolutePaths()).as(Spec.Landlock.Rule::new);
+        return rule.list().ofMaxSize(5).map(Spec.Landlock::new).injectNull(0.4);
     }
 
     /** An absolute path of arbitrary bytes but NUL, with no "." or ".." component. */
@@ -377,9 +405,10 @@ class SpecRoundTripTest {
                         Combinators.combine(Arbitraries.integers(), Arbitraries.integers()).as(Spec.Ids::new).injectNull(0.3),
                         Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(64).map(b -> java.util.Arrays.copyOf(b, b.length * 8))
                                 .injectNull(0.3),
+                        landlock(),
                         Combinators.combine(Arbitraries.longs().between(1, Long.MAX_VALUE), Arbitraries.longs().between(0, 1L << 40))
                                 .as(Spec.CpuLimit::new).injectNull(0.5))
-                        .as((c, sb, i, f, cpu) -> java.util.Arrays.<Object>asList(c, sb, i, f, cpu))
+                        .as((c, sb, i, f, l, cpu) -> java.util.Arrays.<Object>asList(c, sb, i, f, l, cpu))
         ).as((path, timeout, grace, args, env, sec) -> {
             // only the namespaces the structure needs: operations other than chdir a mount namespace,
             // idmap, ids and lock-mounts a user namespace, a hostname UTS, loopback a network namespace
@@ -387,6 +416,7 @@ class SpecRoundTripTest {
             int security = (Integer) sec.get(1);
             Spec.Ids ids = (Spec.Ids) sec.get(2);
             byte[] seccomp = (byte[]) sec.get(3);
+            Spec.Landlock landlock = (Spec.Landlock) sec.get(4);
             boolean needsMountNs = ops.stream().anyMatch(o -> o.kind() != Protocol.OP_CHDIR)
                     || (security & Protocol.SEC_LOCK_MOUNTS) != 0;
             boolean needsUserNs = ids != null || (security & Protocol.SEC_LOCK_MOUNTS) != 0
@@ -394,7 +424,7 @@ class SpecRoundTripTest {
             int flags = ns | (needsMountNs ? 0x00020000 : 0) | (host == null ? 0 : 0x04000000)
                     | (needsUserNs ? 0x10000000 : 0) | (loopback ? 0x40000000 : 0);
             return new Spec(flags, uids, gids, deny, host, ops, loopback, path, timeout, grace, args, env,
-                    caps, security, ids, seccomp, (Spec.CpuLimit) sec.get(4));
+                    caps, security, ids, seccomp, landlock, (Spec.CpuLimit) sec.get(5));
         }));
     }
 }
