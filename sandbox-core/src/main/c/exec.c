@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "hygiene.h"
+#include "rlimit.h"
 #include "security.h"
 
 pid_t sbx_jvm_pid;
@@ -86,6 +87,9 @@ void exec_command(const struct sbx_spec *spec, int err_fd, pid_t monitor, pid_t 
     restore_signal_defaults();
     /* The error pipe is already close-on-exec; everything else >= 3 must not reach the command. */
     cloexec_fds_from(3);
+    /* Here and not during set-up: a tiny NOFILE or FSIZE binds the command only, never the helper's steps. */
+    if (rlimits_apply(spec) < 0)
+        error_exit_to_pipe(err_fd);
     /* Last: from here on only execve (and, on failure, the report) runs under the seccomp policy. */
     if (security_before_exec(spec, monitor, jvm) < 0)
         error_exit_to_pipe(err_fd);

@@ -29,10 +29,18 @@ public record Spec(
         long keepCaps,
         int security,
         Ids ids,
-        byte[] seccomp) {
+        byte[] seccomp,
+        List<Limit> rlimits) {
 
     /** The uid and gid (inside the user namespace) the command runs as. */
     public record Ids(int uid, int gid) {
+    }
+
+    /**
+     * One resource limit of the command ({@code SBX_T_RLIMIT}): {@code resource} an {@code RLIMIT_*}
+     * number, {@code soft} and {@code hard} unsigned, -1 for {@code RLIM_INFINITY}. Made by {@link Rlimits}.
+     */
+    public record Limit(int resource, long soft, long hard) {
     }
 
     /** One line of a uid_map or gid_map: {@code count} ids from {@code outside} seen as {@code inside}. */
@@ -137,7 +145,16 @@ public record Spec(
         }
     }
 
+    /** A spec that sets no resource limit. */
+    public Spec(int namespaces, List<IdMap> uidMaps, List<IdMap> gidMaps, boolean setgroupsDeny, byte[] hostname,
+            List<Op> ops, boolean loopback, byte[] path, long timeoutMillis, long graceMillis, List<byte[]> args,
+            List<byte[]> env, long keepCaps, int security, Ids ids, byte[] seccomp) {
+        this(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, ops, loopback, path, timeoutMillis, graceMillis,
+                args, env, keepCaps, security, ids, seccomp, List.of());
+    }
+
     public Spec {
+        rlimits = List.copyOf(rlimits);
         uidMaps = List.copyOf(uidMaps);
         gidMaps = List.copyOf(gidMaps);
         ops = List.copyOf(ops);
@@ -148,7 +165,7 @@ public record Spec(
     /** This spec for another command. */
     public Spec withArgs(List<byte[]> newArgs) {
         return new Spec(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, ops, loopback, path,
-                timeoutMillis, graceMillis, newArgs, env, keepCaps, security, ids, seccomp);
+                timeoutMillis, graceMillis, newArgs, env, keepCaps, security, ids, seccomp, rlimits);
     }
 
     /**
@@ -159,7 +176,7 @@ public record Spec(
         return new Spec(namespaces, List.of(new IdMap(mapRoot ? 0 : uid, uid, 1)),
                 List.of(new IdMap(mapRoot ? 0 : gid, gid, 1)), false, hostname, ops, loopback, path,
                 timeoutMillis, graceMillis, args, env, keepCaps, security, new Ids(mapRoot ? 0 : uid, mapRoot ? 0 : gid),
-                seccomp);
+                seccomp, rlimits);
     }
 
     /**
@@ -227,7 +244,7 @@ public record Spec(
             boolean shared = s.namespaces == t.namespaces && s.hostname == t.hostname && s.ops == t.ops
                     && s.loopback == t.loopback && s.path == t.path && s.timeoutMillis == t.timeoutMillis
                     && s.graceMillis == t.graceMillis && s.env == t.env && s.keepCaps == t.keepCaps
-                    && s.security == t.security && s.seccomp == t.seccomp;
+                    && s.security == t.security && s.seccomp == t.seccomp && s.rlimits == t.rlimits;
             return shared ? s.encode(middle, tail, last) : s.encode();
         }
     }
@@ -322,12 +339,16 @@ public record Spec(
     }
 
     private int lastSize() {
-        return seccomp != null ? record(seccomp.length) : 0;
+        return (seccomp != null ? record(seccomp.length) : 0) + rlimits.size() * record(24);
     }
 
+    /** SECCOMP, the RLIMIT records. */
     private void writeLast(ByteBuffer b) {
         if (seccomp != null) {
             header(b, Protocol.T_SECCOMP, seccomp.length).put(seccomp);
+        }
+        for (Limit l : rlimits) {
+            header(b, Protocol.T_RLIMIT, 24).putInt(l.resource()).putInt(0).putLong(l.soft()).putLong(l.hard());
         }
     }
 
@@ -343,7 +364,7 @@ public record Spec(
 
     /** The readable form, line for line what {@code sandbox-helper --describe-spec} prints. */
     public String describe() {
-        StringBuilder sb = new StringBuilder("sandbox-spec v3\n");
+        StringBuilder sb = new StringBuilder("sandbox-spec v4\n");
         sb.append("namespaces ").append(namespaceNames(namespaces)).append('\n');
         for (IdMap m : uidMaps) {
             sb.append("uid_map ").append(Integer.toUnsignedString(m.inside())).append(' ')
@@ -379,6 +400,10 @@ public record Spec(
         }
         if (seccomp != null) {
             sb.append("seccomp ").append(seccomp.length / 8).append('\n');
+        }
+        for (Limit l : rlimits) {
+            sb.append("rlimit ").append(dev.sandbox.Rlimit.of(l.resource()).name()).append(" soft=")
+                    .append(Rlimits.show(l.soft())).append(" hard=").append(Rlimits.show(l.hard())).append('\n');
         }
         sb.append("timeout_ms ").append(Long.toUnsignedString(timeoutMillis)).append('\n');
         sb.append("grace_ms ").append(Long.toUnsignedString(graceMillis)).append('\n');

@@ -59,6 +59,7 @@ public enum Step {
     SECCOMP("seccomp", "installing the seccomp filter"),
     INIT("init", "the sandbox's PID 1"),
     FORK("fork", "PID 1 starting the command"),
+    RLIMIT("rlimit", "a resource limit of the command (setrlimit); the path names it, e.g. RLIMIT_NOFILE"),
     EXECVE("execve", "running the command; the path is the file tried");
 
     private static final Map<String, Step> BY_WIRE_NAME = Arrays.stream(values())

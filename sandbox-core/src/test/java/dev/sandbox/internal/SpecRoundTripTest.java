@@ -1,5 +1,6 @@
 package dev.sandbox.internal;
 
+import dev.sandbox.Rlimit;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -74,9 +75,10 @@ class SpecRoundTripTest {
                 true, b("/bin"), 1500, 2000,
                 List.of(b("echo"), new byte[] {'a', '\\', (byte) 0xff, '\n'}),
                 List.of(b("K=v")), 1L << 21,
-                Protocol.SEC_NO_NEW_PRIVS | Protocol.SEC_LOCK_MOUNTS, new Spec.Ids(0, 0), new byte[16]);
+                Protocol.SEC_NO_NEW_PRIVS | Protocol.SEC_LOCK_MOUNTS, new Spec.Ids(0, 0), new byte[16],
+                List.of(new Spec.Limit(Rlimit.NOFILE.number(), 64, 1024), new Spec.Limit(Rlimit.FSIZE.number(), 1 << 20, -1)));
         String expected = """
-                sandbox-spec v3
+                sandbox-spec v4
                 namespaces user,mount,pid,net
                 uid_map 0 1000 1
                 gid_map 0 1000 1
@@ -100,6 +102,8 @@ class SpecRoundTripTest {
                 caps 0x200000
                 ids 0 0
                 seccomp 2
+                rlimit NOFILE soft=64 hard=1024
+                rlimit FSIZE soft=1048576 hard=unlimited
                 timeout_ms 1500
                 grace_ms 2000
                 arg "echo"
@@ -197,6 +201,38 @@ class SpecRoundTripTest {
         List<Spec.Op> tooMany = java.util.Collections.nCopies(Protocol.OP_MAX + 1, Spec.Op.of(Protocol.OP_CHDIR, 0, "/"));
         assertThat(helperDescribes(withOps(0, tooMany).encode()))
                 .isEqualTo(new Result(2, "sandbox-helper: invalid spec: more than 4096 operations\n"));
+    }
+
+    @Example
+    @Label("the helper refuses an unknown resource, soft above hard and a resource set twice")
+    void refusesBadRlimits() throws Exception {
+        assertThat(helperDescribes(withRlimits(new Spec.Limit(Rlimit.STACK.number(), -2, -1),
+                new Spec.Limit(Rlimit.CORE.number(), 0, 0))).status()).isZero();
+        assertThat(rlimitRefusal(new Spec.Limit(16, 0, 0))).isEqualTo("RLIMIT: unknown resource 16");
+        assertThat(rlimitRefusal(new Spec.Limit(-1, 0, 0))).isEqualTo("RLIMIT: unknown resource 4294967295");
+        assertThat(rlimitRefusal(new Spec.Limit(Rlimit.NOFILE.number(), 11, 10)))
+                .isEqualTo("RLIMIT RLIMIT_NOFILE: soft 11 above hard 10");
+        assertThat(rlimitRefusal(new Spec.Limit(Rlimit.NOFILE.number(), -1, 10)))
+                .isEqualTo("RLIMIT RLIMIT_NOFILE: soft 18446744073709551615 above hard 10");
+        assertThat(rlimitRefusal(new Spec.Limit(Rlimit.AS.number(), 1, 1), new Spec.Limit(Rlimit.AS.number(), 1, 1)))
+                .isEqualTo("repeated RLIMIT RLIMIT_AS");
+        byte[] reserved = withRlimits(new Spec.Limit(Rlimit.CPU.number(), 1, 2)).encode();
+        reserved[reserved.length - 20] = 1; // the u32 after the resource
+        Result r = helperDescribes(reserved);
+        assertThat(r).isEqualTo(new Result(2, "sandbox-helper: invalid spec: RLIMIT RLIMIT_CPU: non-zero reserved field\n"));
+    }
+
+    private static Spec withRlimits(Spec.Limit... limits) {
+        return new Spec(0, List.of(), List.of(), false, null, List.of(), false, b("/bin"), 0, 0, List.of(b("true")),
+                List.of(), 0, 0, null, null, List.of(limits));
+    }
+
+    private static String rlimitRefusal(Spec.Limit... limits) throws IOException, InterruptedException {
+        Result r = helperDescribes(withRlimits(limits).encode());
+        assertThat(r.status()).as(r.text()).isEqualTo(2);
+        String prefix = "sandbox-helper: invalid spec: ";
+        assertThat(r.text()).startsWith(prefix).endsWith("\n");
+        return r.text().substring(prefix.length(), r.text().length() - 1);
     }
 
     private static Result helperDescribes(Spec spec) throws IOException, InterruptedException {
@@ -341,6 +377,14 @@ class SpecRoundTripTest {
         return Arbitraries.oneOf(host, staged);
     }
 
+    /** Limits of distinct resources, each soft <= hard (unsigned; -1 is RLIM_INFINITY). */
+    private static Arbitrary<List<Spec.Limit>> rlimitLists() {
+        Arbitrary<Long> value = Arbitraries.oneOf(Arbitraries.longs(), Arbitraries.just(-1L), Arbitraries.longs().between(0, 1 << 20));
+        return Combinators.combine(Arbitraries.of(Rlimit.values()), value, value).as((r, a, c) -> Long.compareUnsigned(a, c) <= 0
+                ? new Spec.Limit(r.number(), a, c) : new Spec.Limit(r.number(), c, a))
+                .list().ofMaxSize(5).uniqueElements(Spec.Limit::resource);
+    }
+
     @Provide
     Arbitrary<Spec> specs() {
         Arbitrary<byte[]> noNul = Arbitraries.bytes().filter(b -> b != 0).array(byte[].class).ofMaxSize(40);
@@ -366,7 +410,7 @@ class SpecRoundTripTest {
                 Combinators.combine(Arbitraries.longs().between(0, Long.MAX_VALUE), Arbitraries.integers().between(0, 15),
                         Combinators.combine(Arbitraries.integers(), Arbitraries.integers()).as(Spec.Ids::new).injectNull(0.3),
                         Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(64).map(b -> java.util.Arrays.copyOf(b, b.length * 8))
-                                .injectNull(0.3)).as((c, sb, i, f) -> java.util.Arrays.<Object>asList(c, sb, i, f))
+                                .injectNull(0.3), rlimitLists()).as((c, sb, i, f, rl) -> java.util.Arrays.<Object>asList(c, sb, i, f, rl))
         ).as((path, timeout, grace, args, env, sec) -> {
             // only the namespaces the structure needs: operations other than chdir a mount namespace,
             // idmap, ids and lock-mounts a user namespace, a hostname UTS, loopback a network namespace
@@ -374,6 +418,8 @@ class SpecRoundTripTest {
             int security = (Integer) sec.get(1);
             Spec.Ids ids = (Spec.Ids) sec.get(2);
             byte[] seccomp = (byte[]) sec.get(3);
+            @SuppressWarnings("unchecked")
+            List<Spec.Limit> rlimits = (List<Spec.Limit>) sec.get(4);
             boolean needsMountNs = ops.stream().anyMatch(o -> o.kind() != Protocol.OP_CHDIR)
                     || (security & Protocol.SEC_LOCK_MOUNTS) != 0;
             boolean needsUserNs = ids != null || (security & Protocol.SEC_LOCK_MOUNTS) != 0
@@ -381,7 +427,7 @@ class SpecRoundTripTest {
             int flags = ns | (needsMountNs ? 0x00020000 : 0) | (host == null ? 0 : 0x04000000)
                     | (needsUserNs ? 0x10000000 : 0) | (loopback ? 0x40000000 : 0);
             return new Spec(flags, uids, gids, deny, host, ops, loopback, path, timeout, grace, args, env,
-                    caps, security, ids, seccomp);
+                    caps, security, ids, seccomp, rlimits);
         }));
     }
 }
