@@ -169,6 +169,7 @@ class RlimitsIT {
                     assertThat(e.step()).isEqualTo("rlimit");
                     assertThat(e.path()).isEqualTo("RLIMIT_NOFILE");
                     assertThat(e.errnoName()).isEqualTo("EPERM");
+                    assertThat(e.getMessage()).startsWith("rlimit RLIMIT_NOFILE: EPERM").contains("can only lower hard limits");
                 });
     }
 }

@@ -48,6 +48,11 @@ final class Hints {
                         + " procfs, 9p, overlayfs): bind a directory on ext4, xfs or btrfs, make the bind read-only"
                         + " (readOnlyBind falls back to a plain bind), or use runAsCallerUid()"
                         : "";
+            case "rlimit":
+                return errno == EPERM
+                        ? "a hard limit above the one the sandbox inherited from the JVM (or NOFILE above fs.nr_open):"
+                        + " a sandbox can only lower hard limits"
+                        : "";
             default:
                 return "";
         }
