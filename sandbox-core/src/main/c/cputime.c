@@ -53,13 +53,13 @@ int cputime_set_backstop(uint64_t seconds)
 {
     struct rlimit cur, want = {.rlim_cur = (rlim_t)seconds, .rlim_max = (rlim_t)seconds + 1};
     if (getrlimit(RLIMIT_CPU, &cur) < 0)
-        return fail_errno("setrlimit", "RLIMIT_CPU");
+        return fail_errno("rlimit", "RLIMIT_CPU");
     /* Raising the hard limit needs CAP_SYS_RESOURCE: below the caller's, the caller's bounds it. */
     if (cur.rlim_max != RLIM_INFINITY && want.rlim_max > cur.rlim_max)
         want.rlim_max = cur.rlim_max;
     if (want.rlim_cur > want.rlim_max)
         want.rlim_cur = want.rlim_max;
     if (setrlimit(RLIMIT_CPU, &want) < 0)
-        return fail_errno("setrlimit", "RLIMIT_CPU");
+        return fail_errno("rlimit", "RLIMIT_CPU");
     return 0;
 }

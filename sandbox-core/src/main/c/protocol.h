@@ -66,6 +66,9 @@ enum sbx_tag {
     SBX_T_SECURITY = 14,      /* u32 SBX_SEC_* bits; at most once */
     SBX_T_IDS = 15,           /* u32 uid, u32 gid: the ids (inside the user ns) the command runs as; at most once */
     SBX_T_SECCOMP = 16,       /* struct sock_filter[] (8 bytes each, 1..4096): installed right before execve */
+    SBX_T_RLIMIT = 17,        /* u32 resource (RLIMIT_*), u32 zero, u64 soft, u64 hard (RLIM_INFINITY: all ones);
+                                 soft <= hard; repeatable, at most one per resource; set by the command's own
+                                 process right before exec (setrlimit) */
     SBX_T_LANDLOCK = 18,      /* u32 flags (0): Landlock on, file access only beneath the rules below; at most once */
     SBX_T_LANDLOCK_RULE = 19, /* u32 access (SBX_LANDLOCK_*), u32 flags (SBX_LANDLOCK_F_*), path (as the sandbox sees
                                  it, absolute); repeatable; only with SBX_T_LANDLOCK */

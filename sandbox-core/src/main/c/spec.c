@@ -10,6 +10,7 @@
 #include "compat.h"
 #include "io.h"
 #include "protocol.h"
+#include "rlimit.h"
 
 #define ALL_NAMESPACES                                                                        \
     ((uint32_t)(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS |    \
@@ -68,7 +69,7 @@ static const char *tag_name(unsigned tag)
     static const char *names[] = {NULL,       "NAMESPACES", "UID_MAP",  "GID_MAP", "SETGROUPS_DENY",
                                   "HOSTNAME", "OP",         "LOOPBACK", "PATH",    "TIMEOUT_MS",
                                   "GRACE_MS", "ARG",        "ENV",      "CAPS",    "SECURITY",
-                                  "IDS",      "SECCOMP",  NULL,       "LANDLOCK", "LANDLOCK_RULE",
+                                  "IDS",      "SECCOMP",  "RLIMIT",   "LANDLOCK", "LANDLOCK_RULE",
                                   "CPU_LIMIT"};
     return tag < sizeof names / sizeof names[0] && names[tag] ? names[tag] : "?";
 }
@@ -343,6 +344,27 @@ static int add_map(struct sbx_idmap *map, size_t *n, const unsigned char *p, con
     return 0;
 }
 
+/* One SBX_T_RLIMIT record: a resource this helper knows, soft <= hard, once per resource. */
+static int add_rlimit(struct sbx_spec *s, const unsigned char *p, char *reason, size_t cap)
+{
+    struct sbx_rlimit r = {get_u32(p), get_u64(p + 8), get_u64(p + 16)};
+    const char *name = rlimit_name(r.resource);
+    if (!name)
+        return reject(reason, cap, "RLIMIT: unknown resource %u", r.resource);
+    if (get_u32(p + 4) != 0)
+        return reject(reason, cap, "RLIMIT %s: non-zero reserved field", name);
+    if (r.soft > r.hard)
+        return reject(reason, cap, "RLIMIT %s: soft %llu above hard %llu", name, (unsigned long long)r.soft,
+                      (unsigned long long)r.hard);
+    for (size_t i = 0; i < s->n_rlimits; i++)
+        if (s->rlimits[i].resource == r.resource)
+            return reject(reason, cap, "repeated RLIMIT %s", name);
+    if (s->n_rlimits >= SBX_RLIMIT_MAX) /* unreachable: each known resource at most once */
+        return reject(reason, cap, "more than %d RLIMIT records", SBX_RLIMIT_MAX);
+    s->rlimits[s->n_rlimits++] = r;
+    return 0;
+}
+
 /* Cross-record rules, checked once every record is in. */
 static int check_whole(const struct sbx_spec *s, unsigned seen_ns, char *reason, size_t cap)
 {
@@ -465,6 +487,9 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
         case SBX_T_GRACE_MS:
             want = 8;
             break;
+        case SBX_T_RLIMIT:
+            want = 24;
+            break;
         }
         if (want != UINT32_MAX && plen != want)
             return reject(reason, cap, "%s payload is %u bytes, expected %u", tag_name(tag), plen, want);
@@ -540,6 +565,10 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
                 return reject(reason, cap, "out of memory");
             memcpy(s->seccomp, p, plen);
             s->seccomp_len = plen / 8;
+            break;
+        case SBX_T_RLIMIT:
+            if (add_rlimit(s, p, reason, cap))
+                return -1;
             break;
         case SBX_T_CPU_LIMIT:
             s->cpu_limit_ns = get_u64(p);
@@ -624,6 +653,15 @@ static void put_map(FILE *out, const char *name, const struct sbx_idmap *m, size
         fprintf(out, "%s %u %u %u\n", name, m[i].inside, m[i].outside, m[i].count);
 }
 
+/* A limit in the readable form: the number, or "unlimited" for RLIM_INFINITY. */
+static void put_rlim(FILE *out, const char *label, uint64_t v)
+{
+    if (v == UINT64_MAX)
+        fprintf(out, "%sunlimited", label);
+    else
+        fprintf(out, "%s%llu", label, (unsigned long long)v);
+}
+
 void spec_describe(const struct sbx_spec *s, FILE *out)
 {
     int any;
@@ -687,6 +725,13 @@ void spec_describe(const struct sbx_spec *s, FILE *out)
         const struct sbx_landlock_rule *r = &s->landlock_rules[i];
         fprintf(out, "landlock-rule %s%s ", access[r->access], r->flags & SBX_LANDLOCK_F_OPTIONAL ? " optional" : "");
         put_quoted(out, r->path);
+        fputc('\n', out);
+    }
+    for (size_t i = 0; i < s->n_rlimits; i++) {
+        const struct sbx_rlimit *r = &s->rlimits[i];
+        fprintf(out, "rlimit %s", rlimit_name(r->resource) + sizeof "RLIMIT_" - 1);
+        put_rlim(out, " soft=", r->soft);
+        put_rlim(out, " hard=", r->hard);
         fputc('\n', out);
     }
     fprintf(out, "timeout_ms %llu\n", (unsigned long long)s->timeout_ms);

@@ -15,6 +15,13 @@ struct sbx_idmap {
     uint32_t inside, outside, count;
 };
 
+/* One resource limit of the command (protocol.h SBX_T_RLIMIT); at most one per resource. */
+#define SBX_RLIMIT_MAX 16 /* RLIMIT_NLIMITS on x86_64 and aarch64 */
+struct sbx_rlimit {
+    uint32_t resource;   /* RLIMIT_* */
+    uint64_t soft, hard; /* RLIM_INFINITY: all ones */
+};
+
 /* One setup operation (protocol.h SBX_T_OP). */
 struct sbx_op {
     uint32_t kind;  /* SBX_OP_* */
@@ -80,6 +87,8 @@ struct sbx_spec {
     uint32_t uid, gid;  /* inside the user namespace */
     unsigned char *seccomp; /* struct sock_filter[], NULL when absent */
     size_t seccomp_len;     /* instructions */
+    struct sbx_rlimit rlimits[SBX_RLIMIT_MAX]; /* in the order sent */
+    size_t n_rlimits;
     uint64_t cpu_limit_ns;  /* CPU time of the whole sandbox, 0 = none */
     uint64_t rlimit_cpu_s;  /* RLIMIT_CPU soft seconds set before exec (hard = soft + 1), 0 = none */
     int landlock;           /* SBX_T_LANDLOCK seen: restrict file access to the rules */

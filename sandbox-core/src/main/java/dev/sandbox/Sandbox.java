@@ -11,6 +11,7 @@ import dev.sandbox.internal.Launcher;
 import dev.sandbox.internal.LibC;
 import dev.sandbox.internal.OutputCapture;
 import dev.sandbox.internal.Protocol;
+import dev.sandbox.internal.Rlimits;
 import dev.sandbox.internal.SetupPlan;
 import dev.sandbox.internal.Spec;
 import dev.sandbox.internal.WaitStatus;
@@ -23,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -134,6 +136,7 @@ public final class Sandbox {
     private final boolean killOnOutputLimit;
     private final Duration cpuTimeLimit; // null: none
     private final Limits groupLimits; // limits, plus CPU accounting for a cpuTimeLimit
+    private final EnumMap<Rlimit, Spec.Limit> rlimits; // as set; Rlimits.of adds the defaults
 
     private Sandbox(Builder b, Limits limits, int euid, int egid) {
         this.namespaces = Collections.unmodifiableSet(effectiveNamespaces(b, limits, euid));
@@ -167,6 +170,7 @@ public final class Sandbox {
         this.killOnOutputLimit = b.killOnOutputLimit;
         this.cpuTimeLimit = b.cpuTimeLimit;
         this.groupLimits = cpuTimeLimit == null ? limits : limits.newBuilder().cpuAccounting().build();
+        this.rlimits = new EnumMap<>(b.rlimits);
         this.template = template();
         this.encoded = new Spec.Template(template);
     }
@@ -436,10 +440,15 @@ public final class Sandbox {
                 Encoding.bytes(path),
                 timeout == null ? 0 : Math.max(1, timeout.toMillis()),
                 killGracePeriod.toMillis(), List.of(), envBytes, caps, security, ids, seccompProgram(), plan.landlock(),
-                cpuTimeLimit == null ? null : new Spec.CpuLimit(cpuTimeLimit.toNanos(), backstopSeconds(cpuTimeLimit)));
+                cpuTimeLimit == null ? null : new Spec.CpuLimit(cpuTimeLimit.toNanos(),
+                        rlimits.containsKey(Rlimit.CPU) ? 0 : backstopSeconds(cpuTimeLimit)),
+                Rlimits.of(rlimits));
     }
 
-    /** RLIMIT_CPU soft seconds for each process: past the whole sandbox's limit, so the monitor acts first. */
+    /**
+     * RLIMIT_CPU soft seconds for each process: past the whole sandbox's limit, so the monitor acts
+     * first; none (0) when the caller set {@code rlimit(Rlimit.CPU, ...)} itself.
+     */
     private static long backstopSeconds(Duration limit) {
         return (limit.toNanos() + 999_999_999L) / 1_000_000_000L + 1;
     }
@@ -521,6 +530,7 @@ public final class Sandbox {
         private long outputLimit = DEFAULT_OUTPUT_LIMIT;
         private boolean killOnOutputLimit;
         private Duration cpuTimeLimit;
+        private final EnumMap<Rlimit, Spec.Limit> rlimits = new EnumMap<>(Rlimit.class);
 
         Builder() {
         }
@@ -555,6 +565,7 @@ public final class Sandbox {
             outputLimit = s.outputLimit;
             killOnOutputLimit = s.killOnOutputLimit;
             cpuTimeLimit = s.cpuTimeLimit;
+            rlimits.putAll(s.rlimits);
         }
 
         /**
@@ -985,6 +996,69 @@ public final class Sandbox {
          */
         public Builder ioMax(String device, long readBps, long writeBps, long readIops, long writeIops) {
             limits.ioMax(device, readBps, writeBps, readIops, writeIops);
+            return this;
+        }
+
+        /**
+         * The largest file the command and its children may write ({@code RLIMIT_FSIZE}, soft and
+         * hard): a write past it fails, the writer gets SIGXFSZ (which ends it) or, when it ignores
+         * that signal, EFBIG. 0 to the caller's own hard limit, or {@link Rlimit#UNLIMITED}. Default:
+         * the JVM's own limit (usually unlimited).
+         *
+         * @throws IllegalArgumentException above the JVM's hard {@code RLIMIT_FSIZE}: a sandbox cannot raise it
+         */
+        public Builder maxFileSize(long bytes) {
+            return rlimit("maxFileSize", Rlimit.FSIZE, bytes, bytes);
+        }
+
+        /**
+         * The number of file descriptors each process may hold ({@code RLIMIT_NOFILE}, soft and hard;
+         * what {@code ulimit -n} shows inside). 0 to the caller's own hard limit. Default:
+         * {@value Rlimits#DEFAULT_OPEN_FILES}, or the JVM's hard limit where that is lower; never the
+         * JVM's raised soft limit.
+         *
+         * @throws IllegalArgumentException above the JVM's hard {@code RLIMIT_NOFILE}: a sandbox cannot raise it
+         */
+        public Builder maxOpenFiles(int n) {
+            Checks.check(n >= 0, "maxOpenFiles", n, "0.." + Rlimits.callerHard(Rlimit.NOFILE));
+            return rlimit("maxOpenFiles", Rlimit.NOFILE, n, n);
+        }
+
+        /**
+         * The main thread's stack of each process ({@code RLIMIT_STACK}, soft and hard; {@code ulimit
+         * -s} shows it in KiB). 0 to the caller's own hard limit, or {@link Rlimit#UNLIMITED}. Default:
+         * the JVM's own limit (usually 8 MiB soft).
+         *
+         * @throws IllegalArgumentException above the JVM's hard {@code RLIMIT_STACK}: a sandbox cannot raise it
+         */
+        public Builder maxStackSize(long bytes) {
+            return rlimit("maxStackSize", Rlimit.STACK, bytes, bytes);
+        }
+
+        /**
+         * Any resource limit of the command, set by its own process right before exec (after the
+         * sandbox is built, so a tiny limit binds the command only) and inherited by its children.
+         * Each value 0 to the caller's own hard limit of that resource, or {@link Rlimit#UNLIMITED};
+         * {@code soft <= hard}. Inside, the command can lower both and raise its soft limit up to
+         * {@code hard}, never {@code hard} itself (not even as root: it runs in a user namespace).
+         * The last setting of a resource wins, including one by {@link #maxFileSize},
+         * {@link #maxOpenFiles} or {@link #maxStackSize}.
+         *
+         * <p>Defaults: core dumps off ({@code CORE} 0/0) and {@code NOFILE}
+         * {@value Rlimits#DEFAULT_OPEN_FILES}/{@value Rlimits#DEFAULT_OPEN_FILES} (or the JVM's hard
+         * limit where lower), since the JVM raises its own soft {@code NOFILE}; every other resource
+         * is the JVM process's own limit. {@link Sandbox#describe} lists each limit a start sets.
+         *
+         * @throws IllegalArgumentException naming the resource and the value: negative, soft above
+         *         hard, or above the JVM's own hard limit
+         */
+        public Builder rlimit(Rlimit resource, long soft, long hard) {
+            Objects.requireNonNull(resource, "rlimit resource");
+            return rlimit("rlimit " + resource.name(), resource, soft, hard);
+        }
+
+        private Builder rlimit(String setting, Rlimit resource, long soft, long hard) {
+            rlimits.put(resource, Rlimits.check(setting, resource, soft, hard));
             return this;
         }
 

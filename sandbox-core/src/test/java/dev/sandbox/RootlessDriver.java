@@ -13,7 +13,9 @@ import java.util.Base64;
  *
  * <p>Output lines: {@code PID <host pid>}, {@code RESULT <name> <exit> <base64 stdout>},
  * {@code ERROR <name> <base64 message>}, {@code LIMITED <name> <host pid> <memory group> <pids group> <base64 report>} (a
- * sandbox that tried to lift its limits, {@link LiftLimits}, waits for the test to look).
+ * sandbox that tried to lift its limits, {@link LiftLimits}, waits for the test to look),
+ * {@code RLIMITS <host pid> <base64 report>} (a sandbox with rlimits that tried to raise its hard
+ * NOFILE, waits for the test to read its {@code /proc/<pid>/limits}).
  */
 public final class RootlessDriver {
 
@@ -42,6 +44,23 @@ public final class RootlessDriver {
         SandboxResult slow = Sandbox.builder().pidNs().timeout(java.time.Duration.ofMillis(300)).build().run("sleep", "30");
         System.out.println("RESULT verdicts 0 " + b64(flood.status() + " " + flood.stdout().length() + " " + fsize.status()
                 + " " + segv.status() + " " + sys.status() + " " + slow.status()));
+        // rlimits bind an unprivileged caller's command too, and it cannot raise the hard one back
+        Sandbox limits = Sandbox.builder().mapRootUser().pidNs().bind(writable, "/out").maxOpenFiles(64)
+                .maxFileSize(1 << 20).maxStackSize(4 << 20).build();
+        try (SandboxedProcess p = limits.start("sh", "-c", "ulimit -H -n 4096 2>/dev/null; echo $?; exec sleep 30")) {
+            String raise = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            System.out.println("RLIMITS " + p.pid() + " " + b64(raise));
+            System.out.flush();
+            in.readLine(); // the test has read /proc/<pid>/limits
+        }
+        result("rlimits", limits.run("sh", "-c",
+                "exec 2>/dev/null; ulimit -n; ulimit -Hn; ulimit -s; ulimit -c; head -c 3000000 /dev/zero > /out/big; echo $?"));
+        try {
+            Sandbox.builder().maxOpenFiles(Integer.MAX_VALUE);
+            System.out.println("ERROR rlimit-above " + b64("no exception"));
+        } catch (IllegalArgumentException e) {
+            System.out.println("ERROR rlimit-above " + b64(e.getMessage()));
+        }
         try {
             Sandbox.builder().pidNs().build().start("/nope");
             System.out.println("ERROR missing-exec " + b64("no exception"));

@@ -229,6 +229,13 @@ class RootlessIT {
             assertThat(results.get("implied-user")).isEqualTo(uidMapLine(uid, uid));
             assertThat(results.get("verdicts")).as("output flood, ulimit -f, kill -SEGV $$, a killProcess rule, a timeout")
                     .isEqualTo("OUTPUT_LIMIT_EXCEEDED 4096 FILE_SIZE_EXCEEDED SIGNALED SECCOMP_KILLED TIMED_OUT");
+            // rlimits, seen from the host while the command ran and inside; raising the hard NOFILE failed (dash: 2)
+            assertThat(results.get("rlimits-host"))
+                    .isEqualTo("nofile [64, 64], fsize [1048576, 1048576], stack [4194304, 4194304], core [0, 0]");
+            assertThat(results.get("rlimits-raise")).isEqualTo("2");
+            assertThat(results.get("rlimits")).isEqualTo("64\n64\n4096\n0\n153\n"); // head died of SIGXFSZ
+            assertThat(Files.size(out.resolve("big"))).isEqualTo(1 << 20);
+            assertThat(results.get("rlimit-above")).startsWith("maxOpenFiles: got 2147483647, above the caller's hard RLIMIT_NOFILE of ");
             assertThat(results.get("missing-exec")).isEqualTo("execve /nope: ENOENT (No such file or directory)");
             if (euid == 0 && delegation.v2()) {
                 // v2, started inside a group delegated to it: the default factory uses that group, as under systemd
@@ -292,6 +299,14 @@ class RootlessIT {
                             + ", memsw " + (Files.exists(memsw) ? Kernel.read(memsw.toString()).trim() : "(none)")
                             + ", pids " + Kernel.read(pids + "/pids.max").trim());
                     results.put(f[1], decode(f[5]));
+                    to.write('\n');
+                    to.flush();
+                }
+                case "RLIMITS" -> {
+                    Map<String, List<String>> limits = RlimitsIT.limits(Long.parseLong(f[1]));
+                    results.put("rlimits-host", "nofile " + limits.get("Max open files") + ", fsize " + limits.get("Max file size")
+                            + ", stack " + limits.get("Max stack size") + ", core " + limits.get("Max core file size"));
+                    results.put("rlimits-raise", decode(f[2]));
                     to.write('\n');
                     to.flush();
                 }

@@ -55,6 +55,11 @@ final class Hints {
                         ? "this kernel offers no Landlock (built without CONFIG_SECURITY_LANDLOCK, or lsm= without"
                         + " landlock); Sandbox.probe() reports its ABI"
                         : errno == EPERM ? "Landlock needs no_new_privs or CAP_SYS_ADMIN: drop allowNewPrivileges()" : "";
+            case "rlimit":
+                return errno == EPERM
+                        ? "a hard limit above the one the sandbox inherited from the JVM (or NOFILE above fs.nr_open):"
+                        + " a sandbox can only lower hard limits"
+                        : "";
             default:
                 return "";
         }

@@ -29,6 +29,7 @@ public final class Protocol {
     public static final int T_SECURITY = 14;
     public static final int T_IDS = 15;
     public static final int T_SECCOMP = 16;
+    public static final int T_RLIMIT = 17;
     public static final int T_LANDLOCK = 18;
     public static final int T_LANDLOCK_RULE = 19;
     public static final int T_CPU_LIMIT = 20;

@@ -31,14 +31,15 @@ public record Spec(
         Ids ids,
         byte[] seccomp,
         Landlock landlock,
-        CpuLimit cpuLimit) {
+        CpuLimit cpuLimit,
+        List<Limit> rlimits) {
 
-    /** A spec without Landlock or a CPU-time limit. */
+    /** A spec without Landlock, a CPU-time limit or resource limits. */
     public Spec(int namespaces, List<IdMap> uidMaps, List<IdMap> gidMaps, boolean setgroupsDeny, byte[] hostname,
                 List<Op> ops, boolean loopback, byte[] path, long timeoutMillis, long graceMillis, List<byte[]> args,
                 List<byte[]> env, long keepCaps, int security, Ids ids, byte[] seccomp) {
         this(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, ops, loopback, path, timeoutMillis, graceMillis,
-                args, env, keepCaps, security, ids, seccomp, null, null);
+                args, env, keepCaps, security, ids, seccomp, null, null, List.of());
     }
 
     /**
@@ -75,6 +76,13 @@ public record Spec(
 
     /** The uid and gid (inside the user namespace) the command runs as. */
     public record Ids(int uid, int gid) {
+    }
+
+    /**
+     * One resource limit of the command ({@code SBX_T_RLIMIT}): {@code resource} an {@code RLIMIT_*}
+     * number, {@code soft} and {@code hard} unsigned, -1 for {@code RLIM_INFINITY}. Made by {@link Rlimits}.
+     */
+    public record Limit(int resource, long soft, long hard) {
     }
 
     /** One line of a uid_map or gid_map: {@code count} ids from {@code outside} seen as {@code inside}. */
@@ -180,6 +188,7 @@ public record Spec(
     }
 
     public Spec {
+        rlimits = List.copyOf(rlimits);
         uidMaps = List.copyOf(uidMaps);
         gidMaps = List.copyOf(gidMaps);
         ops = List.copyOf(ops);
@@ -190,7 +199,7 @@ public record Spec(
     /** This spec for another command. */
     public Spec withArgs(List<byte[]> newArgs) {
         return new Spec(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, ops, loopback, path,
-                timeoutMillis, graceMillis, newArgs, env, keepCaps, security, ids, seccomp, landlock, cpuLimit);
+                timeoutMillis, graceMillis, newArgs, env, keepCaps, security, ids, seccomp, landlock, cpuLimit, rlimits);
     }
 
     /**
@@ -201,7 +210,7 @@ public record Spec(
         return new Spec(namespaces, List.of(new IdMap(mapRoot ? 0 : uid, uid, 1)),
                 List.of(new IdMap(mapRoot ? 0 : gid, gid, 1)), false, hostname, ops, loopback, path,
                 timeoutMillis, graceMillis, args, env, keepCaps, security, new Ids(mapRoot ? 0 : uid, mapRoot ? 0 : gid),
-                seccomp, landlock, cpuLimit);
+                seccomp, landlock, cpuLimit, rlimits);
     }
 
     /**
@@ -270,7 +279,7 @@ public record Spec(
                     && s.loopback == t.loopback && s.path == t.path && s.timeoutMillis == t.timeoutMillis
                     && s.graceMillis == t.graceMillis && s.env == t.env && s.keepCaps == t.keepCaps
                     && s.security == t.security && s.seccomp == t.seccomp && s.landlock == t.landlock
-                    && s.cpuLimit == t.cpuLimit;
+                    && s.cpuLimit == t.cpuLimit && s.rlimits == t.rlimits;
             return shared ? s.encode(middle, tail, last) : s.encode();
         }
     }
@@ -376,10 +385,10 @@ public record Spec(
                 size += record(8 + r.path().length);
             }
         }
-        return size;
+        return size + rlimits.size() * record(24);
     }
 
-    /** SECCOMP, LANDLOCK, the Landlock rules. */
+    /** SECCOMP, LANDLOCK, the Landlock rules, the RLIMIT records. */
     private void writeLast(ByteBuffer b) {
         if (seccomp != null) {
             header(b, Protocol.T_SECCOMP, seccomp.length).put(seccomp);
@@ -390,6 +399,9 @@ public record Spec(
                 header(b, Protocol.T_LANDLOCK_RULE, 8 + r.path().length).putInt(r.access()).putInt(r.flags())
                         .put(r.path());
             }
+        }
+        for (Limit l : rlimits) {
+            header(b, Protocol.T_RLIMIT, 24).putInt(l.resource()).putInt(0).putLong(l.soft()).putLong(l.hard());
         }
     }
 
@@ -447,6 +459,10 @@ public record Spec(
             for (Landlock.Rule r : landlock.rules()) {
                 sb.append(r.describe()).append('\n');
             }
+        }
+        for (Limit l : rlimits) {
+            sb.append("rlimit ").append(dev.sandbox.Rlimit.of(l.resource()).name()).append(" soft=")
+                    .append(Rlimits.show(l.soft())).append(" hard=").append(Rlimits.show(l.hard())).append('\n');
         }
         sb.append("timeout_ms ").append(Long.toUnsignedString(timeoutMillis)).append('\n');
         sb.append("grace_ms ").append(Long.toUnsignedString(graceMillis)).append('\n');

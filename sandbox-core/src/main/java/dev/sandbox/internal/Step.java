@@ -61,7 +61,7 @@ public enum Step {
     INIT("init", "the sandbox's PID 1"),
     FORK("fork", "PID 1 starting the command"),
     CPU_TIME("cpu-time", "reading the cgroup's CPU usage file for the CPU-time limit"),
-    SETRLIMIT("setrlimit", "a resource limit set right before exec; the path names it"),
+    RLIMIT("rlimit", "a resource limit of the command (setrlimit); the path names it, e.g. RLIMIT_NOFILE"),
     EXECVE("execve", "running the command; the path is the file tried");
 
     private static final Map<String, Step> BY_WIRE_NAME = Arrays.stream(values())

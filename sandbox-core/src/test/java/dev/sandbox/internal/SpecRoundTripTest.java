@@ -1,5 +1,6 @@
 package dev.sandbox.internal;
 
+import dev.sandbox.Rlimit;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -75,7 +76,8 @@ class SpecRoundTripTest {
                 List.of(b("echo"), new byte[] {'a', '\\', (byte) 0xff, '\n'}),
                 List.of(b("K=v")), 1L << 21,
                 Protocol.SEC_NO_NEW_PRIVS | Protocol.SEC_LOCK_MOUNTS, new Spec.Ids(0, 0), new byte[16], null,
-                new Spec.CpuLimit(1_500_000_000L, 3));
+                new Spec.CpuLimit(1_500_000_000L, 3),
+                List.of(new Spec.Limit(Rlimit.NOFILE.number(), 64, 1024), new Spec.Limit(Rlimit.FSIZE.number(), 1 << 20, -1)));
         String expected = """
                 sandbox-spec v4
                 namespaces user,mount,pid,net
@@ -101,6 +103,8 @@ class SpecRoundTripTest {
                 caps 0x200000
                 ids 0 0
                 seccomp 2
+                rlimit NOFILE soft=64 hard=1024
+                rlimit FSIZE soft=1048576 hard=unlimited
                 timeout_ms 1500
                 grace_ms 2000
                 cpu_limit_ns 1500000000 rlimit_cpu_s 3
@@ -217,9 +221,41 @@ class SpecRoundTripTest {
     private static String landlockRefusal(Spec.Landlock.Rule rule) throws IOException, InterruptedException {
         Spec s = withOps(0, List.of());
         Result r = helperDescribes(new Spec(s.namespaces(), s.uidMaps(), s.gidMaps(), false, null, s.ops(), false, s.path(),
-                0, 0, s.args(), s.env(), 0, 0, null, null, new Spec.Landlock(List.of(rule)), null).encode());
+                0, 0, s.args(), s.env(), 0, 0, null, null, new Spec.Landlock(List.of(rule)), null, List.of()).encode());
         assertThat(r.status()).as(r.text()).isEqualTo(2);
         return r.text().substring("sandbox-helper: invalid spec: ".length(), r.text().length() - 1);
+    }
+
+    @Example
+    @Label("the helper refuses an unknown resource, soft above hard and a resource set twice")
+    void refusesBadRlimits() throws Exception {
+        assertThat(helperDescribes(withRlimits(new Spec.Limit(Rlimit.STACK.number(), -2, -1),
+                new Spec.Limit(Rlimit.CORE.number(), 0, 0))).status()).isZero();
+        assertThat(rlimitRefusal(new Spec.Limit(16, 0, 0))).isEqualTo("RLIMIT: unknown resource 16");
+        assertThat(rlimitRefusal(new Spec.Limit(-1, 0, 0))).isEqualTo("RLIMIT: unknown resource 4294967295");
+        assertThat(rlimitRefusal(new Spec.Limit(Rlimit.NOFILE.number(), 11, 10)))
+                .isEqualTo("RLIMIT RLIMIT_NOFILE: soft 11 above hard 10");
+        assertThat(rlimitRefusal(new Spec.Limit(Rlimit.NOFILE.number(), -1, 10)))
+                .isEqualTo("RLIMIT RLIMIT_NOFILE: soft 18446744073709551615 above hard 10");
+        assertThat(rlimitRefusal(new Spec.Limit(Rlimit.AS.number(), 1, 1), new Spec.Limit(Rlimit.AS.number(), 1, 1)))
+                .isEqualTo("repeated RLIMIT RLIMIT_AS");
+        byte[] reserved = withRlimits(new Spec.Limit(Rlimit.CPU.number(), 1, 2)).encode();
+        reserved[reserved.length - 20] = 1; // the u32 after the resource
+        Result r = helperDescribes(reserved);
+        assertThat(r).isEqualTo(new Result(2, "sandbox-helper: invalid spec: RLIMIT RLIMIT_CPU: non-zero reserved field\n"));
+    }
+
+    private static Spec withRlimits(Spec.Limit... limits) {
+        return new Spec(0, List.of(), List.of(), false, null, List.of(), false, b("/bin"), 0, 0, List.of(b("true")),
+                List.of(), 0, 0, null, null, null, null, List.of(limits));
+    }
+
+    private static String rlimitRefusal(Spec.Limit... limits) throws IOException, InterruptedException {
+        Result r = helperDescribes(withRlimits(limits).encode());
+        assertThat(r.status()).as(r.text()).isEqualTo(2);
+        String prefix = "sandbox-helper: invalid spec: ";
+        assertThat(r.text()).startsWith(prefix).endsWith("\n");
+        return r.text().substring(prefix.length(), r.text().length() - 1);
     }
 
     private static Result helperDescribes(Spec spec) throws IOException, InterruptedException {
@@ -258,7 +294,7 @@ class SpecRoundTripTest {
         assertThat(helperDescribes(noArgs.encode()).status()).isEqualTo(2);
 
         Spec noCpu = new Spec(0, List.of(), List.of(), false, null, List.of(), false, b("/bin"), 0, 0,
-                List.of(b("true")), List.of(), 0, 0, null, null, null, new Spec.CpuLimit(0, 0));
+                List.of(b("true")), List.of(), 0, 0, null, null, null, new Spec.CpuLimit(0, 0), List.of());
         assertThat(helperDescribes(noCpu.encode())).isEqualTo(new Result(2, "sandbox-helper: invalid spec: CPU_LIMIT 0 ns,"
                 + " backstop 0 s (expected: > 0 ns, 0 to 1099511627776 s)\n"));
         byte[] unknownTag = ok.encode(); // tag 17: between the last this helper knows and CPU_LIMIT
@@ -379,6 +415,14 @@ class SpecRoundTripTest {
         return Arbitraries.oneOf(host, staged);
     }
 
+    /** Limits of distinct resources, each soft <= hard (unsigned; -1 is RLIM_INFINITY). */
+    private static Arbitrary<List<Spec.Limit>> rlimitLists() {
+        Arbitrary<Long> value = Arbitraries.oneOf(Arbitraries.longs(), Arbitraries.just(-1L), Arbitraries.longs().between(0, 1 << 20));
+        return Combinators.combine(Arbitraries.of(Rlimit.values()), value, value).as((r, a, c) -> Long.compareUnsigned(a, c) <= 0
+                ? new Spec.Limit(r.number(), a, c) : new Spec.Limit(r.number(), c, a))
+                .list().ofMaxSize(5).uniqueElements(Spec.Limit::resource);
+    }
+
     @Provide
     Arbitrary<Spec> specs() {
         Arbitrary<byte[]> noNul = Arbitraries.bytes().filter(b -> b != 0).array(byte[].class).ofMaxSize(40);
@@ -407,8 +451,9 @@ class SpecRoundTripTest {
                                 .injectNull(0.3),
                         landlock(),
                         Combinators.combine(Arbitraries.longs().between(1, Long.MAX_VALUE), Arbitraries.longs().between(0, 1L << 40))
-                                .as(Spec.CpuLimit::new).injectNull(0.5))
-                        .as((c, sb, i, f, l, cpu) -> java.util.Arrays.<Object>asList(c, sb, i, f, l, cpu))
+                                .as(Spec.CpuLimit::new).injectNull(0.5),
+                        rlimitLists())
+                        .as((c, sb, i, f, l, cpu, rl) -> java.util.Arrays.<Object>asList(c, sb, i, f, l, cpu, rl))
         ).as((path, timeout, grace, args, env, sec) -> {
             // only the namespaces the structure needs: operations other than chdir a mount namespace,
             // idmap, ids and lock-mounts a user namespace, a hostname UTS, loopback a network namespace
@@ -417,6 +462,8 @@ class SpecRoundTripTest {
             Spec.Ids ids = (Spec.Ids) sec.get(2);
             byte[] seccomp = (byte[]) sec.get(3);
             Spec.Landlock landlock = (Spec.Landlock) sec.get(4);
+            @SuppressWarnings("unchecked")
+            List<Spec.Limit> rlimits = (List<Spec.Limit>) sec.get(6);
             boolean needsMountNs = ops.stream().anyMatch(o -> o.kind() != Protocol.OP_CHDIR)
                     || (security & Protocol.SEC_LOCK_MOUNTS) != 0;
             boolean needsUserNs = ids != null || (security & Protocol.SEC_LOCK_MOUNTS) != 0
@@ -424,7 +471,7 @@ class SpecRoundTripTest {
             int flags = ns | (needsMountNs ? 0x00020000 : 0) | (host == null ? 0 : 0x04000000)
                     | (needsUserNs ? 0x10000000 : 0) | (loopback ? 0x40000000 : 0);
             return new Spec(flags, uids, gids, deny, host, ops, loopback, path, timeout, grace, args, env,
-                    caps, security, ids, seccomp, landlock, (Spec.CpuLimit) sec.get(5));
+                    caps, security, ids, seccomp, landlock, (Spec.CpuLimit) sec.get(5), rlimits);
         }));
     }
 }
