@@ -44,7 +44,7 @@
 #define SANDBOX_PROTOCOL_H
 
 #define SBX_SPEC_MAGIC 0x53425853u /* arbitrary; rejects a stray writer on fd 3 */
-#define SBX_SPEC_VERSION 3u
+#define SBX_SPEC_VERSION 4u
 #define SBX_SPEC_MAX_BODY (64u * 1024u * 1024u)
 
 /* Spec record tags. */
@@ -65,8 +65,11 @@ enum sbx_tag {
     SBX_T_SECURITY = 14,      /* u32 SBX_SEC_* bits; at most once */
     SBX_T_IDS = 15,           /* u32 uid, u32 gid: the ids (inside the user ns) the command runs as; at most once */
     SBX_T_SECCOMP = 16,       /* struct sock_filter[] (8 bytes each, 1..4096): installed right before execve */
+    SBX_T_CGROUP = 21,        /* string: absolute path of the cgroup v2 directory the sandbox's first process
+                                 is created in (clone3 CLONE_INTO_CGROUP; where the kernel lacks that, its pid
+                                 is written into the directory's cgroup.procs before it runs); at most once */
 };
-#define SBX_T_LAST SBX_T_SECCOMP
+#define SBX_T_LAST SBX_T_CGROUP
 
 /*
  * Setup operations (SBX_T_OP): the sandbox's file system view and working directory as an ordered

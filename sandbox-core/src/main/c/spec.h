@@ -73,6 +73,7 @@ struct sbx_spec {
     uint32_t uid, gid;  /* inside the user namespace */
     unsigned char *seccomp; /* struct sock_filter[], NULL when absent */
     size_t seccomp_len;     /* instructions */
+    char *cgroup;           /* v2 directory to clone the child into, NULL when absent */
 };
 
 /*

@@ -234,14 +234,16 @@ public final class Sandbox {
         HostIds.Lease lease = null;
         try {
             lease = leasesHostIds() ? HostIds.get().acquire() : null;
-            byte[] spec = encoded.encode(spec(checked, lease));
             if (limits.isEmpty() && cgroups == null) {
+                byte[] spec = encoded.encode(spec(checked, lease));
                 return new SandboxedProcess(Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream, null,
                         rt.helpers()), t0, null, lease, timeout, killGracePeriod, rt);
             }
-            // The helper already sits in the sandbox's fresh group; the sandbox is forked inside it.
+            // The sandbox's fresh group: its helper already sits in it and forks the sandbox inside,
+            // or (pure v2) the start's helper creates the sandbox in it (CLONE_INTO_CGROUP).
             CgroupedHelpers.Placed placed = CgroupSupport.place(rt, cgroups, limits);
             try {
+                byte[] spec = encoded.encode(spec(checked, lease).withCgroup(placed.cloneInto()));
                 Launcher.Started started = Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream,
                         placed.helper(), rt.helpers());
                 return new SandboxedProcess(started, t0, placed, lease, timeout, killGracePeriod, rt);

@@ -10,7 +10,7 @@ package dev.sandbox.internal;
 public final class Protocol {
 
     public static final int SPEC_MAGIC = 0x53425853;
-    public static final int SPEC_VERSION = 3;
+    public static final int SPEC_VERSION = 4;
     public static final int SPEC_MAX_BODY = 64 * 1024 * 1024;
 
     public static final int T_NAMESPACES = 1;
@@ -29,7 +29,8 @@ public final class Protocol {
     public static final int T_SECURITY = 14;
     public static final int T_IDS = 15;
     public static final int T_SECCOMP = 16;
-    public static final int T_LAST = T_SECCOMP;
+    public static final int T_CGROUP = 21;
+    public static final int T_LAST = T_CGROUP;
 
     public static final int OP_NEW_ROOT = 1;
     public static final int OP_MIRROR_HOST = 2;

@@ -29,7 +29,8 @@ public record Spec(
         long keepCaps,
         int security,
         Ids ids,
-        byte[] seccomp) {
+        byte[] seccomp,
+        byte[] cgroup) {
 
     /** The uid and gid (inside the user namespace) the command runs as. */
     public record Ids(int uid, int gid) {
@@ -137,6 +138,14 @@ public record Spec(
         }
     }
 
+    /** A spec that names no cgroup directory: the sandbox starts in its helper's cgroups. */
+    public Spec(int namespaces, List<IdMap> uidMaps, List<IdMap> gidMaps, boolean setgroupsDeny, byte[] hostname,
+            List<Op> ops, boolean loopback, byte[] path, long timeoutMillis, long graceMillis, List<byte[]> args,
+            List<byte[]> env, long keepCaps, int security, Ids ids, byte[] seccomp) {
+        this(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, ops, loopback, path, timeoutMillis, graceMillis,
+                args, env, keepCaps, security, ids, seccomp, null);
+    }
+
     public Spec {
         uidMaps = List.copyOf(uidMaps);
         gidMaps = List.copyOf(gidMaps);
@@ -148,7 +157,17 @@ public record Spec(
     /** This spec for another command. */
     public Spec withArgs(List<byte[]> newArgs) {
         return new Spec(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, ops, loopback, path,
-                timeoutMillis, graceMillis, newArgs, env, keepCaps, security, ids, seccomp);
+                timeoutMillis, graceMillis, newArgs, env, keepCaps, security, ids, seccomp, cgroup);
+    }
+
+    /**
+     * This spec with the sandbox created in the cgroup v2 directory {@code dir} (absolute; {@code
+     * clone3(CLONE_INTO_CGROUP)}), or in its helper's cgroups when null.
+     */
+    public Spec withCgroup(String dir) {
+        return new Spec(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, ops, loopback, path,
+                timeoutMillis, graceMillis, args, env, keepCaps, security, ids, seccomp,
+                dir == null ? null : Encoding.bytes(dir));
     }
 
     /**
@@ -159,7 +178,7 @@ public record Spec(
         return new Spec(namespaces, List.of(new IdMap(mapRoot ? 0 : uid, uid, 1)),
                 List.of(new IdMap(mapRoot ? 0 : gid, gid, 1)), false, hostname, ops, loopback, path,
                 timeoutMillis, graceMillis, args, env, keepCaps, security, new Ids(mapRoot ? 0 : uid, mapRoot ? 0 : gid),
-                seccomp);
+                seccomp, cgroup);
     }
 
     /**
@@ -312,12 +331,16 @@ public record Spec(
     }
 
     private int idsSize() {
-        return ids != null ? record(8) : 0;
+        return (ids != null ? record(8) : 0) + (cgroup != null ? record(cgroup.length) : 0);
     }
 
+    /** IDS and CGROUP: what a start may change (a root caller's leased ids, the start's group). */
     private void writeIds(ByteBuffer b) {
         if (ids != null) {
             header(b, Protocol.T_IDS, 8).putInt(ids.uid()).putInt(ids.gid());
+        }
+        if (cgroup != null) {
+            header(b, Protocol.T_CGROUP, cgroup.length).put(cgroup);
         }
     }
 
@@ -343,7 +366,7 @@ public record Spec(
 
     /** The readable form, line for line what {@code sandbox-helper --describe-spec} prints. */
     public String describe() {
-        StringBuilder sb = new StringBuilder("sandbox-spec v3\n");
+        StringBuilder sb = new StringBuilder("sandbox-spec v4\n");
         sb.append("namespaces ").append(namespaceNames(namespaces)).append('\n');
         for (IdMap m : uidMaps) {
             sb.append("uid_map ").append(Integer.toUnsignedString(m.inside())).append(' ')
@@ -379,6 +402,9 @@ public record Spec(
         }
         if (seccomp != null) {
             sb.append("seccomp ").append(seccomp.length / 8).append('\n');
+        }
+        if (cgroup != null) {
+            sb.append("cgroup ").append(quote(cgroup)).append('\n');
         }
         sb.append("timeout_ms ").append(Long.toUnsignedString(timeoutMillis)).append('\n');
         sb.append("grace_ms ").append(Long.toUnsignedString(graceMillis)).append('\n');

@@ -76,7 +76,7 @@ class SpecRoundTripTest {
                 List.of(b("K=v")), 1L << 21,
                 Protocol.SEC_NO_NEW_PRIVS | Protocol.SEC_LOCK_MOUNTS, new Spec.Ids(0, 0), new byte[16]);
         String expected = """
-                sandbox-spec v3
+                sandbox-spec v4
                 namespaces user,mount,pid,net
                 uid_map 0 1000 1
                 gid_map 0 1000 1
@@ -234,6 +234,9 @@ class SpecRoundTripTest {
                 List.of(), List.of(), 0, 0, null, null);
         assertThat(helperDescribes(noArgs.encode()).status()).isEqualTo(2);
 
+        assertThat(helperDescribes(ok.withCgroup("sys/fs/cgroup/x").encode())).isEqualTo(new Result(2,
+                "sandbox-helper: invalid spec: CGROUP is not an absolute path shorter than 4096 bytes\n"));
+
         byte[] truncated = ok.encode();
         ByteBuffer.wrap(truncated).order(ByteOrder.nativeOrder()).putInt(8, truncated.length); // claims more than sent
         assertThat(helperDescribes(truncated).status()).isEqualTo(2);
@@ -366,7 +369,13 @@ class SpecRoundTripTest {
                 Combinators.combine(Arbitraries.longs().between(0, Long.MAX_VALUE), Arbitraries.integers().between(0, 15),
                         Combinators.combine(Arbitraries.integers(), Arbitraries.integers()).as(Spec.Ids::new).injectNull(0.3),
                         Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(64).map(b -> java.util.Arrays.copyOf(b, b.length * 8))
-                                .injectNull(0.3)).as((c, sb, i, f) -> java.util.Arrays.<Object>asList(c, sb, i, f))
+                                .injectNull(0.3),
+                        noNul.map(b -> { // CGROUP: an absolute path
+                            byte[] d = new byte[b.length + 1];
+                            d[0] = '/';
+                            System.arraycopy(b, 0, d, 1, b.length);
+                            return d;
+                        }).injectNull(0.5)).as((c, sb, i, f, g) -> java.util.Arrays.<Object>asList(c, sb, i, f, g))
         ).as((path, timeout, grace, args, env, sec) -> {
             // only the namespaces the structure needs: operations other than chdir a mount namespace,
             // idmap, ids and lock-mounts a user namespace, a hostname UTS, loopback a network namespace
@@ -381,7 +390,7 @@ class SpecRoundTripTest {
             int flags = ns | (needsMountNs ? 0x00020000 : 0) | (host == null ? 0 : 0x04000000)
                     | (needsUserNs ? 0x10000000 : 0) | (loopback ? 0x40000000 : 0);
             return new Spec(flags, uids, gids, deny, host, ops, loopback, path, timeout, grace, args, env,
-                    caps, security, ids, seccomp);
+                    caps, security, ids, seccomp, (byte[]) sec.get(4));
         }));
     }
 }
