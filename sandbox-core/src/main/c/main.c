@@ -89,8 +89,10 @@ static void receive_spec(struct sbx_spec *spec)
 /*
  * Clone the sandbox's first process. With cgfd >= 0 it is created in that cgroup v2 directory
  * (CLONE_INTO_CGROUP): unlike a move, that takes the kernel's cgroup threadgroup lock only for
- * reading. *placed says whether it went there; a kernel before 5.7 (E2BIG) or without clone3 leaves
- * the move to the caller.
+ * reading. *placed says whether it went there; a kernel before 5.7 (E2BIG) or without clone3
+ * (ENOSYS, also from older container runtimes' seccomp profiles) leaves the move to the caller; a
+ * cgroup namespace then waits until the child is in its group (sbx_late_cgroupns), so that its root
+ * is the sandbox's group and not ours.
  */
 static pid_t clone_child(uint32_t ns, int cgfd, int *placed)
 {
@@ -106,10 +108,15 @@ static pid_t clone_child(uint32_t ns, int cgfd, int *placed)
             *placed = 1;
             return pid;
         }
-        if (errno != E2BIG)
+        if (errno != E2BIG && errno != ENOSYS)
             return pid;
         args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
         args.cgroup = 0;
+        if (ns & CLONE_NEWCGROUP) {
+            ns &= ~(uint32_t)CLONE_NEWCGROUP;
+            args.flags &= ~(uint64_t)CLONE_NEWCGROUP;
+            sbx_late_cgroupns = 1;
+        }
     }
     pid = (pid_t)syscall(SYS_clone3, &args, (size_t)SBX_CLONE_ARGS_SIZE_VER0);
     if (pid >= 0 || errno != ENOSYS)

@@ -24,6 +24,7 @@ public enum Step {
     SIGNALFD("signalfd", "the helper's SIGCHLD descriptor"),
     IDMAP("idmap", "an idmapped bind mount; the path is its source"),
     CGROUP("cgroup", "the cgroup v2 directory the sandbox is created in (or moved to, before Linux 5.7)"),
+    CGROUPNS("cgroupns", "the cgroup namespace, made once the sandbox is in its group (kernels without CLONE_INTO_CGROUP)"),
     CLONE("clone", "creating the sandbox's first process in its namespaces (and its cgroup)"),
     SETGROUPS("setgroups", "writing deny to /proc/<pid>/setgroups"),
     UID_MAP("uid_map", "writing /proc/<pid>/uid_map"),
