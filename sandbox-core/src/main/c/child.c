@@ -87,6 +87,8 @@ static int setup_sandbox(const struct sbx_spec *spec)
     return security_after_view(spec);
 }
 
+int sbx_late_cgroupns;
+
 void child_main(const struct sbx_spec *spec, const struct sbx_pipes *p)
 {
     /* Die with the helper; the go pipe covers the window before this call. */
@@ -97,6 +99,11 @@ void child_main(const struct sbx_spec *spec, const struct sbx_pipes *p)
         error_exit_to_pipe(p->err_wr);
     if (wait_for_go(p->sync_rd) < 0)
         _exit(127);
+    /* In our group now: a cgroup namespace made here has it as its root. */
+    if (sbx_late_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
+        fail_errno("cgroupns", "");
+        error_exit_to_pipe(p->err_wr);
+    }
     if (setup_sandbox(spec) < 0)
         error_exit_to_pipe(p->err_wr);
     if (spec->namespaces & CLONE_NEWPID)

@@ -14,6 +14,10 @@ struct sbx_pipes {
     int sigfd;                /* the helper's signalfd */
 };
 
+/* Set before the clone when the child must make its cgroup namespace itself, once the helper has
+   moved it into its group (no CLONE_INTO_CGROUP). */
+extern int sbx_late_cgroupns;
+
 __attribute__((noreturn)) void child_main(const struct sbx_spec *spec, const struct sbx_pipes *p);
 
 #endif

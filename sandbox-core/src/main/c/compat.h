@@ -80,6 +80,13 @@ struct sbx_clone_args {
     uint64_t stack;
     uint64_t stack_size;
     uint64_t tls;
+    uint64_t set_tid;      /* Linux 5.5 */
+    uint64_t set_tid_size;
+    uint64_t cgroup;       /* Linux 5.7: CLONE_INTO_CGROUP */
 };
+#define SBX_CLONE_ARGS_SIZE_VER0 64 /* up to tls */
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
 
 #endif

@@ -91,11 +91,39 @@ static int receive_spec(struct sbx_spec *spec)
     return stdio[3];
 }
 
-static pid_t clone_child(uint32_t ns)
+/*
+ * Clone the sandbox's first process. With cgfd >= 0 it is created in that cgroup v2 directory
+ * (CLONE_INTO_CGROUP): unlike a move, that takes the kernel's cgroup threadgroup lock only for
+ * reading. *placed says whether it went there; a kernel before 5.7 (E2BIG) or without clone3
+ * (ENOSYS, also from older container runtimes' seccomp profiles) leaves the move to the caller; a
+ * cgroup namespace then waits until the child is in its group (sbx_late_cgroupns), so that its root
+ * is the sandbox's group and not ours.
+ */
+static pid_t clone_child(uint32_t ns, int cgfd, int *placed)
 {
     /* clone3 is the only way to ask for CLONE_NEWTIME (in clone() it collides with the exit signal). */
     struct sbx_clone_args args = {.flags = ns, .exit_signal = SIGCHLD};
-    pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+    *placed = 0;
+    pid_t pid;
+    if (cgfd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = (uint64_t)cgfd;
+        pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+        if (pid >= 0) {
+            *placed = 1;
+            return pid;
+        }
+        if (errno != E2BIG && errno != ENOSYS)
+            return pid;
+        args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+        args.cgroup = 0;
+        if (ns & CLONE_NEWCGROUP) {
+            ns &= ~(uint32_t)CLONE_NEWCGROUP;
+            args.flags &= ~(uint64_t)CLONE_NEWCGROUP;
+            sbx_late_cgroupns = 1;
+        }
+    }
+    pid = (pid_t)syscall(SYS_clone3, &args, (size_t)SBX_CLONE_ARGS_SIZE_VER0);
     if (pid >= 0 || errno != ENOSYS)
         return pid;
     if (ns & CLONE_NEWTIME) {
@@ -109,6 +137,24 @@ static pid_t clone_child(uint32_t ns)
     }
     /* Fork-like raw clone: we are single-threaded, so no libc fork handlers are needed. */
     return (pid_t)syscall(SYS_clone, (unsigned long)ns | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+/* Writes pid into cgroup.procs of the directory cgfd (the slow way into a cgroup). */
+static int cgroup_move(int cgfd, pid_t pid, const char *dir)
+{
+    char buf[16];
+    int n = snprintf(buf, sizeof buf, "%d", (int)pid);
+    int fd = openat(cgfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fail_errno("cgroup", dir);
+    if (write_full(fd, buf, (size_t)n) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return fail_errno("cgroup", dir);
+    }
+    close(fd);
+    return 0;
 }
 
 static int make_pipes(struct sbx_pipes *p, int pidns)
@@ -224,15 +270,29 @@ static int run_helper(void)
         abort_start(NULL);
     }
 
-    pid_t pid = clone_child(spec.namespaces);
-    if (pid < 0) {
-        fail_errno("clone", "");
+    int cgfd = -1, placed;
+    if (spec.cgroup && (cgfd = open(spec.cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        fail_errno("cgroup", spec.cgroup);
         abort_start(NULL);
     }
-    if (pid == 0)
+    pid_t pid = clone_child(spec.namespaces, cgfd, &placed);
+    if (pid < 0) {
+        fail_errno("clone", spec.cgroup ? spec.cgroup : "");
+        abort_start(NULL);
+    }
+    if (pid == 0) {
+        if (cgfd >= 0)
+            close(cgfd); /* the sandbox gets no handle on the host's cgroup tree */
         child_main(&spec, &p);
+    }
 
     m.child = pid;
+    if (cgfd >= 0) {
+        /* Not created there: moved before it may run anything. */
+        if (!placed && cgroup_move(cgfd, pid, spec.cgroup) < 0)
+            abort_start(&m);
+        close(cgfd);
+    }
     m.status_rd = p.status_rd;
     /* From now on the sandbox runs: no ptrace of us, no /proc/<us>/mem, fd or environ for it (the
        child was cloned while we were dumpable, so its own /proc files stay its own). */

@@ -77,8 +77,11 @@ enum sbx_tag {
                                  or v2 cpu.stat); the monitor kills the tree when it reaches limit_ns.
                                  rlimit_cpu_s: RLIMIT_CPU soft (hard = soft + 1) set right before exec as a
                                  per-process backstop, 0 = none; at most once */
+    SBX_T_CGROUP = 21,        /* string: absolute path of the cgroup v2 directory the sandbox's first process
+                                 is created in (clone3 CLONE_INTO_CGROUP; where the kernel lacks that, its pid
+                                 is written into the directory's cgroup.procs before it runs); at most once */
 };
-#define SBX_T_LAST SBX_T_CPU_LIMIT
+#define SBX_T_LAST SBX_T_CGROUP
 
 /*
  * Landlock (landlock.c): the helper handles every file system right the kernel's ABI knows, opens each

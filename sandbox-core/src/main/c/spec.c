@@ -70,7 +70,7 @@ static const char *tag_name(unsigned tag)
                                   "HOSTNAME", "OP",         "LOOPBACK", "PATH",    "TIMEOUT_MS",
                                   "GRACE_MS", "ARG",        "ENV",      "CAPS",    "SECURITY",
                                   "IDS",      "SECCOMP",  "RLIMIT",   "LANDLOCK", "LANDLOCK_RULE",
-                                  "CPU_LIMIT"};
+                                  "CPU_LIMIT", "CGROUP"};
     return tag < sizeof names / sizeof names[0] && names[tag] ? names[tag] : "?";
 }
 
@@ -439,7 +439,7 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
         const unsigned char *p = body + off + 8;
         off += 8 + (size_t)plen;
 
-        if (tag < SBX_T_NAMESPACES || tag > SBX_T_LAST)
+        if (tag < SBX_T_NAMESPACES || tag > SBX_T_LAST || tag_name(tag)[0] == '?')
             return reject(reason, cap, "unknown tag %u", tag);
         seen[tag]++;
         switch (tag) {
@@ -455,6 +455,7 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
         case SBX_T_SECCOMP:
         case SBX_T_CPU_LIMIT:
         case SBX_T_LANDLOCK:
+        case SBX_T_CGROUP:
             if (seen[tag] > 1)
                 return reject(reason, cap, "repeated %s", tag_name(tag));
             break;
@@ -557,6 +558,12 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
             s->uid = get_u32(p);
             s->gid = get_u32(p + 4);
             break;
+        case SBX_T_CGROUP:
+            if (take_text(&s->cgroup, p, plen, tag, reason, cap))
+                return -1;
+            if (s->cgroup[0] != '/' || plen >= SBX_OP_MAX_PATH)
+                return reject(reason, cap, "CGROUP is not an absolute path shorter than %d bytes", SBX_OP_MAX_PATH);
+            break;
         case SBX_T_SECCOMP:
             if (plen == 0 || plen % 8 != 0 || plen / 8 > SBX_SECCOMP_MAX_INSNS)
                 return reject(reason, cap, "SECCOMP payload of %u bytes (expected: 1 to %d instructions of 8 bytes)",
@@ -606,6 +613,7 @@ static void spec_free(struct sbx_spec *s)
 {
     free(s->hostname);
     free(s->path);
+    free(s->cgroup);
     for (size_t i = 0; i < s->n_ops; i++) {
         free(s->ops[i].source);
         free(s->ops[i].target);
@@ -732,6 +740,11 @@ void spec_describe(const struct sbx_spec *s, FILE *out)
         fprintf(out, "rlimit %s", rlimit_name(r->resource) + sizeof "RLIMIT_" - 1);
         put_rlim(out, " soft=", r->soft);
         put_rlim(out, " hard=", r->hard);
+        fputc('\n', out);
+    }
+    if (s->cgroup) {
+        fputs("cgroup ", out);
+        put_quoted(out, s->cgroup);
         fputc('\n', out);
     }
     fprintf(out, "timeout_ms %llu\n", (unsigned long long)s->timeout_ms);

@@ -94,6 +94,7 @@ struct sbx_spec {
     int landlock;           /* SBX_T_LANDLOCK seen: restrict file access to the rules */
     struct sbx_landlock_rule *landlock_rules;
     size_t n_landlock_rules;
+    char *cgroup;           /* v2 directory to clone the child into, NULL when absent */
 };
 
 /*

@@ -262,14 +262,16 @@ public final class Sandbox {
         HostIds.Lease lease = null;
         try {
             lease = leasesHostIds() ? HostIds.get().acquire() : null;
-            byte[] spec = encoded.encode(spec(checked, lease));
             if (!hasCgroup()) {
+                byte[] spec = encoded.encode(spec(checked, lease));
                 return new SandboxedProcess(Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream, null,
                         rt.helpers()), t0, null, lease, timeout, killGracePeriod, rt, !seccomp.isUnconfined());
             }
-            // The helper already sits in the sandbox's fresh group; the sandbox is forked inside it.
+            // The sandbox's fresh group: its helper already sits in it and forks the sandbox inside,
+            // or (pure v2) the start's helper creates the sandbox in it (CLONE_INTO_CGROUP).
             CgroupedHelpers.Placed placed = CgroupSupport.place(rt, cgroups, groupLimits);
             try {
+                byte[] spec = encoded.encode(spec(checked, lease).withCgroup(placed.cloneInto()));
                 Launcher.Started started = Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream,
                         placed.helper(), rt.helpers(), cpuTimeLimit == null ? null : CgroupSupport.cpuUsageFile(placed));
                 return new SandboxedProcess(started, t0, placed, lease, timeout, killGracePeriod, rt,
@@ -442,7 +444,7 @@ public final class Sandbox {
                 killGracePeriod.toMillis(), List.of(), envBytes, caps, security, ids, seccompProgram(), plan.landlock(),
                 cpuTimeLimit == null ? null : new Spec.CpuLimit(cpuTimeLimit.toNanos(),
                         rlimits.containsKey(Rlimit.CPU) ? 0 : backstopSeconds(cpuTimeLimit)),
-                Rlimits.of(rlimits));
+                Rlimits.of(rlimits), null);
     }
 
     /**

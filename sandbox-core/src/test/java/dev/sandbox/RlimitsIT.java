@@ -158,7 +158,7 @@ class RlimitsIT {
         Spec t = s.spec(List.of("true"), null);
         Spec raising = new Spec(t.namespaces(), t.uidMaps(), t.gidMaps(), t.setgroupsDeny(), t.hostname(), t.ops(),
                 t.loopback(), t.path(), t.timeoutMillis(), t.graceMillis(), t.args(), t.env(), t.keepCaps(), t.security(),
-                t.ids(), t.seccomp(), t.landlock(), t.cpuLimit(), List.of(new Spec.Limit(Rlimit.NOFILE.number(), hard + 1, hard + 1)));
+                t.ids(), t.seccomp(), t.landlock(), t.cpuLimit(), List.of(new Spec.Limit(Rlimit.NOFILE.number(), hard + 1, hard + 1)), null);
         if (dev.sandbox.base.ProcessFacts.root()) {
             raising = raising.withHostIds(65534, 65534, false); // as a root caller's start would lease them
         }

@@ -17,17 +17,23 @@ import java.util.concurrent.ExecutorService;
 import java.util.function.Consumer;
 
 /**
- * Helpers that already sit in a fresh cgroup with a sandbox's limits, ready to fork the sandbox
- * into it; and the removal of groups whose sandbox has ended. Both happen on background threads,
- * so no cgroup operation but reading counters is left on a start's path.
+ * Fresh cgroups with a sandbox's limits, made ahead of time: on a pure cgroup v2 host the group
+ * alone (the helper creates the sandbox inside it with {@code clone3(CLONE_INTO_CGROUP)}), elsewhere
+ * with a helper already sitting in it, ready to fork the sandbox there; and the removal of groups
+ * whose sandbox has ended. Both happen on background threads, so no cgroup operation but reading
+ * counters is left on a start's path.
  *
  * <p>Why: moving a process into a cgroup (a write to {@code cgroup.procs}) takes the kernel's
  * cgroup threadgroup lock for writing, which waits for an RCU grace period unless another move
  * happened moments before — 5 to 13 ms on this project's kernel — and holds the global
  * {@code cgroup_mutex} meanwhile, which every mkdir and rmdir of a cgroup then waits for. A child
- * inherits its parent's cgroups at fork with no such cost. So a helper is moved into each new
- * group ahead of time, and forks the sandbox inside it. The helper stays in the group as the
- * sandbox's monitor: the group's {@code pids.max} is the sandbox's limit plus one.
+ * inherits its parent's cgroups at fork with no such cost. So on v1 and hybrid hosts a helper is
+ * moved into each new group ahead of time, and forks the sandbox inside it; the helper stays in the
+ * group as the sandbox's monitor, and the group's {@code pids.max} is the sandbox's limit plus one.
+ * On a pure v2 host no process is moved at all: {@code CLONE_INTO_CGROUP} (Linux 5.7) creates the
+ * sandbox's first process in the leaf, taking that lock only for reading, and the helper stays
+ * outside (older kernels: the helper moves its child before it runs, see {@code main.c}). Measured
+ * in the pure v2 VM: README, "Pure cgroup v2 hosts".
  *
  * <p>The helper, and so the sandbox, goes into a leaf {@value #LEAF} below the group that holds
  * the limits, made with it on the same background path: the limit files are then never those of
@@ -44,8 +50,15 @@ import java.util.function.Consumer;
  */
 public final class CgroupedHelpers {
 
-    /** A helper placed in its sandbox's group, waiting for a spec. */
+    /**
+     * A sandbox's fresh group: with {@code helper} already in it, waiting for a spec; or, with
+     * {@code helper} null, a group the start's helper creates the sandbox in ({@link #cloneInto()}).
+     */
     public record Placed(HelperChannel helper, Cgroup cgroup, Object kind) {
+        /** The v2 directory to clone the sandbox into, or null when the helper already sits in the group. */
+        public String cloneInto() {
+            return helper != null ? null : cgroup.unifiedDirectory().orElseThrow().toString();
+        }
     }
 
     private record Kind(Cgroups factory, Limits limits) {
@@ -106,13 +119,18 @@ public final class CgroupedHelpers {
                 scheduleRefill(kind);
             }
         }
-        if (spare != null && !spare.helper().exitedAlready()) {
+        if (spare != null && (spare.helper() == null || !spare.helper().exitedAlready())) {
             return spare;
         }
         if (spare != null) {
             retire(spare); // killed from outside while it waited
         }
-        return place(kind, pool.take());
+        return place(kind, cloneInto(kind) ? null : pool.take());
+    }
+
+    /** Whether the kind's groups take the sandbox at its clone (pure v2) rather than a helper ahead of time. */
+    private static boolean cloneInto(Kind kind) {
+        return kind.factory().host().layout() == dev.sandbox.cgroups.CgroupHost.Layout.V2;
     }
 
     /**
@@ -172,25 +190,36 @@ public final class CgroupedHelpers {
         }
     }
 
-    /** Creates the group (the pids limit counts the helper too) and moves the helper into its leaf. */
+    /**
+     * Creates the group and moves {@code helper} into its leaf (the pids limit then counts the
+     * helper too); with {@code helper} null, the group only, for {@code CLONE_INTO_CGROUP}.
+     */
     private static Placed place(Kind kind, HelperChannel helper) throws CgroupException {
         Limits limits = kind.limits();
-        if (limits.pidsMax().isPresent()) {
+        if (helper != null && limits.pidsMax().isPresent()) {
             limits = limits.newBuilder().pidsMax(limits.pidsMax().getAsLong() + 1).build();
         }
         Cgroup cgroup;
         try {
             cgroup = kind.factory().create(limits, LEAF);
         } catch (CgroupException | RuntimeException e) {
-            end(helper);
+            if (helper != null) {
+                end(helper);
+            }
             throw e;
         }
         try {
-            cgroup.addProcess(helper.helperPid());
+            if (helper != null) {
+                cgroup.addProcess(helper.helperPid());
+            } else if (cgroup.procsFiles().size() != 1 || cgroup.unifiedDirectory().isEmpty()) {
+                throw new IllegalStateException("a v2 host's group spans " + cgroup.directories());
+            }
             cgroup.usage(); // opens the counter files now, so the read at the sandbox's end is cheap
             return new Placed(helper, cgroup, kind);
         } catch (CgroupException | RuntimeException e) {
-            end(helper);
+            if (helper != null) {
+                end(helper);
+            }
             try {
                 cgroup.close();
             } catch (CgroupException suppressed) {
@@ -221,7 +250,7 @@ public final class CgroupedHelpers {
     private void refillOne(Kind kind) {
         Placed p = null;
         try {
-            p = place(kind, HelperPool.spawn());
+            p = place(kind, cloneInto(kind) ? null : HelperPool.spawn());
         } catch (CgroupException | SandboxException | RuntimeException e) {
             // The next take() of this kind makes one on the spot and reports the failure there.
         }
@@ -244,7 +273,9 @@ public final class CgroupedHelpers {
     }
 
     private static void retire(Placed p) {
-        end(p.helper());
+        if (p.helper() != null) {
+            end(p.helper());
+        }
         try {
             p.cgroup().close();
         } catch (CgroupException e) {

@@ -33,7 +33,8 @@ public final class Protocol {
     public static final int T_LANDLOCK = 18;
     public static final int T_LANDLOCK_RULE = 19;
     public static final int T_CPU_LIMIT = 20;
-    public static final int T_LAST = T_CPU_LIMIT;
+    public static final int T_CGROUP = 21;
+    public static final int T_LAST = T_CGROUP;
 
     public static final int LANDLOCK_READ = 1;
     public static final int LANDLOCK_READ_WRITE = 2;

@@ -32,14 +32,15 @@ public record Spec(
         byte[] seccomp,
         Landlock landlock,
         CpuLimit cpuLimit,
-        List<Limit> rlimits) {
+        List<Limit> rlimits,
+        byte[] cgroup) {
 
-    /** A spec without Landlock, a CPU-time limit or resource limits. */
+    /** A spec without Landlock, a CPU-time limit, resource limits or a cgroup directory. */
     public Spec(int namespaces, List<IdMap> uidMaps, List<IdMap> gidMaps, boolean setgroupsDeny, byte[] hostname,
                 List<Op> ops, boolean loopback, byte[] path, long timeoutMillis, long graceMillis, List<byte[]> args,
                 List<byte[]> env, long keepCaps, int security, Ids ids, byte[] seccomp) {
         this(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, ops, loopback, path, timeoutMillis, graceMillis,
-                args, env, keepCaps, security, ids, seccomp, null, null, List.of());
+                args, env, keepCaps, security, ids, seccomp, null, null, List.of(), null);
     }
 
     /**
@@ -199,7 +200,18 @@ public record Spec(
     /** This spec for another command. */
     public Spec withArgs(List<byte[]> newArgs) {
         return new Spec(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, ops, loopback, path,
-                timeoutMillis, graceMillis, newArgs, env, keepCaps, security, ids, seccomp, landlock, cpuLimit, rlimits);
+                timeoutMillis, graceMillis, newArgs, env, keepCaps, security, ids, seccomp, landlock, cpuLimit, rlimits,
+                cgroup);
+    }
+
+    /**
+     * This spec with the sandbox created in the cgroup v2 directory {@code dir} (absolute; {@code
+     * clone3(CLONE_INTO_CGROUP)}), or in its helper's cgroups when null.
+     */
+    public Spec withCgroup(String dir) {
+        return new Spec(namespaces, uidMaps, gidMaps, setgroupsDeny, hostname, ops, loopback, path,
+                timeoutMillis, graceMillis, args, env, keepCaps, security, ids, seccomp, landlock, cpuLimit,
+                rlimits, dir == null ? null : Encoding.bytes(dir));
     }
 
     /**
@@ -210,7 +222,7 @@ public record Spec(
         return new Spec(namespaces, List.of(new IdMap(mapRoot ? 0 : uid, uid, 1)),
                 List.of(new IdMap(mapRoot ? 0 : gid, gid, 1)), false, hostname, ops, loopback, path,
                 timeoutMillis, graceMillis, args, env, keepCaps, security, new Ids(mapRoot ? 0 : uid, mapRoot ? 0 : gid),
-                seccomp, landlock, cpuLimit, rlimits);
+                seccomp, landlock, cpuLimit, rlimits, cgroup);
     }
 
     /**
@@ -368,12 +380,16 @@ public record Spec(
     }
 
     private int idsSize() {
-        return ids != null ? record(8) : 0;
+        return (ids != null ? record(8) : 0) + (cgroup != null ? record(cgroup.length) : 0);
     }
 
+    /** IDS and CGROUP: what a start may change (a root caller's leased ids, the start's group). */
     private void writeIds(ByteBuffer b) {
         if (ids != null) {
             header(b, Protocol.T_IDS, 8).putInt(ids.uid()).putInt(ids.gid());
+        }
+        if (cgroup != null) {
+            header(b, Protocol.T_CGROUP, cgroup.length).put(cgroup);
         }
     }
 
@@ -463,6 +479,9 @@ public record Spec(
         for (Limit l : rlimits) {
             sb.append("rlimit ").append(dev.sandbox.Rlimit.of(l.resource()).name()).append(" soft=")
                     .append(Rlimits.show(l.soft())).append(" hard=").append(Rlimits.show(l.hard())).append('\n');
+        }
+        if (cgroup != null) {
+            sb.append("cgroup ").append(quote(cgroup)).append('\n');
         }
         sb.append("timeout_ms ").append(Long.toUnsignedString(timeoutMillis)).append('\n');
         sb.append("grace_ms ").append(Long.toUnsignedString(graceMillis)).append('\n');

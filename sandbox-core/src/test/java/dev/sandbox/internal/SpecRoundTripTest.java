@@ -77,7 +77,7 @@ class SpecRoundTripTest {
                 List.of(b("K=v")), 1L << 21,
                 Protocol.SEC_NO_NEW_PRIVS | Protocol.SEC_LOCK_MOUNTS, new Spec.Ids(0, 0), new byte[16], null,
                 new Spec.CpuLimit(1_500_000_000L, 3),
-                List.of(new Spec.Limit(Rlimit.NOFILE.number(), 64, 1024), new Spec.Limit(Rlimit.FSIZE.number(), 1 << 20, -1)));
+                List.of(new Spec.Limit(Rlimit.NOFILE.number(), 64, 1024), new Spec.Limit(Rlimit.FSIZE.number(), 1 << 20, -1)), null);
         String expected = """
                 sandbox-spec v4
                 namespaces user,mount,pid,net
@@ -221,7 +221,7 @@ class SpecRoundTripTest {
     private static String landlockRefusal(Spec.Landlock.Rule rule) throws IOException, InterruptedException {
         Spec s = withOps(0, List.of());
         Result r = helperDescribes(new Spec(s.namespaces(), s.uidMaps(), s.gidMaps(), false, null, s.ops(), false, s.path(),
-                0, 0, s.args(), s.env(), 0, 0, null, null, new Spec.Landlock(List.of(rule)), null, List.of()).encode());
+                0, 0, s.args(), s.env(), 0, 0, null, null, new Spec.Landlock(List.of(rule)), null, List.of(), null).encode());
         assertThat(r.status()).as(r.text()).isEqualTo(2);
         return r.text().substring("sandbox-helper: invalid spec: ".length(), r.text().length() - 1);
     }
@@ -247,7 +247,7 @@ class SpecRoundTripTest {
 
     private static Spec withRlimits(Spec.Limit... limits) {
         return new Spec(0, List.of(), List.of(), false, null, List.of(), false, b("/bin"), 0, 0, List.of(b("true")),
-                List.of(), 0, 0, null, null, null, null, List.of(limits));
+                List.of(), 0, 0, null, null, null, null, List.of(limits), null);
     }
 
     private static String rlimitRefusal(Spec.Limit... limits) throws IOException, InterruptedException {
@@ -294,12 +294,14 @@ class SpecRoundTripTest {
         assertThat(helperDescribes(noArgs.encode()).status()).isEqualTo(2);
 
         Spec noCpu = new Spec(0, List.of(), List.of(), false, null, List.of(), false, b("/bin"), 0, 0,
-                List.of(b("true")), List.of(), 0, 0, null, null, null, new Spec.CpuLimit(0, 0), List.of());
+                List.of(b("true")), List.of(), 0, 0, null, null, null, new Spec.CpuLimit(0, 0), List.of(), null);
         assertThat(helperDescribes(noCpu.encode())).isEqualTo(new Result(2, "sandbox-helper: invalid spec: CPU_LIMIT 0 ns,"
                 + " backstop 0 s (expected: > 0 ns, 0 to 1099511627776 s)\n"));
-        byte[] unknownTag = ok.encode(); // tag 17: between the last this helper knows and CPU_LIMIT
-        ByteBuffer.wrap(unknownTag).order(ByteOrder.nativeOrder()).putShort(12, (short) 17);
-        assertThat(helperDescribes(unknownTag)).isEqualTo(new Result(2, "sandbox-helper: invalid spec: unknown tag 17\n"));
+        byte[] unknownTag = ok.encode(); // tag 22: past the last this helper knows
+        ByteBuffer.wrap(unknownTag).order(ByteOrder.nativeOrder()).putShort(12, (short) 22);
+        assertThat(helperDescribes(unknownTag)).isEqualTo(new Result(2, "sandbox-helper: invalid spec: unknown tag 22\n"));
+        assertThat(helperDescribes(ok.withCgroup("sys/fs/cgroup/x").encode())).isEqualTo(new Result(2,
+                "sandbox-helper: invalid spec: CGROUP is not an absolute path shorter than 4096 bytes\n"));
 
         byte[] truncated = ok.encode();
         ByteBuffer.wrap(truncated).order(ByteOrder.nativeOrder()).putInt(8, truncated.length); // claims more than sent
@@ -452,8 +454,14 @@ class SpecRoundTripTest {
                         landlock(),
                         Combinators.combine(Arbitraries.longs().between(1, Long.MAX_VALUE), Arbitraries.longs().between(0, 1L << 40))
                                 .as(Spec.CpuLimit::new).injectNull(0.5),
-                        rlimitLists())
-                        .as((c, sb, i, f, l, cpu, rl) -> java.util.Arrays.<Object>asList(c, sb, i, f, l, cpu, rl))
+                        rlimitLists(),
+                        noNul.map(b -> { // CGROUP: an absolute path
+                            byte[] d = new byte[b.length + 1];
+                            d[0] = '/';
+                            System.arraycopy(b, 0, d, 1, b.length);
+                            return d;
+                        }).injectNull(0.5))
+                        .as((c, sb, i, f, l, cpu, rl, g) -> java.util.Arrays.<Object>asList(c, sb, i, f, l, cpu, rl, g))
         ).as((path, timeout, grace, args, env, sec) -> {
             // only the namespaces the structure needs: operations other than chdir a mount namespace,
             // idmap, ids and lock-mounts a user namespace, a hostname UTS, loopback a network namespace
@@ -471,7 +479,7 @@ class SpecRoundTripTest {
             int flags = ns | (needsMountNs ? 0x00020000 : 0) | (host == null ? 0 : 0x04000000)
                     | (needsUserNs ? 0x10000000 : 0) | (loopback ? 0x40000000 : 0);
             return new Spec(flags, uids, gids, deny, host, ops, loopback, path, timeout, grace, args, env,
-                    caps, security, ids, seccomp, landlock, (Spec.CpuLimit) sec.get(5), rlimits);
+                    caps, security, ids, seccomp, landlock, (Spec.CpuLimit) sec.get(5), rlimits, (byte[]) sec.get(7));
         }));
     }
 }
