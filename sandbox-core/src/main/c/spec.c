@@ -439,7 +439,7 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
         const unsigned char *p = body + off + 8;
         off += 8 + (size_t)plen;
 
-        if (tag < SBX_T_NAMESPACES || tag > SBX_T_LAST || tag_name(tag)[0] == '?')
+        if (tag < SBX_T_NAMESPACES || tag > SBX_T_LAST)
             return reject(reason, cap, "unknown tag %u", tag);
         seen[tag]++;
         switch (tag) {
