@@ -75,12 +75,12 @@ public final class Sandbox {
     }
 
     /**
-     * A declared bind or tmpfs, in the order given to the builder; {@code size} is a tmpfs's size
-     * in bytes (0 for binds).
+     * A declared bind, tmpfs or symbolic link, in the order given to the builder; {@code size} is a
+     * tmpfs's size in bytes (0 for the others); a symlink's {@code source} is its text.
      */
     public record Mount(Kind kind, Path source, String target, long size) {
         /** What kind of mount. */
-        public enum Kind { BIND, READ_ONLY_BIND, TMPFS }
+        public enum Kind { BIND, READ_ONLY_BIND, TMPFS, SYMLINK }
 
         /** A bind, or a tmpfs of {@link #DEFAULT_TMPFS_SIZE}. */
         public Mount(Kind kind, Path source, String target) {
@@ -208,6 +208,75 @@ public final class Sandbox {
     /** A builder with every default: no namespaces, host root, inherited environment, no timeout. */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** {@link #hardened()}'s {@code /tmp}: 128 MiB. */
+    public static final long HARDENED_TMP_SIZE = 128L << 20;
+    /** {@link #hardened()}'s {@link Builder#maxFileSize(long)}: 64 MiB. */
+    public static final long HARDENED_MAX_FILE_SIZE = 64L << 20;
+    /** {@link #hardened()}'s {@link Builder#maxOpenFiles(int)}: 256. */
+    public static final int HARDENED_MAX_OPEN_FILES = 256;
+    /** {@link #hardened()}'s {@link Builder#maxStackSize(long)}: 8 MiB. */
+    public static final long HARDENED_MAX_STACK_SIZE = 8L << 20;
+    /** The host's system directories {@link #hardened()} shows read-only, where present. */
+    static final List<String> HARDENED_SYSTEM_DIRS = List.of("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+            "/etc/alternatives");
+
+    /**
+     * A builder preset for code nobody vouches for (a grader's submissions, a plugin runner's
+     * plugins), as IOI isolate or a locked-down bubblewrap would set it up. Every setting can still
+     * be changed on the returned builder. It sets:
+     * <ul>
+     *   <li><b>every namespace</b>: user, pid, mount, UTS (hostname {@code sandbox}), IPC, network
+     *       (only {@code lo}, up: no network), cgroup and time;</li>
+     *   <li><b>an {@link Builder#emptyRoot() empty root}</b> holding only the host's system directories,
+     *       read-only: {@code /usr} and, where the host has them, {@code /bin}, {@code /sbin},
+     *       {@code /lib}, {@code /lib32}, {@code /lib64}, {@code /libx32} (each the same
+     *       {@link Builder#symlink symbolic link} where the host's is one, as on merged-/usr systems)
+     *       and {@code /etc/alternatives}; a fresh {@code /proc}, a minimal {@code /dev}, and a
+     *       {@link Builder#tmpfs(String, long) tmpfs} {@code /tmp} of {@value #HARDENED_TMP_SIZE}
+     *       bytes (128 MiB), which is also the working directory. Nothing else of the host: no
+     *       {@code /home}, {@code /etc}, {@code /run}, {@code /var};</li>
+     *   <li><b>rlimits</b>: {@value #HARDENED_MAX_OPEN_FILES} open files, files of at most 64 MiB
+     *       ({@link #HARDENED_MAX_FILE_SIZE}: a larger write ends in {@code SIGXFSZ},
+     *       {@link SandboxResult.Status#FILE_SIZE_EXCEEDED}), 8 MiB of stack, no core dumps;</li>
+     *   <li><b>output</b>: {@code run()} keeps at most {@link #DEFAULT_OUTPUT_LIMIT} (16 MiB) per stream;</li>
+     *   <li><b>a clean environment</b>: only {@code PATH=/usr/local/bin:/usr/bin:/bin},
+     *       {@code HOME=/tmp} and {@code LANG=C.UTF-8};</li>
+     *   <li>and what every sandbox has unless opted out: the {@link SeccompPolicy#defaultUntrusted()
+     *       default seccomp policy}, no capabilities, {@code no_new_privs}, its own session, and an
+     *       unprivileged uid (a root caller's sandbox runs under a leased unprivileged host uid, an
+     *       unprivileged caller's under its own).</li>
+     * </ul>
+     * Limits that depend on the task are left to the caller: {@link Builder#timeout},
+     * {@link Builder#cpuTimeLimit}, {@link Builder#memoryMax}, {@link Builder#pidsMax} (the last
+     * two need cgroups: root, or a delegated group).
+     *
+     * <pre>{@code
+     * SandboxResult r = Sandbox.hardened().timeout(Duration.ofSeconds(5)).cpuTimeLimit(Duration.ofSeconds(2))
+     *         .readOnlyBind(submission, "/task").build().run("python3", "/task/main.py");
+     * if (r.status() != SandboxResult.Status.EXITED) { ... }
+     * }</pre>
+     */
+    public static Builder hardened() {
+        Builder b = builder().userNs().pidNs().mountNs().utsNs().ipcNs().netNs().cgroupNs().timeNs()
+                .hostname("sandbox").emptyRoot();
+        for (String dir : HARDENED_SYSTEM_DIRS) {
+            Path host = Path.of(dir);
+            if (java.nio.file.Files.isSymbolicLink(host)) {
+                try {
+                    b.symlink(java.nio.file.Files.readSymbolicLink(host).toString(), dir);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException("hardened(): reading the host's symbolic link " + dir, e);
+                }
+            } else if (java.nio.file.Files.isDirectory(host)) {
+                b.readOnlyBind(host, dir);
+            }
+        }
+        return b.tmpfs("/tmp", HARDENED_TMP_SIZE).workingDirectory("/tmp")
+                .maxOpenFiles(HARDENED_MAX_OPEN_FILES).maxFileSize(HARDENED_MAX_FILE_SIZE).maxStackSize(HARDENED_MAX_STACK_SIZE)
+                .outputLimit(DEFAULT_OUTPUT_LIMIT)
+                .clearEnv().env("PATH", "/usr/local/bin:/usr/bin:/bin").env("HOME", "/tmp").env("LANG", "C.UTF-8");
     }
 
     /** A builder holding this sandbox's settings, to derive a variant. */
@@ -463,6 +532,7 @@ public final class Sandbox {
                 case BIND -> SetupPlan.MountKind.BIND;
                 case READ_ONLY_BIND -> SetupPlan.MountKind.READ_ONLY_BIND;
                 case TMPFS -> SetupPlan.MountKind.TMPFS;
+                case SYMLINK -> SetupPlan.MountKind.SYMLINK;
             }, m.source() == null ? null : m.source().toString(), m.target(), m.size()));
         }
         return new SetupPlan.Settings(cloneFlags, switch (root) {
@@ -707,6 +777,23 @@ public final class Sandbox {
         public Builder tmpfs(String inside, long bytes) {
             Checks.inRange("tmpfs size", bytes, 4096, 1L << 40, "bytes");
             mounts.add(new Mount(Mount.Kind.TMPFS, null, Checks.target("tmpfs", inside), bytes));
+            return this;
+        }
+
+        /**
+         * A symbolic link {@code inside} the sandbox's view whose text is {@code text} (bubblewrap's
+         * {@code --symlink}), made in order with the binds and tmpfs mounts; for example
+         * {@code symlink("usr/bin", "/bin")} in an {@link #emptyRoot() empty root}. Implies
+         * {@link #mountNs()}; the link is made in the sandbox's view, never on the host. Default:
+         * none.
+         *
+         * @param text   what the link points to: any non-empty text without NUL, relative or absolute
+         * @param inside an absolute path in the sandbox, not {@code /}, without {@code .} or {@code ..}
+         */
+        public Builder symlink(String text, String inside) {
+            Checks.check(text != null && !text.isEmpty(), "symlink text", text, "a non-empty text");
+            Checks.noNul("symlink text", text);
+            mounts.add(new Mount(Mount.Kind.SYMLINK, Path.of(text), Checks.target("symlink", inside), 0));
             return this;
         }
 

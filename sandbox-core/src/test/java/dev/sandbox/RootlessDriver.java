@@ -34,6 +34,8 @@ public final class RootlessDriver {
                 "id -u; id -g; cat /proc/sys/kernel/hostname; cat /proc/self/uid_map; echo $$; touch /usr/x 2>/dev/null || echo ro; echo hi > /out/file && echo wrote"));
         result("own-uid", Sandbox.builder().userNs().pidNs().build().run("sh", "-c", "id -u; cat /proc/self/uid_map"));
         result("implied-user", Sandbox.builder().netNs().build().run("sh", "-c", "cat /proc/self/uid_map"));
+        result("hardened", Sandbox.hardened().build().run("python3", "-c",
+                "import os, socket; print(6*7, socket.if_nameindex(), os.path.exists('/home'), os.getuid())"));
         // one verdict per hostile program, as the unprivileged caller sees them
         SandboxResult flood = Sandbox.builder().pidNs().outputLimit(4096).killOnOutputLimit().build().run("yes");
         SandboxResult fsize = Sandbox.builder().pidNs().tmpfs("/tmp").build()

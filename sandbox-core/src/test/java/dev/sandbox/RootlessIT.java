@@ -227,6 +227,7 @@ class RootlessIT {
             assertThat(Files.getAttribute(out.resolve("file"), "unix:uid")).isEqualTo(uid);
             assertThat(results.get("own-uid")).isEqualTo(uid + "\n" + uidMapLine(uid, uid));
             assertThat(results.get("implied-user")).isEqualTo(uidMapLine(uid, uid));
+            assertThat(results.get("hardened")).isEqualTo("42 [(1, 'lo')] False " + uid + "\n");
             assertThat(results.get("verdicts")).as("output flood, ulimit -f, kill -SEGV $$, a killProcess rule, a timeout")
                     .isEqualTo("OUTPUT_LIMIT_EXCEEDED 4096 FILE_SIZE_EXCEEDED SIGNALED SECCOMP_KILLED TIMED_OUT");
             // rlimits, seen from the host while the command ran and inside; raising the hard NOFILE failed (dash: 2)

@@ -60,6 +60,8 @@ public final class SpawnBenchmark {
         variants.put("sandbox, + net ns", () -> run(net));
         Sandbox roRoot = target.newBuilder().readOnlyRoot().build();
         variants.put("sandbox, + readOnlyRoot (minimal /dev)", () -> run(roRoot));
+        Sandbox hardened = Sandbox.hardened().redirectOutput(Redirect.DISCARD).redirectError(Redirect.DISCARD).build();
+        variants.put("sandbox, hardened() (+ net, time ns, empty root, rlimits)", () -> run(hardened));
         if (Files.isExecutable(Path.of("/usr/bin/unshare"))) {
             variants.put("ProcessBuilder unshare -r -p -f -m -u -i --mount-proc true", () -> waitFor(
                     new ProcessBuilder("unshare", "-r", "-p", "-f", "-m", "-u", "-i", "--mount-proc", "true")

@@ -37,7 +37,7 @@ public record SetupPlan(List<Spec.Op> ops, boolean loopback, Spec.Landlock landl
     }
 
     /** What kind of declared mount. */
-    public enum MountKind { BIND, READ_ONLY_BIND, TMPFS }
+    public enum MountKind { BIND, READ_ONLY_BIND, TMPFS, SYMLINK }
 
     /** A declared mount, in the order given: {@code source} is null for tmpfs, {@code size} 0 for binds. */
     public record Mount(MountKind kind, String source, String target, long size) {
@@ -156,6 +156,8 @@ public record SetupPlan(List<Spec.Op> ops, boolean loopback, Spec.Landlock landl
         for (Mount m : s.mounts()) {
             ops.add(switch (m.kind()) {
                 case TMPFS -> tmpfs(m.target(), m.size());
+                case SYMLINK -> new Spec.Op(Protocol.OP_SYMLINK, 0, 0, 0,
+                        Encoding.bytes(Objects.requireNonNull(m.source(), "source")), Encoding.bytes(m.target()));
                 // A root caller's command runs as another host uid: a declared bind shows the source's
                 // owner as that uid (an idmapped mount), so the command reads what the caller declared
                 // and what it writes lands as the owner's. The rest of the host keeps its permissions.
@@ -217,6 +219,9 @@ public record SetupPlan(List<Spec.Op> ops, boolean loopback, Spec.Landlock landl
             rules.add(rule(Protocol.LANDLOCK_READ_WRITE_FILES, 0, "/proc"));
         }
         for (Mount m : s.mounts()) {
+            if (m.kind() == MountKind.SYMLINK) {
+                continue; // access is decided where it points
+            }
             rules.add(rule(m.kind() == MountKind.READ_ONLY_BIND ? Protocol.LANDLOCK_READ : Protocol.LANDLOCK_READ_WRITE,
                     0, m.target()));
         }
