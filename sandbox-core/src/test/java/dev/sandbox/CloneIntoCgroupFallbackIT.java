@@ -2,7 +2,6 @@ package dev.sandbox;
 
 import dev.sandbox.cgroups.CgroupHost;
 import dev.sandbox.cgroups.Cgroups;
-import dev.sandbox.testing.ForOthers;
 import dev.sandbox.testing.HostRequirement;
 
 import org.junit.jupiter.api.DisplayName;
@@ -10,12 +9,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -27,33 +23,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @DisplayName("Without clone3, the sandbox still lands in its own v2 group before it runs")
 class CloneIntoCgroupFallbackIT {
-
-    /** Refuses clone3 (435 on x86_64 and aarch64) with ENOSYS, then execs; glibc falls back to clone. */
-    private static final String NO_CLONE3 = """
-            #include <errno.h>
-            #include <linux/filter.h>
-            #include <linux/seccomp.h>
-            #include <stddef.h>
-            #include <stdio.h>
-            #include <sys/prctl.h>
-            #include <unistd.h>
-            int main(int argc, char **argv) {
-                struct sock_filter f[] = {
-                    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-                    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 435, 0, 1),
-                    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-                    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-                };
-                struct sock_fprog prog = {sizeof f / sizeof f[0], f};
-                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)) {
-                    perror("seccomp");
-                    return 1;
-                }
-                execvp(argv[1], argv + 1);
-                perror(argv[1]);
-                return 1;
-            }
-            """;
 
     /**
      * Run under the filter: this host's v2 mount presented as a pure v2 host (as
@@ -88,20 +57,10 @@ class CloneIntoCgroupFallbackIT {
 
     @Test
     void theHelperMovesItsChildBeforeItRuns(@TempDir Path dir) throws Exception {
-        HostRequirement.require(Kernel.onPath("cc"), "needs the C compiler the build used");
         HostRequirement.require(CgroupHost.detect().unifiedMount().isPresent(), "needs a cgroup v2 (unified) mount");
         HostRequirement.require(dev.sandbox.internal.LibC.get().geteuid() == 0, "needs root to create cgroups");
-        Files.writeString(dir.resolve("filter.c"), NO_CLONE3);
-        Path filter = dir.resolve("filter");
-        Kernel.host("cc", "-o", filter.toString(), dir.resolve("filter.c").toString());
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String cp = ForOthers.classpath().stream().map(Path::toString).collect(Collectors.joining(":"));
-        String helper = System.getProperty(dev.sandbox.internal.HelperBinary.PATH_PROPERTY); // the same helper, if set
-        Process p = new ProcessBuilder(filter.toString(), java,
-                helper == null ? "-Dunused=" : "-D" + dev.sandbox.internal.HelperBinary.PATH_PROPERTY + "=" + helper,
-                "-cp", cp, Probe.class.getName()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        // clone3 (435 on x86_64 and aarch64) refused with ENOSYS; glibc falls back to clone
+        String out = DeniedSyscalls.run(dir, 435, 435, "ENOSYS", Probe.class);
         // the cgroup namespace is made once the child is in its group: its root is the group's leaf
         assertThat(out).isEqualTo("""
                 leaf /sandbox/jvm-N-N/N/sandbox
