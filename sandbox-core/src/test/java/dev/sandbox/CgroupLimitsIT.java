@@ -277,6 +277,7 @@ class CgroupLimitsIT {
     }
 
     @Test
+    @DisplayName("pure v2: a start without a spare creates the sandbox in its leaf (CLONE_INTO_CGROUP), a spare's helper forks it there")
     void onCgroupV2TheSandboxIsClonedIntoItsOwnGroup() throws Exception {
         CgroupHost host = CgroupHost.detect();
         HostRequirement.require(host.unifiedMount().isPresent(), "needs a cgroup v2 (unified) mount");
@@ -285,21 +286,39 @@ class CgroupLimitsIT {
         Path unified = host.unifiedMount().orElseThrow();
         String mountinfo = "41 31 0:38 / " + unified + " rw,relatime - cgroup2 cgroup2 rw\n";
         CgroupHost v2 = CgroupHost.parse(mountinfo, "0::" + host.ownGroups().getOrDefault("", "/") + "\n", java.util.Set.of());
-        Sandbox s = Sandbox.builder().pidNs().cgroups(dev.sandbox.cgroups.Cgroups.at(v2, "sandbox")).build();
+        OwnRuntime own = OwnRuntime.open(SandboxRuntime.builder().prespawnHelpers(0).sparesPerKind(1));
+        Sandbox s = own.builder().pidNs().cgroups(dev.sandbox.cgroups.Cgroups.at(v2, "sandbox")).build();
+        // the first start of its kind finds no spare: its group is made now, and nothing is moved
         try (SandboxedProcess p = s.start("sleep", "30")) {
-            String own = Kernel.read("/proc/" + p.pid() + "/cgroup").lines().filter(l -> l.startsWith("0::")).findFirst()
-                    .orElseThrow();
-            assertThat(own).matches("0::/sandbox/jvm-\\d+-\\d+/\\d+/sandbox");
-            Path leaf = unified.resolve(own.substring(4));
-            // PID 1, created there (CLONE_INTO_CGROUP), and the command, forked inside; the helper stays outside
-            assertThat(Kernel.read(leaf + "/cgroup.procs").trim().split("\n")).containsExactlyInAnyOrder(
-                    Long.toString(p.initPid()), Long.toString(p.pid()));
-            long helper = Kernel.parentOf(p.initPid());
-            assertThat(Kernel.read("/proc/" + helper + "/cgroup")).as("the helper's groups").doesNotContain(own);
+            Path leaf = leafOf(unified, p.pid());
+            assertThat(Kernel.read(leaf + "/cgroup.procs").trim().split("\n")).as("PID 1 and the command; the helper outside")
+                    .containsExactlyInAnyOrder(Long.toString(p.initPid()), Long.toString(p.pid()));
+            assertThat(Kernel.read("/proc/" + Kernel.parentOf(p.initPid()) + "/cgroup")).doesNotContain(leaf.toString()
+                    .substring(unified.toString().length()) + "\n");
             assertThat(Kernel.read(leaf.getParent() + "/cgroup.procs")).as("v2: no process in a group with a child").isEmpty();
+            p.destroyForcibly();
+            p.waitFor();
+        }
+        // meanwhile a spare helper was moved into a group of this kind ahead of time: it forks the next one inside
+        own.awaitNewChildren(1);
+        try (SandboxedProcess p = s.start("sleep", "30")) {
+            Path leaf = leafOf(unified, p.pid());
+            assertThat(Kernel.read(leaf + "/cgroup.procs").trim().split("\n")).as("the helper, PID 1 and the command")
+                    .containsExactlyInAnyOrder(Long.toString(Kernel.parentOf(p.initPid())), Long.toString(p.initPid()),
+                            Long.toString(p.pid()));
+            p.destroyForcibly();
+            p.waitFor();
         }
         SandboxResult r = s.run("sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done");
         assertThat(r.usage()).hasValueSatisfying(u -> assertThat(u.cpuTotal().orElseThrow()).isPositive());
+        own.closeAndAssertNothingLeft();
+    }
+
+    /** The v2 leaf {@code pid} is in, which must be a sandbox's own: {@code sandbox/jvm-<pid>-<start>/<n>/sandbox}. */
+    private static Path leafOf(Path unified, long pid) throws IOException {
+        String own = Kernel.read("/proc/" + pid + "/cgroup").lines().filter(l -> l.startsWith("0::")).findFirst().orElseThrow();
+        assertThat(own).matches("0::/sandbox/jvm-\\d+-\\d+/\\d+/sandbox");
+        return unified.resolve(own.substring(4));
     }
 
     /**

@@ -17,23 +17,25 @@ import java.util.concurrent.ExecutorService;
 import java.util.function.Consumer;
 
 /**
- * Fresh cgroups with a sandbox's limits, made ahead of time: on a pure cgroup v2 host the group
- * alone (the helper creates the sandbox inside it with {@code clone3(CLONE_INTO_CGROUP)}), elsewhere
- * with a helper already sitting in it, ready to fork the sandbox there; and the removal of groups
- * whose sandbox has ended. Both happen on background threads, so no cgroup operation but reading
- * counters is left on a start's path.
+ * Helpers that already sit in a fresh cgroup with a sandbox's limits, ready to fork the sandbox
+ * into it; and the removal of groups whose sandbox has ended. Both happen on background threads,
+ * so that, while spares last, no cgroup operation but reading counters is left on a start's path.
  *
  * <p>Why: moving a process into a cgroup (a write to {@code cgroup.procs}) takes the kernel's
  * cgroup threadgroup lock for writing, which waits for an RCU grace period unless another move
  * happened moments before — 5 to 13 ms on this project's kernel — and holds the global
  * {@code cgroup_mutex} meanwhile, which every mkdir and rmdir of a cgroup then waits for. A child
- * inherits its parent's cgroups at fork with no such cost. So on v1 and hybrid hosts a helper is
- * moved into each new group ahead of time, and forks the sandbox inside it; the helper stays in the
- * group as the sandbox's monitor, and the group's {@code pids.max} is the sandbox's limit plus one.
- * On a pure v2 host no process is moved at all: {@code CLONE_INTO_CGROUP} (Linux 5.7) creates the
- * sandbox's first process in the leaf, taking that lock only for reading, and the helper stays
- * outside (older kernels: the helper moves its child before it runs, see {@code main.c}). Measured
- * in the pure v2 VM: README, "Pure cgroup v2 hosts".
+ * inherits its parent's cgroups at fork with no such cost. So a helper is moved into each new group
+ * ahead of time, and forks the sandbox inside it; the helper stays in the group as the sandbox's
+ * monitor, and the group's {@code pids.max} is the sandbox's limit plus one.
+ *
+ * <p>A start that finds no spare makes its group on the spot. On a pure v2 host nothing is moved
+ * then: the start's helper creates the sandbox in the leaf with {@code clone3(CLONE_INTO_CGROUP)}
+ * (Linux 5.7; older kernels: the helper moves its child before it runs, see {@code main.c}) and stays
+ * outside the group. Measured in the pure v2 VM (README, Cgroups): with a spare ready, the pre-placed
+ * helper starts faster (a fork inside the group reuses the helper's css_set; CLONE_INTO_CGROUP takes
+ * {@code cgroup_mutex} and makes a new one), while a burst that outruns the spares starts faster with
+ * CLONE_INTO_CGROUP than with a move; so both are used, each where it is the faster.
  *
  * <p>The helper, and so the sandbox, goes into a leaf {@value #LEAF} below the group that holds
  * the limits, made with it on the same background path: the limit files are then never those of
@@ -52,7 +54,8 @@ public final class CgroupedHelpers {
 
     /**
      * A sandbox's fresh group: with {@code helper} already in it, waiting for a spec; or, with
-     * {@code helper} null, a group the start's helper creates the sandbox in ({@link #cloneInto()}).
+     * {@code helper} null (made on a pure v2 start's path), a group the start's helper creates the
+     * sandbox in ({@link #cloneInto()}).
      */
     public record Placed(HelperChannel helper, Cgroup cgroup, Object kind) {
         /** The v2 directory to clone the sandbox into, or null when the helper already sits in the group. */
@@ -119,7 +122,7 @@ public final class CgroupedHelpers {
                 scheduleRefill(kind);
             }
         }
-        if (spare != null && (spare.helper() == null || !spare.helper().exitedAlready())) {
+        if (spare != null && !spare.helper().exitedAlready()) {
             return spare;
         }
         if (spare != null) {
@@ -128,7 +131,7 @@ public final class CgroupedHelpers {
         return place(kind, cloneInto(kind) ? null : pool.take());
     }
 
-    /** Whether the kind's groups take the sandbox at its clone (pure v2) rather than a helper ahead of time. */
+    /** Whether a group made on a start's path takes the sandbox at its clone (pure v2) rather than by a move. */
     private static boolean cloneInto(Kind kind) {
         return kind.factory().host().layout() == dev.sandbox.cgroups.CgroupHost.Layout.V2;
     }
@@ -250,7 +253,7 @@ public final class CgroupedHelpers {
     private void refillOne(Kind kind) {
         Placed p = null;
         try {
-            p = place(kind, cloneInto(kind) ? null : HelperPool.spawn());
+            p = place(kind, HelperPool.spawn());
         } catch (CgroupException | SandboxException | RuntimeException e) {
             // The next take() of this kind makes one on the spot and reports the failure there.
         }
