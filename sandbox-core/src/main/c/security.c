@@ -273,8 +273,12 @@ static int by_nr(const void *a, const void *b)
  */
 static int install_guard(pid_t monitor, pid_t jvm)
 {
+    /* A process group whose leader is outside our pid namespace reads as 0 (the JVM under `unshare -p`,
+       or below a kernel-started init): -0 would be the pid 0 of prlimit(0)/setpriority(0)/kill(0), the
+       caller itself, so such a group is not named (the monitor's pid stands in, already guarded). */
+    pid_t mg = getpgid(monitor), jg = getpgid(jvm);
     uint32_t values[GUARD_VALUES] = {(uint32_t)monitor, (uint32_t)jvm, (uint32_t)-1,
-                                     (uint32_t)-getpgid(monitor), (uint32_t)-getpgid(jvm)};
+                                     (uint32_t)(mg > 0 ? -mg : monitor), (uint32_t)(jg > 0 ? -jg : monitor)};
     struct pid_taking sorted[PID_TAKING];
     memcpy(sorted, pid_taking, sizeof sorted);
     qsort(sorted, PID_TAKING, sizeof sorted[0], by_nr);

@@ -128,7 +128,8 @@ class StatusIT {
         @Test
         @DisplayName("burning CPU past a soft RLIMIT_CPU is CPU_TIME_EXCEEDED (SIGXCPU), after its budget of CPU by the kernel's count")
         void cpuTimeExceeded() throws Exception {
-            SandboxResult r = Sandbox.builder().build().run("sh", "-c", "ulimit -S -t 1; exec sh -c 'while :; do :; done'");
+            SandboxResult r = Sandbox.builder().timeout(Duration.ofSeconds(60)).build()
+                    .run("sh", "-c", "ulimit -S -t 1; exec sh -c 'while :; do :; done'");
             assertThat(r.status()).as(r.toString()).isEqualTo(Status.CPU_TIME_EXCEEDED);
             assertThat(r.signal()).isEqualTo(24);
             // wait4's rusage (tick-sampled, scaled) shows about 0.88 s here for a 1 s RLIMIT_CPU; what matters is
