@@ -50,12 +50,12 @@ class CgroupLimitsIT {
                 Path g = groups.get("unified");
                 assertThat(Kernel.read(g + "/memory.max").trim()).isEqualTo(Long.toString(64 * MIB));
                 assertThat(Kernel.read(g + "/memory.swap.max").trim()).isEqualTo("0");
-                assertThat(Kernel.read(g + "/pids.max").trim()).isEqualTo("21"); // 20 + the helper
+                assertThat(Kernel.read(g + "/pids.max").trim()).isEqualTo(pidsMaxFor20(p));
                 assertThat(Kernel.read(g + "/cpu.max").trim()).isEqualTo("50000 100000");
             } else {
                 assertThat(Kernel.read(groups.get("memory") + "/memory.limit_in_bytes").trim()).isEqualTo(Long.toString(64 * MIB));
                 // the sandbox's helper monitors it from inside the group: 20 for the sandbox, 1 for it
-                assertThat(Kernel.read(groups.get("pids") + "/pids.max").trim()).isEqualTo("21");
+                assertThat(Kernel.read(groups.get("pids") + "/pids.max").trim()).isEqualTo("21").isEqualTo(pidsMaxFor20(p));
                 assertThat(Kernel.read(groups.get("cpu") + "/cpu.cfs_quota_us").trim()).isEqualTo("50000");
                 assertThat(Kernel.read(groups.get("cpu") + "/cpu.cfs_period_us").trim()).isEqualTo("100000");
             }
@@ -103,7 +103,7 @@ class CgroupLimitsIT {
                     assertThat(Kernel.read(memory + "/memory.memsw.limit_in_bytes").trim()).isEqualTo(Long.toString(64 * MIB));
                 }
             }
-            assertThat(Kernel.read(pids + "/pids.max").trim()).isEqualTo("21");
+            assertThat(Kernel.read(pids + "/pids.max").trim()).isEqualTo(pidsMaxFor20(p));
             assertThat(Kernel.groupsOf(p.pid())).as("still in its leaf").isEqualTo(leaves);
             LiftLimits.allocate(p);
             assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
@@ -154,8 +154,8 @@ class CgroupLimitsIT {
             }
             // the kernel refused forks at the limit, and counted them
             assertThat(refused).as("pids.events max in " + leaf + " and " + group).isPositive();
-            // pids.max is 21: the sandbox's 20 and its helper
-            assertThat(Long.parseLong(Kernel.read(group + "/pids.max").trim())).isEqualTo(21L);
+            // pids.max is the sandbox's 20, and its helper where that sits in the group
+            assertThat(Kernel.read(group + "/pids.max").trim()).isEqualTo(pidsMaxFor20(p));
             assertThat(Long.parseLong(Kernel.read(group + "/pids.current").trim())).isBetween(3L, 21L);
             // the host still forks fine
             assertThat(Kernel.host("sh", "-c", "echo ok").trim()).isEqualTo("ok");
@@ -175,8 +175,10 @@ class CgroupLimitsIT {
     @DisplayName("cpus(0.5) holds a busy loop to half a core per enforcement period, by the group's own accounting")
     void cpusHoldsABusyLoopToItsShare() throws Exception {
         requireController("cpu");
-        // Judged by the kernel's accounting, not the wall clock: usage per elapsed enforcement
-        // period (nr_periods counts the periods in which the group ran), and the throttling itself.
+        // Judged by the kernel's accounting, not the wall clock, and so that other load on the host
+        // (which can only lower the loop's share) cannot fail it: never more than its quota per
+        // enforcement period (nr_periods counts the periods in which the group ran), throttled, and
+        // each throttled period used up the whole quota (0.05 s) first: the limit is 0.5, not less.
         try (SandboxedProcess p = Sandbox.builder().pidNs().cpus(0.5).build().start("sh", "-c", "while :; do :; done")) {
             Map<String, Path> groups = Kernel.groupsOf(p.pid());
             Path cpu = groups.get("cpu").getParent();
@@ -201,7 +203,9 @@ class CgroupLimitsIT {
             assertThat(periods).as("enforcement periods elapsed: " + stat).isGreaterThan(5);
             assertThat(stat.get("nr_throttled")).as("throttled periods: " + stat).isPositive();
             assertThat(usageSeconds / (periods * periodSeconds)).as("share of one core per period: " + stat
-                    + ", usage " + usageSeconds + " s").isBetween(0.40, 0.60);
+                    + ", usage " + usageSeconds + " s").isLessThanOrEqualTo(0.60);
+            assertThat(usageSeconds).as("CPU used, against the throttled periods' quotas: " + stat)
+                    .isGreaterThanOrEqualTo(0.9 * stat.get("nr_throttled") * 0.5 * periodSeconds);
         }
     }
 
@@ -312,6 +316,17 @@ class CgroupLimitsIT {
         SandboxResult r = s.run("sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done");
         assertThat(r.usage()).hasValueSatisfying(u -> assertThat(u.cpuTotal().orElseThrow()).isPositive());
         own.closeAndAssertNothingLeft();
+    }
+
+    /**
+     * What {@code pids.max} must be for {@code pidsMax(20)}, by the kernel's placement of the sandbox's
+     * helper: 21 when it sits in the sandbox's groups (a spare placed ahead of time: it counts), 20 when it
+     * stays outside (pure v2, a start without a spare: the sandbox was created there with CLONE_INTO_CGROUP).
+     */
+    private static String pidsMaxFor20(SandboxedProcess p) throws IOException {
+        long helper = Kernel.parentOf(p.initPid());
+        boolean inside = Kernel.read("/proc/" + helper + "/cgroup").equals(Kernel.read("/proc/" + p.initPid() + "/cgroup"));
+        return inside ? "21" : "20";
     }
 
     /** The v2 leaf {@code pid} is in, which must be a sandbox's own: {@code sandbox/jvm-<pid>-<start>/<n>/sandbox}. */
