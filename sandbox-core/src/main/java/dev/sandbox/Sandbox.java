@@ -336,8 +336,8 @@ public final class Sandbox {
                 return new SandboxedProcess(Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream, null,
                         rt.helpers()), t0, null, lease, timeout, killGracePeriod, rt, !seccomp.isUnconfined());
             }
-            // The sandbox's fresh group: its helper already sits in it and forks the sandbox inside,
-            // or (pure v2) the start's helper creates the sandbox in it (CLONE_INTO_CGROUP).
+            // The sandbox's fresh group: a spare helper already sits in it and forks the sandbox inside;
+            // without a spare on pure v2, the start's helper creates the sandbox in it (CLONE_INTO_CGROUP).
             CgroupedHelpers.Placed placed = CgroupSupport.place(rt, cgroups, groupLimits);
             try {
                 byte[] spec = encoded.encode(spec(checked, lease).withCgroup(placed.cloneInto()));
