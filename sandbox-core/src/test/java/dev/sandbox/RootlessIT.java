@@ -300,7 +300,7 @@ class RootlessIT {
                             && now.get("pids").equals(pids.resolve("sandbox")) ? "its leaves" : now)
                             + ", memory " + Kernel.read(memory + (v2 ? "/memory.max" : "/memory.limit_in_bytes")).trim()
                             + ", memsw " + (Files.exists(memsw) ? Kernel.read(memsw.toString()).trim() : "(none)")
-                            + ", pids " + Kernel.read(pids + "/pids.max").trim() + (helperIn(pids.resolve("sandbox"))
+                            + ", pids " + Kernel.read(pids + "/pids.max").trim() + (helperIn(pids.resolve("sandbox"), Long.parseLong(f[2]))
                                     ? " with its helper" : " without its helper"));
                     results.put(f[1], decode(f[5]));
                     to.write('\n');
@@ -333,14 +333,21 @@ class RootlessIT {
     }
 
 
-    /** Whether a sandbox-helper process (argv[0]) is among those the kernel lists in {@code leaf}'s cgroup.procs. */
-    private static boolean helperIn(Path leaf) throws IOException {
-        for (String pid : Kernel.read(leaf + "/cgroup.procs").split("\n")) {
-            Path cmdline = Path.of("/proc", pid.trim(), "cmdline");
-            if (!pid.isBlank() && Files.exists(cmdline) && Files.readString(cmdline).startsWith("sandbox-helper\0")) {
-                return true;
-            }
+    /**
+     * Whether the sandbox's helper sits in {@code leaf}, by the kernel's cgroup.procs. The helper is the
+     * topmost "sandbox-helper" (argv[0]) above the command: PID 1 of a pid namespace, forked from it,
+     * carries the same argv[0].
+     */
+    private static boolean helperIn(Path leaf, long command) throws IOException {
+        long helper = Kernel.parentOf(command);
+        while (isHelper(Kernel.parentOf(helper))) {
+            helper = Kernel.parentOf(helper);
         }
-        return false;
+        return Kernel.read(leaf + "/cgroup.procs").lines().anyMatch(Long.toString(helper)::equals);
+    }
+
+    private static boolean isHelper(long pid) throws IOException {
+        Path cmdline = Path.of("/proc", Long.toString(pid), "cmdline");
+        return Files.exists(cmdline) && Files.readString(cmdline).startsWith("sandbox-helper\0");
     }
 }
