@@ -25,6 +25,16 @@ public final class Proc {
      * Empty when the process does not exist.
      */
     public static OptionalLong startTime(long pid) {
+        return statField(pid, 22);
+    }
+
+    /** Field 4 of {@code /proc/<pid>/stat}: the parent's pid; empty when the process does not exist. */
+    public static OptionalLong parent(long pid) {
+        return statField(pid, 4);
+    }
+
+    /** Numeric field {@code field} (1-based, as proc(5) counts, 3 or later) of {@code /proc/<pid>/stat}. */
+    private static OptionalLong statField(long pid, int field) {
         String stat;
         try {
             stat = Files.readString(Path.of("/proc/" + pid + "/stat"), StandardCharsets.US_ASCII);
@@ -33,19 +43,7 @@ public final class Proc {
         }
         // comm (field 2) may contain spaces and parentheses: count fields after the last ')'
         String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return OptionalLong.of(Long.parseLong(after[22 - 3]));
-    }
-
-    /** Field 4 of {@code /proc/<pid>/stat}: the parent's pid; empty when the process does not exist. */
-    public static OptionalLong parent(long pid) {
-        String stat;
-        try {
-            stat = Files.readString(Path.of("/proc/" + pid + "/stat"), StandardCharsets.US_ASCII);
-        } catch (IOException gone) {
-            return OptionalLong.empty();
-        }
-        String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return OptionalLong.of(Long.parseLong(after[4 - 3]));
+        return OptionalLong.of(Long.parseLong(after[field - 3]));
     }
 
     /** The kernel's page size, from {@code KernelPageSize} in {@code /proc/self/smaps}; 4096 if unreadable. */
