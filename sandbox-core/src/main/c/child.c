@@ -1,13 +1,10 @@
 #include "child.h"
 
 #include <errno.h>
-#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -15,6 +12,7 @@
 #include "frames.h"
 #include "init.h"
 #include "mounts.h"
+#include "netns.h"
 #include "protocol.h"
 #include "security.h"
 
@@ -27,6 +25,7 @@ static void close_helper_fds(const struct sbx_pipes *p)
     if (p->status_rd >= 0)
         close(p->status_rd);
     close(p->sigfd);
+    netns_discard(); /* the helper's handle on its own network namespace must not come in here */
 }
 
 /* Block until the helper has written our id maps; EOF means the helper died. */
@@ -48,26 +47,6 @@ static int set_hostname(const char *name)
     return 0;
 }
 
-static int bring_up_loopback(void)
-{
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0)
-        return fail_errno("loopback", "lo");
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    strcpy(ifr.ifr_name, "lo");
-    int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
-    if (rc == 0 && !(ifr.ifr_flags & IFF_UP)) {
-        ifr.ifr_flags |= IFF_UP;
-        rc = ioctl(s, SIOCSIFFLAGS, &ifr);
-    }
-    int saved = errno;
-    close(s);
-    if (rc < 0)
-        return fail("loopback", saved, "lo");
-    return 0;
-}
-
 /* Everything between the id maps and exec, in the order the kernel needs it. */
 static int setup_sandbox(const struct sbx_spec *spec)
 {
@@ -81,7 +60,7 @@ static int setup_sandbox(const struct sbx_spec *spec)
     /* The setup operations in order: the view, ending in the working directory (chdir). */
     if (mounts_build(spec) < 0)
         return -1;
-    if (spec->loopback && bring_up_loopback() < 0)
+    if (spec->loopback && netns_loopback_up() < 0)
         return -1;
     /* The view is complete: lock it, and bound the capabilities. */
     return security_after_view(spec);

@@ -31,6 +31,7 @@
 #include "io.h"
 #include "masks.h"
 #include "monitor.h"
+#include "netns.h"
 #include "probe.h"
 #include "protocol.h"
 #include "spec.h"
@@ -224,7 +225,7 @@ static pid_t wait_for_exec(const struct sbx_monitor *m, int err_rd)
     }
 }
 
-static int run_helper(void)
+static int run_helper(int net_ahead)
 {
     reset_signals();
     ensure_stdio_open();
@@ -240,8 +241,14 @@ static int run_helper(void)
     /* Work for the sandbox to come, done while we wait for its spec (off the start path). */
     if (geteuid() == 0)
         sbx_premade_empty = masks_premade_empty();
+    if (net_ahead && netns_premake() < 0)
+        abort_start(NULL);
     struct sbx_spec spec;
     int cpu_fd = receive_spec(&spec);
+    if (netns_premade() && (spec.security & SBX_SEC_NET_AHEAD) && (spec.namespaces & CLONE_NEWNET))
+        spec.namespaces &= ~(uint32_t)CLONE_NEWNET; /* the child is cloned into the premade one */
+    else
+        netns_discard();
     struct sbx_monitor m = {.pidns = !!(spec.namespaces & CLONE_NEWPID), .status_rd = -1, .grace_ms = spec.grace_ms,
                             .cpu_fd = cpu_fd, .cpu_limit_ns = spec.cpu_limit_ns, .cpus = cputime_cpus()};
     uint64_t cpu_used;
@@ -275,11 +282,18 @@ static int run_helper(void)
         fail_errno("cgroup", spec.cgroup);
         abort_start(NULL);
     }
-    pid_t pid = clone_child(spec.namespaces, cgfd, &placed);
-    if (pid < 0) {
-        fail_errno("clone", spec.cgroup ? spec.cgroup : "");
+    if (netns_premade() && netns_enter_premade() < 0)
         abort_start(NULL);
+    pid_t pid = clone_child(spec.namespaces, cgfd, &placed);
+    if (pid < 0)
+        fail_errno("clone", spec.cgroup ? spec.cgroup : "");
+    if (pid != 0 && netns_premade()) {
+        m.child = pid;
+        if (netns_leave_premade() < 0) /* not back in our own network namespace: go no further */
+            abort_start(pid > 0 ? &m : NULL);
     }
+    if (pid < 0)
+        abort_start(NULL);
     if (pid == 0) {
         if (cgfd >= 0)
             close(cgfd); /* the sandbox gets no handle on the host's cgroup tree */
@@ -421,7 +435,9 @@ int main(int argc, char **argv)
        should say what we are. */
     prctl(PR_SET_NAME, "sandbox-helper", 0, 0, 0);
     if (argc == 1)
-        return run_helper();
+        return run_helper(0);
+    if (argc == 2 && strcmp(argv[1], "--net-ahead") == 0)
+        return run_helper(1);
     if (argc == 2 && strcmp(argv[1], "--describe-spec") == 0)
         return describe_spec();
     if (argc == 2 && strcmp(argv[1], "--describe-frames") == 0)
@@ -436,8 +452,8 @@ int main(int argc, char **argv)
         return kill_uid(argv[2]);
     if (argc == 2 && strcmp(argv[1], "--exec-check") == 0)
         return 0; /* the JVM's one-time proof that the image it holds can be exec'd here */
-    fprintf(stderr, "usage: sandbox-helper [--describe-spec | --describe-frames | --describe-namespaces"
+    fprintf(stderr, "usage: sandbox-helper [--net-ahead | --describe-spec | --describe-frames | --describe-namespaces"
                     " | --probe [DIR] | --kill-uid UID | --exec-check]"
-                    "  (normal mode: spec on fd 3)\n");
+                    "  (normal mode and --net-ahead: spec on fd 3)\n");
     return 2;
 }

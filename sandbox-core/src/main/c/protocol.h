@@ -148,6 +148,11 @@ enum sbx_security {
     SBX_SEC_NEW_SESSION = 1u << 1,  /* setsid(): no controlling terminal, own session */
     SBX_SEC_LOCK_MOUNTS = 1u << 2,  /* a nested user namespace once the view is built: every mount locked */
     SBX_SEC_CLEAR_GROUPS = 1u << 3, /* setgroups(0, NULL): drop the caller's supplementary groups */
+    SBX_SEC_NET_AHEAD = 1u << 4,    /* with CLONE_NEWNET: a network namespace the helper made before the spec came
+                                       (started with --net-ahead, as root; lo up) may serve instead of a new one.
+                                       It belongs to the helper's user namespace, so nothing in the sandbox has a
+                                       capability over it (no interface, route or sysctl changes, no fresh sysfs):
+                                       the JVM allows it only where that changes nothing (netns.c, SetupPlan) */
 };
 
 enum sbx_frame {

@@ -16,7 +16,8 @@
     ((uint32_t)(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS |    \
                 CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWTIME))
 #define ALL_SECURITY \
-    ((uint32_t)(SBX_SEC_NO_NEW_PRIVS | SBX_SEC_NEW_SESSION | SBX_SEC_LOCK_MOUNTS | SBX_SEC_CLEAR_GROUPS))
+    ((uint32_t)(SBX_SEC_NO_NEW_PRIVS | SBX_SEC_NEW_SESSION | SBX_SEC_LOCK_MOUNTS | SBX_SEC_CLEAR_GROUPS | \
+                SBX_SEC_NET_AHEAD))
 #define SBX_SECCOMP_MAX_INSNS 4096 /* BPF_MAXINSNS */
 #define SBX_LAST_CAP 63
 #define SBX_RLIMIT_CPU_MAX_S (1ull << 40) /* far beyond any limit; soft + 1 never overflows rlim_t */
@@ -62,6 +63,7 @@ static const struct {
     {SBX_SEC_NEW_SESSION, "new-session"},
     {SBX_SEC_LOCK_MOUNTS, "lock-mounts"},
     {SBX_SEC_CLEAR_GROUPS, "clear-groups"},
+    {SBX_SEC_NET_AHEAD, "net-ahead"},
 };
 
 static const char *tag_name(unsigned tag)
@@ -378,6 +380,8 @@ static int check_whole(const struct sbx_spec *s, unsigned seen_ns, char *reason,
         return reject(reason, cap, "hostname without CLONE_NEWUTS");
     if (s->loopback && !(s->namespaces & CLONE_NEWNET))
         return reject(reason, cap, "LOOPBACK without CLONE_NEWNET");
+    if ((s->security & SBX_SEC_NET_AHEAD) && !(s->namespaces & CLONE_NEWNET))
+        return reject(reason, cap, "SECURITY net-ahead without CLONE_NEWNET");
     if (check_ops(s, reason, cap))
         return -1;
     if ((s->security & SBX_SEC_LOCK_MOUNTS) && (s->namespaces & (CLONE_NEWUSER | CLONE_NEWNS)) != (CLONE_NEWUSER | CLONE_NEWNS))

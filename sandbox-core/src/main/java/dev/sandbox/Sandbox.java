@@ -6,6 +6,7 @@ import dev.sandbox.cgroups.Limits;
 import dev.sandbox.internal.CgroupedHelpers;
 import dev.sandbox.internal.Encoding;
 import dev.sandbox.internal.Exit;
+import dev.sandbox.internal.HelperPool;
 import dev.sandbox.internal.HostIds;
 import dev.sandbox.internal.Launcher;
 import dev.sandbox.internal.LibC;
@@ -332,9 +333,12 @@ public final class Sandbox {
         try {
             lease = leasesHostIds() ? HostIds.get().acquire() : null;
             if (!hasCgroup()) {
-                byte[] spec = encoded.encode(spec(checked, lease));
+                Spec s = spec(checked, lease);
+                byte[] spec = encoded.encode(s);
+                HelperPool.Kind helperKind = (s.security() & Protocol.SEC_NET_AHEAD) != 0
+                        ? HelperPool.Kind.NET_AHEAD : HelperPool.Kind.PLAIN;
                 return new SandboxedProcess(Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream, null,
-                        rt.helpers()), t0, null, lease, timeout, killGracePeriod, rt, !seccomp.isUnconfined());
+                        rt.helpers(), helperKind, null), t0, null, lease, timeout, killGracePeriod, rt, !seccomp.isUnconfined());
             }
             // The sandbox's fresh group: a spare helper already sits in it and forks the sandbox inside;
             // without a spare on pure v2, the start's helper creates the sandbox in it (CLONE_INTO_CGROUP).
@@ -342,7 +346,8 @@ public final class Sandbox {
             try {
                 byte[] spec = encoded.encode(spec(checked, lease).withCgroup(placed.cloneInto()));
                 Launcher.Started started = Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream,
-                        placed.helper(), rt.helpers(), cpuTimeLimit == null ? null : CgroupSupport.cpuUsageFile(placed));
+                        placed.helper(), rt.helpers(), HelperPool.Kind.PLAIN,
+                        cpuTimeLimit == null ? null : CgroupSupport.cpuUsageFile(placed));
                 return new SandboxedProcess(started, t0, placed, lease, timeout, killGracePeriod, rt,
                         !seccomp.isUnconfined());
             } catch (IOException | RuntimeException | Error e) {
@@ -505,6 +510,9 @@ public final class Sandbox {
             caps |= 1L << c.number();
         }
         SetupPlan plan = SetupPlan.of(setupSettings(flags));
+        if (plan.netAhead(flags, euid == 0, !keepCapabilities.isEmpty())) {
+            security |= Protocol.SEC_NET_AHEAD; // off the start path (HelperPool)
+        }
         return new Spec(flags, uidMaps, gidMaps, userNs && euid != 0,
                 hostname == null ? null : Encoding.bytes(hostname),
                 plan.ops(), plan.loopback(),

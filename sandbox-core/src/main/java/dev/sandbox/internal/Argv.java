@@ -14,6 +14,8 @@ final class Argv {
 
     private static final List<Pointer> STRINGS = new ArrayList<>(); // keeps the strings' memory reachable
     static final Pointer HELPER_ARGV = array("sandbox-helper");
+    /** A helper that makes a network namespace while it waits for its spec (netns.c). */
+    static final Pointer NET_AHEAD_ARGV = array("sandbox-helper", "--net-ahead");
     /** Exits 0 at once: proof that the image the JVM holds can be exec'd (see HelperBinary). */
     static final Pointer EXEC_CHECK_ARGV = array("sandbox-helper", "--exec-check");
     static final Pointer EMPTY_ENV = array();

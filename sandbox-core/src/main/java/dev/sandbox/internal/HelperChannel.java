@@ -21,15 +21,22 @@ public final class HelperChannel {
 
     private final int fd;
     private final int helperPid;
+    private final HelperPool.Kind kind;
     private final Object lock = new Object();
     private boolean closed;
     private byte[] buf = new byte[512];
     private int len;
     private boolean eof;
 
-    HelperChannel(int fd, int helperPid) {
+    HelperChannel(int fd, int helperPid, HelperPool.Kind kind) {
         this.fd = fd;
         this.helperPid = helperPid;
+        this.kind = kind;
+    }
+
+    /** What the helper was started as. */
+    HelperPool.Kind kind() {
+        return kind;
     }
 
     public int fd() {

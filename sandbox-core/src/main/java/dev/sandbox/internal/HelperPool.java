@@ -28,6 +28,13 @@ import java.util.concurrent.TimeUnit;
  * and the first fill run on up to {@link #REFILL_THREADS} threads in parallel, which end when
  * idle. A size of 0 keeps none: every start spawns its helper.
  *
+ * <p>Two lanes, each with its own target: plain helpers, and (for a root caller) helpers that made
+ * a network namespace while they waited ({@code --net-ahead}, see netns.c), for sandboxes whose spec
+ * allows one ({@code SEC_NET_AHEAD}): making a network namespace is most of what a new one costs, and
+ * this takes it off the start path. The second lane keeps none until such a start finds it empty;
+ * that start then takes a plain helper (which makes its namespace on the path) and the lane's target
+ * grows by one. A helper's own netns is freed when it ends, so an idle one holds one namespace.
+ *
  * <p><strong>Internal usage only.</strong>
  */
 public final class HelperPool {
@@ -39,13 +46,60 @@ public final class HelperPool {
     /** Takes that found a spare helper before the target shrinks by one. */
     private static final int SHRINK_AFTER = 512;
 
-    private final int size;
-    private final Deque<HelperChannel> idle = new ArrayDeque<>();
+    /** The kinds of helper the pool keeps. */
+    public enum Kind {
+        /** Waits for its spec and makes everything on the start path. */
+        PLAIN(Argv.HELPER_ARGV),
+        /** Made a network namespace with {@code lo} up while it waited ({@code --net-ahead}). */
+        NET_AHEAD(Argv.NET_AHEAD_ARGV);
+
+        private final Pointer argv;
+
+        Kind(Pointer argv) {
+            this.argv = argv;
+        }
+    }
+
+    /** The idle helpers of one kind and how many of them the pool aims to hold. */
+    private static final class Lane {
+        final Kind kind;
+        final int size;
+        final Deque<HelperChannel> idle = new ArrayDeque<>();
+        int target;
+        int pending;
+        int surplusTakes;
+        boolean taken;
+
+        Lane(Kind kind, int size) {
+            this.kind = kind;
+            this.size = size;
+            this.target = size;
+        }
+
+        /** An idle helper or null; a miss grows the target (except a plain lane's first take: no demand yet). */
+        HelperChannel poll(boolean adapt) {
+            HelperChannel h = idle.pollFirst();
+            if (adapt) {
+                if (h == null && (taken || kind != Kind.PLAIN)) {
+                    target = Math.min(Math.max(target, size) + 1, Math.max(size, MAX_TARGET));
+                    surplusTakes = 0;
+                } else if (h != null && !idle.isEmpty() && target > size && ++surplusTakes >= SHRINK_AFTER) {
+                    target--;
+                    surplusTakes = 0;
+                }
+            }
+            taken = true;
+            return h;
+        }
+
+        boolean isShort() {
+            return idle.size() + pending < target;
+        }
+    }
+
+    private final Lane plain;
+    private final Lane netAhead;
     private final ThreadPoolExecutor refill;
-    private int target;
-    private int pending;
-    private int surplusTakes;
-    private boolean taken;
     private boolean closed;
 
     /**
@@ -54,8 +108,8 @@ public final class HelperPool {
      */
     public HelperPool(int size, ThreadFactory threads) {
         dev.sandbox.base.Checks.inRange("prespawnHelpers", size, 0, 64, "");
-        this.size = size;
-        this.target = size;
+        this.plain = new Lane(Kind.PLAIN, size);
+        this.netAhead = new Lane(Kind.NET_AHEAD, 0);
         if (size == 0) {
             this.refill = null;
         } else {
@@ -65,73 +119,87 @@ public final class HelperPool {
         }
     }
 
-    /** An idle helper, or a freshly spawned one when none is ready; the pool refills behind. */
+    /** A plain helper: an idle one, or a freshly spawned one when none is ready; the pool refills behind. */
     HelperChannel take() throws SandboxException {
-        HelperChannel h;
-        synchronized (this) {
-            h = idle.pollFirst();
-            if (refill != null && !closed) {
-                if (h == null && taken) { // the first take finds the pool empty: that is no demand
-                    target = Math.min(Math.max(target, size) + 1, Math.max(size, MAX_TARGET));
-                    surplusTakes = 0;
-                } else if (!idle.isEmpty() && target > size && ++surplusTakes >= SHRINK_AFTER) {
-                    target--;
-                    surplusTakes = 0;
-                }
-            }
-            taken = true;
-        }
-        return h != null ? h : spawn();
+        return take(Kind.PLAIN);
     }
 
     /**
-     * Brings the pool back towards its target after a {@link #take()}. The caller runs this right
-     * after handing its spec to the helper it took, while that helper sets the sandbox up: one
-     * helper is spawned on the caller's thread, in time it would otherwise spend waiting for the
-     * handshake, and without waking a refill thread; a larger shortfall (the target just grew) goes
-     * to the refill threads.
+     * A helper for a start that wants {@code kind}: an idle one of that kind, else an idle plain one,
+     * else a freshly spawned plain one. Hand it back to {@link #replenish(Kind)} with its kind once
+     * its spec is sent.
      */
-    void replenish() {
+    HelperChannel take(Kind kind) throws SandboxException {
+        HelperChannel h;
         synchronized (this) {
-            if (refill == null || closed || idle.size() + pending >= target) {
-                return;
+            boolean adapt = refill != null && !closed;
+            h = kind == Kind.NET_AHEAD ? netAhead.poll(adapt) : null;
+            if (h == null) {
+                h = plain.poll(adapt);
             }
-            pending++;
         }
-        refillOne();
+        return h != null ? h : spawn(Kind.PLAIN);
+    }
+
+    /**
+     * Brings the pool back towards its targets after a {@link #take}. The caller runs this right
+     * after handing its spec to the helper it took (of kind {@code taken}), while that helper sets the sandbox up: one helper of
+     * the kind it took is spawned on the caller's thread, in time it would otherwise spend waiting
+     * for the handshake, and without waking a refill thread; a larger shortfall (a target just
+     * grew) goes to the refill threads.
+     */
+    void replenish(Kind taken) {
+        Lane lane;
         synchronized (this) {
-            scheduleRefill();
+            lane = taken == Kind.NET_AHEAD ? netAhead : plain;
+            if (refill == null || closed || !lane.isShort()) {
+                lane = null;
+            } else {
+                lane.pending++;
+            }
+        }
+        if (lane != null) {
+            refillOne(lane);
+        }
+        synchronized (this) {
+            scheduleRefill(plain);
+            scheduleRefill(netAhead);
         }
     }
 
-    /** How many helpers the pool aims to hold now (between the configured size and {@link #MAX_TARGET}). */
-    synchronized int target() {
-        return target;
+    /** How many helpers the pool aims to hold now of {@code kind} (plain: between the configured size and {@link #MAX_TARGET}). */
+    synchronized int target(Kind kind) {
+        return (kind == Kind.NET_AHEAD ? netAhead : plain).target;
     }
 
-    private void scheduleRefill() {
-        while (refill != null && !closed && idle.size() + pending < target) {
-            pending++;
+    /** How many idle helpers of {@code kind} wait now. */
+    synchronized int idle(Kind kind) {
+        return (kind == Kind.NET_AHEAD ? netAhead : plain).idle.size();
+    }
+
+    private void scheduleRefill(Lane lane) {
+        while (refill != null && !closed && lane.isShort()) {
+            lane.pending++;
             try {
-                refill.execute(this::refillOne);
+                refill.execute(() -> refillOne(lane));
             } catch (RejectedExecutionException closing) {
-                pending--;
+                lane.pending--;
                 return;
             }
         }
     }
 
-    private void refillOne() {
+    private void refillOne(Lane lane) {
         HelperChannel h = null;
         try {
-            h = spawn();
+            h = spawn(lane.kind);
         } catch (SandboxException | RuntimeException e) {
             // The next take() spawns on demand and reports the failure to its caller.
         }
         synchronized (this) {
-            pending--;
+            lane.pending--;
             if (h != null && !closed) {
-                idle.addLast(h);
+                lane.idle.addLast(h);
                 h = null;
             }
             notifyAll();
@@ -149,8 +217,10 @@ public final class HelperPool {
         List<HelperChannel> all;
         synchronized (this) {
             closed = true;
-            all = new java.util.ArrayList<>(idle);
-            idle.clear();
+            all = new java.util.ArrayList<>(plain.idle);
+            all.addAll(netAhead.idle);
+            plain.idle.clear();
+            netAhead.idle.clear();
         }
         if (refill != null) {
             refill.getQueue().clear(); // queued refills are dropped; one under way ends its helper itself
@@ -170,8 +240,13 @@ public final class HelperPool {
         helper.reapHelper();
     }
 
-    /** Spawns a helper with the control socket as its fd 3 (see {@link #spawnImage}). */
+    /** Spawns a plain helper with the control socket as its fd 3 (see {@link #spawnImage}). */
     static HelperChannel spawn() throws SandboxException {
+        return spawn(Kind.PLAIN);
+    }
+
+    /** Spawns a helper of {@code kind} with the control socket as its fd 3. */
+    static HelperChannel spawn(Kind kind) throws SandboxException {
         HelperBinary.Held helper = HelperBinary.held();
         int[] sv = new int[2];
         if (LibC.get().socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, sv) != 0) {
@@ -179,9 +254,9 @@ public final class HelperPool {
         }
         boolean ok = false;
         try {
-            int pid = spawnImage(helper, sv[1], Argv.HELPER_ARGV);
+            int pid = spawnImage(helper, sv[1], kind.argv);
             ok = true;
-            return new HelperChannel(sv[0], pid);
+            return new HelperChannel(sv[0], pid, kind);
         } finally {
             LibC.get().close(sv[1]);
             if (!ok) {

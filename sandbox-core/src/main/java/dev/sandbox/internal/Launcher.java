@@ -53,15 +53,17 @@ public final class Launcher {
     /** {@link #launch(Spec, Redirect, Redirect, Redirect, boolean, HelperChannel, HelperPool)} with the spec already encoded. */
     public static Started launch(byte[] encoded, Redirect in, Redirect out, Redirect err, boolean errorToOutput,
                                  HelperChannel preset, HelperPool pool) throws IOException {
-        return launch(encoded, in, out, err, errorToOutput, preset, pool, null);
+        return launch(encoded, in, out, err, errorToOutput, preset, pool, HelperPool.Kind.PLAIN, null);
     }
 
     /**
      * The same, for a spec with {@code SBX_T_CPU_LIMIT}: {@code cpuUsage} (the sandbox's cgroup's
      * CPU usage file) is opened here and passed to the helper with the stdio, for its monitor to read.
+     * {@code kind}: the helper the spec can use best (see {@link HelperPool#take(HelperPool.Kind)}).
      */
     public static Started launch(byte[] encoded, Redirect in, Redirect out, Redirect err, boolean errorToOutput,
-                                 HelperChannel preset, HelperPool pool, java.nio.file.Path cpuUsage) throws IOException {
+                                 HelperChannel preset, HelperPool pool, HelperPool.Kind kind,
+                                 java.nio.file.Path cpuUsage) throws IOException {
         Fds fds = new Fds();
         try {
             OutputStream stdin = closedOutput();
@@ -93,7 +95,8 @@ public final class Launcher {
                 stdio = java.util.Arrays.copyOf(stdio, 4);
                 stdio[3] = fds.track(fd);
             }
-            HelperChannel channel = preset != null ? preset : pool.take();
+            HelperChannel channel = preset != null ? preset : pool.take(kind);
+            HelperPool.Kind taken = channel.kind();
             if (!channel.sendSpec(encoded, stdio) && preset == null) {
                 // A helper started ahead of time has died (killed from outside): use a fresh one.
                 channel.abandon();
@@ -106,7 +109,7 @@ public final class Launcher {
             if (preset == null) {
                 // While the helper clones and sets the sandbox up, replace it in the pool.
                 try {
-                    pool.replenish();
+                    pool.replenish(taken);
                 } catch (RuntimeException | Error e) {
                     closeAfter(channel, streams, e);
                     throw e;

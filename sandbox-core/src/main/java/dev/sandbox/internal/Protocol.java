@@ -69,6 +69,7 @@ public final class Protocol {
     public static final int SEC_NEW_SESSION = 1 << 1;
     public static final int SEC_LOCK_MOUNTS = 1 << 2;
     public static final int SEC_CLEAR_GROUPS = 1 << 3;
+    public static final int SEC_NET_AHEAD = 1 << 4;
 
     public static final int FRAME_STARTED = 1;
     public static final int FRAME_ERROR = 2;

@@ -81,10 +81,11 @@ public record SetupPlan(List<Spec.Op> ops, boolean loopback, Spec.Landlock landl
         }
     }
 
-    /** {@code CLONE_NEWNS}, {@code CLONE_NEWPID}, {@code CLONE_NEWNET}. */
+    /** {@code CLONE_NEWNS}, {@code CLONE_NEWPID}, {@code CLONE_NEWNET}, {@code CLONE_NEWUSER}. */
     static final int NEWNS = 0x00020000;
     static final int NEWPID = 0x20000000;
     static final int NEWNET = 0x40000000;
+    static final int NEWUSER = 0x10000000;
 
     /** runc's default masked paths (libcontainer/specconv/example.go), and powercap as Docker masks it. */
     static final List<String> PROC_MASKED = List.of("acpi", "asound", "kcore", "keys", "latency_stats", "timer_list",
@@ -104,6 +105,28 @@ public record SetupPlan(List<Spec.Op> ops, boolean loopback, Spec.Landlock landl
     /** A plan without Landlock. */
     public SetupPlan(List<Spec.Op> ops, boolean loopback) {
         this(ops, loopback, null);
+    }
+
+    /**
+     * Whether a network namespace made ahead by a root helper ({@code SEC_NET_AHEAD}) can serve a
+     * sandbox with this plan: one the helper's user namespace owns rather than the sandbox's. That
+     * changes nothing where the sandbox could not use a capability over its network namespace anyway
+     * (without a user namespace of its own it was the helper's already; with one, when it keeps no
+     * capability) and mounts no fresh sysfs (which the kernel allows only to the network
+     * namespace's owner). The network itself is loopback only.
+     *
+     * @param namespaces the effective {@code CLONE_NEW*} flags
+     * @param rootHelper the helper runs as root (only such a helper makes one)
+     * @param keepsCapabilities the command keeps a capability
+     */
+    public boolean netAhead(int namespaces, boolean rootHelper, boolean keepsCapabilities) {
+        if ((namespaces & NEWNET) == 0 || !rootHelper || !loopback) {
+            return false;
+        }
+        if ((namespaces & NEWUSER) == 0) {
+            return true;
+        }
+        return !keepsCapabilities && ops.stream().noneMatch(o -> o.kind() == Protocol.OP_SYSFS);
     }
 
     /** The plan for these settings. */

@@ -460,7 +460,8 @@ public record Spec(
         if (path != null) {
             sb.append("path ").append(quote(path)).append('\n');
         }
-        sb.append("security ").append(names(security, "no-new-privs", "new-session", "lock-mounts", "clear-groups"))
+        sb.append("security ")
+                .append(names(security, "no-new-privs", "new-session", "lock-mounts", "clear-groups", "net-ahead"))
                 .append('\n');
         sb.append("caps 0x").append(Long.toHexString(keepCaps)).append('\n');
         if (ids != null) {

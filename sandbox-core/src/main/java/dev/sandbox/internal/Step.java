@@ -53,6 +53,7 @@ public enum Step {
     UMOUNT("umount", "detaching the host's root after entering a staged one"),
     CHDIR("chdir", "operation: the working directory"),
     LOOPBACK("loopback", "bringing lo up in the new network namespace"),
+    SETNS("setns", "entering the network namespace a root helper made ahead of time, or coming back to its own"),
     LOCK_MOUNTS("lock-mounts", "the nested user namespace that locks every mount"),
     SETSID("setsid", "a new session for the command"),
     SETRESGID("setresgid", "the command's group id"),

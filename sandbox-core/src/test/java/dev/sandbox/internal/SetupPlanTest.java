@@ -155,4 +155,23 @@ class SetupPlanTest {
         assertThat(SetupPlan.of(new SetupPlan.Settings(MOUNT, SetupPlan.Root.EMPTY, MOUNTS, false, false, "/work"))
                 .landlock()).isNull();
     }
+
+    @Test
+    @DisplayName("a network namespace made ahead serves only a root helper's loopback sandbox that has no power over it either way")
+    void netAhead() {
+        SetupPlan hostRoot = SetupPlan.of(new SetupPlan.Settings(USER | MOUNT | PID | NET, SetupPlan.Root.HOST, MOUNTS, true,
+                false, null));
+        assertThat(hostRoot.loopback()).isTrue();
+        assertThat(hostRoot.netAhead(USER | MOUNT | PID | NET, true, false)).as("root, no capability, no sysfs").isTrue();
+        assertThat(hostRoot.netAhead(USER | MOUNT | PID | NET, false, false)).as("an unprivileged helper makes none").isFalse();
+        assertThat(hostRoot.netAhead(USER | MOUNT | PID | NET, true, true)).as("a kept capability would act on it").isFalse();
+        assertThat(hostRoot.netAhead(USER | MOUNT | PID, true, false)).as("no network namespace").isFalse();
+        assertThat(hostRoot.netAhead(MOUNT | PID | NET, true, true)).as("without a user namespace it was the helper's anyway")
+                .isTrue();
+        SetupPlan readOnly = SetupPlan.of(new SetupPlan.Settings(USER | MOUNT | PID | NET, SetupPlan.Root.READ_ONLY, List.of(),
+                true, false, null));
+        assertThat(readOnly.ops()).anyMatch(o -> o.kind() == Protocol.OP_SYSFS);
+        assertThat(readOnly.netAhead(USER | MOUNT | PID | NET, true, false)).as("a fresh sysfs needs the namespace's owner")
+                .isFalse();
+    }
 }

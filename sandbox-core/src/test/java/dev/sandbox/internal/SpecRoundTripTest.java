@@ -447,7 +447,7 @@ class SpecRoundTripTest {
                 Arbitraries.longs().greaterOrEqual(0),
                 noNul.list().ofMinSize(1).ofMaxSize(6),
                 noNul.list().ofMaxSize(6),
-                Combinators.combine(Arbitraries.longs().between(0, Long.MAX_VALUE), Arbitraries.integers().between(0, 15),
+                Combinators.combine(Arbitraries.longs().between(0, Long.MAX_VALUE), Arbitraries.integers().between(0, 31),
                         Combinators.combine(Arbitraries.integers(), Arbitraries.integers()).as(Spec.Ids::new).injectNull(0.3),
                         Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(64).map(b -> java.util.Arrays.copyOf(b, b.length * 8))
                                 .injectNull(0.3),
@@ -464,7 +464,7 @@ class SpecRoundTripTest {
                         .as((c, sb, i, f, l, cpu, rl, g) -> java.util.Arrays.<Object>asList(c, sb, i, f, l, cpu, rl, g))
         ).as((path, timeout, grace, args, env, sec) -> {
             // only the namespaces the structure needs: operations other than chdir a mount namespace,
-            // idmap, ids and lock-mounts a user namespace, a hostname UTS, loopback a network namespace
+            // idmap, ids and lock-mounts a user namespace, a hostname UTS, loopback and net-ahead a network namespace
             long caps = (Long) sec.get(0);
             int security = (Integer) sec.get(1);
             Spec.Ids ids = (Spec.Ids) sec.get(2);
@@ -477,7 +477,8 @@ class SpecRoundTripTest {
             boolean needsUserNs = ids != null || (security & Protocol.SEC_LOCK_MOUNTS) != 0
                     || ops.stream().anyMatch(o -> (o.flags() & Protocol.OP_F_IDMAP) != 0);
             int flags = ns | (needsMountNs ? 0x00020000 : 0) | (host == null ? 0 : 0x04000000)
-                    | (needsUserNs ? 0x10000000 : 0) | (loopback ? 0x40000000 : 0);
+                    | (needsUserNs ? 0x10000000 : 0)
+                    | (loopback || (security & Protocol.SEC_NET_AHEAD) != 0 ? 0x40000000 : 0);
             return new Spec(flags, uids, gids, deny, host, ops, loopback, path, timeout, grace, args, env,
                     caps, security, ids, seccomp, landlock, (Spec.CpuLimit) sec.get(5), rlimits, (byte[]) sec.get(7));
         }));
