@@ -59,10 +59,31 @@ int idmount_userns(uid_t owner_uid, gid_t owner_gid, uid_t uid, gid_t gid, const
     return rc < 0 ? -1 : fd;
 }
 
-int idmounts_prepare(struct sbx_spec *spec)
+/* The user namespaces made for one spec's binds, one per owner on disk: binds of the same owner share one. */
+struct owner_ns {
+    uid_t uid;
+    gid_t gid;
+    int fd;
+};
+
+/* *kept: whether the table holds the returned fd (else the caller closes it after use). */
+static int owner_ns_fd(struct owner_ns *made, size_t *n, size_t cap, const struct stat *st, uid_t uid, gid_t gid,
+                       const char *shown, int *kept)
 {
-    if (geteuid() != 0 || !(spec->namespaces & CLONE_NEWUSER))
-        return 0;
+    *kept = 1;
+    for (size_t i = 0; i < *n; i++)
+        if (made[i].uid == st->st_uid && made[i].gid == st->st_gid)
+            return made[i].fd;
+    int fd = idmount_userns(st->st_uid, st->st_gid, uid, gid, shown);
+    if (fd >= 0 && *n < cap)
+        made[(*n)++] = (struct owner_ns){.uid = st->st_uid, .gid = st->st_gid, .fd = fd};
+    else
+        *kept = 0;
+    return fd;
+}
+
+static int prepare_binds(struct sbx_spec *spec, struct owner_ns *made, size_t *n_made, size_t cap)
+{
     uid_t uid = spec->n_uid_map ? spec->uid_map[0].outside : 0;
     gid_t gid = spec->n_gid_map ? spec->gid_map[0].outside : 0;
     for (size_t i = 0; i < spec->n_ops; i++) {
@@ -83,7 +104,8 @@ int idmounts_prepare(struct sbx_spec *spec)
             close(tree);
             return fail("idmap", saved, m->source);
         }
-        int ns = idmount_userns(st.st_uid, st.st_gid, uid, gid, m->source);
+        int kept;
+        int ns = owner_ns_fd(made, n_made, cap, &st, uid, gid, m->source, &kept);
         if (ns < 0) {
             close(tree);
             return -1;
@@ -91,7 +113,8 @@ int idmounts_prepare(struct sbx_spec *spec)
         struct sbx_mount_attr attr = {.attr_set = SBX_MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
         int rc = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
         int saved = errno;
-        close(ns);
+        if (!kept)
+            close(ns); /* more owners than the table holds */
         if (rc < 0 && saved == EINVAL && (m->flags & SBX_OP_F_IDMAP_FALLBACK))
             rc = 0; /* this file system cannot be idmapped: the tree stays a plain bind, as the JVM allows */
         if (rc < 0) {
@@ -102,4 +125,16 @@ int idmounts_prepare(struct sbx_spec *spec)
         m->tree_fd = tree;
     }
     return 0;
+}
+
+int idmounts_prepare(struct sbx_spec *spec)
+{
+    if (geteuid() != 0 || !(spec->namespaces & CLONE_NEWUSER))
+        return 0;
+    struct owner_ns made[16];
+    size_t n = 0;
+    int rc = prepare_binds(spec, made, &n, sizeof made / sizeof made[0]);
+    for (size_t i = 0; i < n; i++)
+        close(made[i].fd);
+    return rc;
 }

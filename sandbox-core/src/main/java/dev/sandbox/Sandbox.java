@@ -81,7 +81,7 @@ public final class Sandbox {
      */
     public record Mount(Kind kind, Path source, String target, long size) {
         /** What kind of mount. */
-        public enum Kind { BIND, READ_ONLY_BIND, TMPFS, SYMLINK }
+        public enum Kind { BIND, READ_ONLY_BIND, TMPFS, SYMLINK, SYSTEM_BIND }
 
         /** A bind, or a tmpfs of {@link #DEFAULT_TMPFS_SIZE}. */
         public Mount(Kind kind, Path source, String target) {
@@ -231,8 +231,9 @@ public final class Sandbox {
      *   <li><b>every namespace</b>: user, pid, mount, UTS (hostname {@code sandbox}), IPC, network
      *       (only {@code lo}, up: no network), cgroup and time;</li>
      *   <li><b>an {@link Builder#emptyRoot() empty root}</b> holding only the host's system directories,
-     *       read-only: {@code /usr} and, where the host has them, {@code /bin}, {@code /sbin},
-     *       {@code /lib}, {@code /lib32}, {@code /lib64}, {@code /libx32} (each the same
+     *       read-only and with the host's owners and permissions ({@link Builder#systemBind}): {@code /usr}
+     *       and, where the host has them, {@code /bin}, {@code /sbin}, {@code /lib}, {@code /lib32},
+     *       {@code /lib64}, {@code /libx32} (each the same
      *       {@link Builder#symlink symbolic link} where the host's is one, as on merged-/usr systems)
      *       and {@code /etc/alternatives}; a fresh {@code /proc}, a minimal {@code /dev}, and a
      *       {@link Builder#tmpfs(String, long) tmpfs} {@code /tmp} of {@value #HARDENED_TMP_SIZE}
@@ -271,7 +272,7 @@ public final class Sandbox {
                     throw new java.io.UncheckedIOException("hardened(): reading the host's symbolic link " + dir, e);
                 }
             } else if (java.nio.file.Files.isDirectory(host)) {
-                b.readOnlyBind(host, dir);
+                b.systemBind(host, dir);
             }
         }
         return b.tmpfs("/tmp", HARDENED_TMP_SIZE).workingDirectory("/tmp")
@@ -541,6 +542,7 @@ public final class Sandbox {
                 case READ_ONLY_BIND -> SetupPlan.MountKind.READ_ONLY_BIND;
                 case TMPFS -> SetupPlan.MountKind.TMPFS;
                 case SYMLINK -> SetupPlan.MountKind.SYMLINK;
+                case SYSTEM_BIND -> SetupPlan.MountKind.SYSTEM_BIND;
             }, m.source() == null ? null : m.source().toString(), m.target(), m.size()));
         }
         return new SetupPlan.Settings(cloneFlags, switch (root) {
@@ -768,6 +770,22 @@ public final class Sandbox {
         public Builder readOnlyBind(Path host, String inside) {
             mounts.add(new Mount(Mount.Kind.READ_ONLY_BIND, Checks.hostPath("readOnlyBind", host),
                     Checks.target("readOnlyBind", inside)));
+            return this;
+        }
+
+        /**
+         * Like {@link #readOnlyBind(Path, String)}, but the sandbox sees the host's owners and
+         * permissions as they are, as any unprivileged user of the host would: for system directories
+         * such as {@code /usr} and {@code /lib} ({@link Sandbox#hardened()} binds its system
+         * directories so). It differs only for a root caller, whose sandbox runs under a leased host
+         * uid: there a {@code readOnlyBind} shows the source's owner as that uid (an idmapped mount,
+         * so the sandbox reads what the caller declared), while a {@code systemBind} shows the host's
+         * root-owned files as owned by nobody and grants only what "others" may. It also costs less
+         * (no idmapped mount to make at each start).
+         */
+        public Builder systemBind(Path host, String inside) {
+            mounts.add(new Mount(Mount.Kind.SYSTEM_BIND, Checks.hostPath("systemBind", host),
+                    Checks.target("systemBind", inside)));
             return this;
         }
 

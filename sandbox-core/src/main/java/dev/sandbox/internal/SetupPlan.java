@@ -37,7 +37,11 @@ public record SetupPlan(List<Spec.Op> ops, boolean loopback, Spec.Landlock landl
     }
 
     /** What kind of declared mount. */
-    public enum MountKind { BIND, READ_ONLY_BIND, TMPFS, SYMLINK }
+    public enum MountKind {
+        BIND, READ_ONLY_BIND, TMPFS, SYMLINK,
+        /** Read-only, never idmapped: the host's owners and permissions as they are. */
+        SYSTEM_BIND
+    }
 
     /** A declared mount, in the order given: {@code source} is null for tmpfs, {@code size} 0 for binds. */
     public record Mount(MountKind kind, String source, String target, long size) {
@@ -190,6 +194,7 @@ public record SetupPlan(List<Spec.Op> ops, boolean loopback, Spec.Landlock landl
                 case BIND -> bind(m, s.leasedHostIds() ? Protocol.OP_F_IDMAP : 0);
                 case READ_ONLY_BIND -> bind(m, Protocol.OP_F_RO
                         | (s.leasedHostIds() ? Protocol.OP_F_IDMAP | Protocol.OP_F_IDMAP_FALLBACK : 0));
+                case SYSTEM_BIND -> bind(m, Protocol.OP_F_RO);
             });
         }
         // runc's treatment of a fresh /proc, and of /sys in a new root; the host root's /sys stays as it is.
@@ -245,8 +250,8 @@ public record SetupPlan(List<Spec.Op> ops, boolean loopback, Spec.Landlock landl
             if (m.kind() == MountKind.SYMLINK) {
                 continue; // access is decided where it points
             }
-            rules.add(rule(m.kind() == MountKind.READ_ONLY_BIND ? Protocol.LANDLOCK_READ : Protocol.LANDLOCK_READ_WRITE,
-                    0, m.target()));
+            boolean readOnly = m.kind() == MountKind.READ_ONLY_BIND || m.kind() == MountKind.SYSTEM_BIND;
+            rules.add(rule(readOnly ? Protocol.LANDLOCK_READ : Protocol.LANDLOCK_READ_WRITE, 0, m.target()));
         }
         for (LandlockPath p : s.landlockPaths()) {
             rules.add(rule(p.writable() ? Protocol.LANDLOCK_READ_WRITE : Protocol.LANDLOCK_READ, 0, p.path()));
