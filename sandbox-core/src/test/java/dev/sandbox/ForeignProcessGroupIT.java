@@ -37,6 +37,7 @@ class ForeignProcessGroupIT {
     }
 
     @Test
+    @DisplayName("a root caller under unshare --pid")
     void theGuardDoesNotForbidPidZero() throws Exception {
         HostRequirement.require(dev.sandbox.internal.LibC.get().geteuid() == 0, "needs root for unshare --pid --mount-proc");
         HostRequirement.require(Kernel.onPath("unshare"), "needs unshare (util-linux)");
@@ -50,5 +51,29 @@ class ForeignProcessGroupIT {
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         // the monitor (the command's parent) stays out of reach: its pid is still guarded
         assertThat(out).isEqualTo("pgrp=0\nulimit=0\nnice=0\nkill0=0\nkill-monitor=1\n");
+    }
+
+    @Test
+    @DisplayName("the same for an unprivileged caller (uid 65534, in its own user and pid namespace)")
+    void theGuardDoesNotForbidPidZeroRootless() throws Exception {
+        HostRequirement.require(dev.sandbox.internal.LibC.get().geteuid() == 0, "needs root to drop to uid 65534");
+        HostRequirement.require(Kernel.onPath("unshare") && Kernel.onPath("setpriv"), "needs unshare and setpriv (util-linux)");
+        Path work = Files.createTempDirectory("sandbox-foreign-pgrp");
+        try {
+            Files.setPosixFilePermissions(work, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path tmp = Files.createDirectory(work.resolve("tmp"));
+            Files.setAttribute(tmp, "unix:uid", 65534);
+            Files.setAttribute(tmp, "unix:gid", 65534);
+            String cp = ForOthers.copy(ForOthers.classpath(), work.resolve("cp"));
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process p = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                    "unshare", "--user", "--map-current-user", "--pid", "--fork", "--mount", "--mount-proc",
+                    java, "-Djava.io.tmpdir=" + tmp, "-cp", cp, Probe.class.getName()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(out).isEqualTo("pgrp=0\nulimit=0\nnice=0\nkill0=0\nkill-monitor=1\n");
+        } finally {
+            ForOthers.deleteTree(work);
+        }
     }
 }
