@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -47,19 +46,4 @@ int64_t cputime_next_check_ms(uint64_t used_ns, uint64_t limit_ns, int cpus)
     /* All CPUs busy cannot reach the limit sooner than this; rounded down, so never late. */
     uint64_t ms = (limit_ns - used_ns) / (uint64_t)cpus / 1000000u;
     return ms < MIN_CHECK_MS ? MIN_CHECK_MS : ms > 86400000u ? 86400000 : (int64_t)ms;
-}
-
-int cputime_set_backstop(uint64_t seconds)
-{
-    struct rlimit cur, want = {.rlim_cur = (rlim_t)seconds, .rlim_max = (rlim_t)seconds + 1};
-    if (getrlimit(RLIMIT_CPU, &cur) < 0)
-        return fail_errno("rlimit", "RLIMIT_CPU");
-    /* Raising the hard limit needs CAP_SYS_RESOURCE: below the caller's, the caller's bounds it. */
-    if (cur.rlim_max != RLIM_INFINITY && want.rlim_max > cur.rlim_max)
-        want.rlim_max = cur.rlim_max;
-    if (want.rlim_cur > want.rlim_max)
-        want.rlim_cur = want.rlim_max;
-    if (setrlimit(RLIMIT_CPU, &want) < 0)
-        return fail_errno("rlimit", "RLIMIT_CPU");
-    return 0;
 }

@@ -21,7 +21,4 @@ int cputime_cpus(void);
 /* Milliseconds until the next read: the soonest the usage could reach the limit, at least a few ms. */
 int64_t cputime_next_check_ms(uint64_t used_ns, uint64_t limit_ns, int cpus);
 
-/* Right before exec: RLIMIT_CPU soft = seconds, hard = seconds + 1, each no higher than the current hard. */
-int cputime_set_backstop(uint64_t seconds);
-
 #endif

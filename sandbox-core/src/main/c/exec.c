@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cputime.h"
 #include "error.h"
 #include "hygiene.h"
 #include "rlimit.h"
@@ -88,9 +87,9 @@ void exec_command(const struct sbx_spec *spec, int err_fd, pid_t monitor, pid_t 
     restore_signal_defaults();
     /* The error pipe is already close-on-exec; everything else >= 3 must not reach the command. */
     cloexec_fds_from(3);
-    /* Here and not during set-up: a tiny NOFILE or FSIZE binds the command only, never the helper's steps.
-       The CPU-time backstop comes with CPU_LIMIT; the JVM leaves it out when RLIMIT_CPU is set explicitly. */
-    if (rlimits_apply(spec) < 0 || (spec->rlimit_cpu_s && cputime_set_backstop(spec->rlimit_cpu_s) < 0))
+    /* Here and not during set-up: a tiny NOFILE or FSIZE binds the command only, never the helper's steps
+       (a CPU-time limit's RLIMIT_CPU backstop is one of these records, added by the JVM). */
+    if (rlimits_apply(spec) < 0)
         error_exit_to_pipe(err_fd);
     /* Last: from here on only execve (and, on failure, the report) runs under the seccomp policy. */
     if (security_before_exec(spec, monitor, jvm) < 0)

@@ -45,7 +45,7 @@
 #define SANDBOX_PROTOCOL_H
 
 #define SBX_SPEC_MAGIC 0x53425853u /* arbitrary; rejects a stray writer on fd 3 */
-#define SBX_SPEC_VERSION 4u
+#define SBX_SPEC_VERSION 5u
 #define SBX_SPEC_MAX_BODY (64u * 1024u * 1024u)
 
 /* Spec record tags. */
@@ -72,11 +72,10 @@ enum sbx_tag {
     SBX_T_LANDLOCK = 18,      /* u32 flags (0): Landlock on, file access only beneath the rules below; at most once */
     SBX_T_LANDLOCK_RULE = 19, /* u32 access (SBX_LANDLOCK_*), u32 flags (SBX_LANDLOCK_F_*), path (as the sandbox sees
                                  it, absolute); repeatable; only with SBX_T_LANDLOCK */
-    SBX_T_CPU_LIMIT = 20,     /* u64 limit_ns (> 0), u64 rlimit_cpu_s: CPU time of the whole sandbox, read from
-                                 the cgroup file passed as a 4th SCM_RIGHTS fd with the stdio (v1 cpuacct.usage
-                                 or v2 cpu.stat); the monitor kills the tree when it reaches limit_ns.
-                                 rlimit_cpu_s: RLIMIT_CPU soft (hard = soft + 1) set right before exec as a
-                                 per-process backstop, 0 = none; at most once */
+    SBX_T_CPU_LIMIT = 20,     /* u64 limit_ns (> 0): CPU time of the whole sandbox, read from the cgroup file
+                                 passed as a 4th SCM_RIGHTS fd with the stdio (v1 cpuacct.usage or v2 cpu.stat);
+                                 the monitor kills the tree when it reaches limit_ns. Its per-process backstop
+                                 is an SBX_T_RLIMIT record for RLIMIT_CPU that the JVM adds; at most once */
     SBX_T_CGROUP = 21,        /* string: absolute path of the cgroup v2 directory the sandbox's first process
                                  is created in (clone3 CLONE_INTO_CGROUP; where the kernel lacks that, its pid
                                  is written into the directory's cgroup.procs before it runs); at most once */

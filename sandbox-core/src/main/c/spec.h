@@ -90,7 +90,6 @@ struct sbx_spec {
     struct sbx_rlimit rlimits[SBX_RLIMIT_MAX]; /* in the order sent */
     size_t n_rlimits;
     uint64_t cpu_limit_ns;  /* CPU time of the whole sandbox, 0 = none */
-    uint64_t rlimit_cpu_s;  /* RLIMIT_CPU soft seconds set before exec (hard = soft + 1), 0 = none */
     int landlock;           /* SBX_T_LANDLOCK seen: restrict file access to the rules */
     struct sbx_landlock_rule *landlock_rules;
     size_t n_landlock_rules;

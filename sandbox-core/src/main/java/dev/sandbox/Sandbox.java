@@ -520,17 +520,8 @@ public final class Sandbox {
                 Encoding.bytes(path),
                 timeout == null ? 0 : Math.max(1, timeout.toMillis()),
                 killGracePeriod.toMillis(), List.of(), envBytes, caps, security, ids, seccompProgram(), plan.landlock(),
-                cpuTimeLimit == null ? null : new Spec.CpuLimit(cpuTimeLimit.toNanos(),
-                        rlimits.containsKey(Rlimit.CPU) ? 0 : backstopSeconds(cpuTimeLimit)),
-                Rlimits.of(rlimits), null);
-    }
-
-    /**
-     * RLIMIT_CPU soft seconds for each process: past the whole sandbox's limit, so the monitor acts
-     * first; none (0) when the caller set {@code rlimit(Rlimit.CPU, ...)} itself.
-     */
-    private static long backstopSeconds(Duration limit) {
-        return (limit.toNanos() + 999_999_999L) / 1_000_000_000L + 1;
+                cpuTimeLimit == null ? null : new Spec.CpuLimit(cpuTimeLimit.toNanos()),
+                Rlimits.of(rlimits, cpuTimeLimit), null);
     }
 
     /** The file system settings, as the internal translation to setup operations takes them. */

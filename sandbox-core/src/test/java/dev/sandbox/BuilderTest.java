@@ -127,7 +127,7 @@ class BuilderTest {
         }
 
         @Test
-        @DisplayName("cpuTimeLimit takes 1 ms to 100 years; the spec carries it with its RLIMIT_CPU backstop")
+        @DisplayName("cpuTimeLimit takes 1 ms to 100 years; the spec carries it, and its RLIMIT_CPU backstop among the rlimits")
         void cpuTimeLimitRange() {
             for (Duration bad : new Duration[] {Duration.ZERO, Duration.ofNanos(999_999), Duration.ofSeconds(-1),
                     Sandbox.MAX_TIMEOUT.plusNanos(1)}) {
@@ -136,10 +136,14 @@ class BuilderTest {
                         .hasMessage("cpuTimeLimit: got \"" + bad + "\"; allowed: PT0.001S to PT876600H");
             }
             Sandbox s = Sandbox.builder().cpuTimeLimit(Duration.ofMillis(1500)).build();
-            assertThat(s.describe("true")).contains("cpu_limit_ns 1500000000 rlimit_cpu_s 3\n");
-            assertThat(s.newBuilder().build().describe("true")).contains("cpu_limit_ns 1500000000 rlimit_cpu_s 3\n");
+            assertThat(s.describe("true")).contains("cpu_limit_ns 1500000000\n", "rlimit CPU soft=3 hard=4\n");
+            assertThat(s.newBuilder().build().describe("true")).contains("cpu_limit_ns 1500000000\n", "rlimit CPU soft=3 hard=4\n");
             assertThat(Sandbox.builder().cpuTimeLimit(Duration.ofSeconds(2)).build().describe("true"))
-                    .contains("cpu_limit_ns 2000000000 rlimit_cpu_s 3\n");
+                    .contains("cpu_limit_ns 2000000000\n", "rlimit CPU soft=3 hard=4\n");
+            assertThat(Sandbox.builder().cpuTimeLimit(Duration.ofSeconds(2)).rlimit(Rlimit.CPU, 10, 20).build().describe("true"))
+                    .as("an explicit RLIMIT_CPU replaces the backstop").contains("rlimit CPU soft=10 hard=20\n")
+                    .doesNotContain("soft=3");
+            assertThat(Sandbox.builder().build().describe("true")).doesNotContain("rlimit CPU");
             assertThat(Sandbox.builder().build().describe("true")).doesNotContain("cpu_limit_ns");
         }
 

@@ -10,7 +10,7 @@ package dev.sandbox.internal;
 public final class Protocol {
 
     public static final int SPEC_MAGIC = 0x53425853;
-    public static final int SPEC_VERSION = 4;
+    public static final int SPEC_VERSION = 5;
     public static final int SPEC_MAX_BODY = 64 * 1024 * 1024;
 
     public static final int T_NAMESPACES = 1;

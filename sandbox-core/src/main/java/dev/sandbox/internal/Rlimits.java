@@ -59,16 +59,32 @@ public final class Rlimits {
     /**
      * The limits a spec sets, in {@link Rlimit} order: {@code CORE} 0/0 and {@code NOFILE}
      * {@value #DEFAULT_OPEN_FILES}/{@value #DEFAULT_OPEN_FILES} (or the caller's hard limit where
-     * lower), each replaced by an explicit setting; every other resource stays the JVM's own.
+     * lower), and with a CPU-time limit its per-process backstop, each replaced by an explicit
+     * setting; every other resource stays the JVM's own.
+     *
+     * @param cpuTimeLimit the whole sandbox's CPU-time limit, or null: each process then gets
+     *                     {@code RLIMIT_CPU} of the limit rounded up to seconds plus one (hard: one
+     *                     more), past the sandbox's limit so that the helper's watch acts first;
+     *                     never above the caller's hard limit
      */
-    public static List<Spec.Limit> of(Map<Rlimit, Spec.Limit> explicit) {
+    public static List<Spec.Limit> of(Map<Rlimit, Spec.Limit> explicit, java.time.Duration cpuTimeLimit) {
         EnumMap<Rlimit, Spec.Limit> all = new EnumMap<>(Rlimit.class);
         all.put(Rlimit.CORE, new Spec.Limit(Rlimit.CORE.number(), 0, 0));
-        long nofile = Long.compareUnsigned(callerHard(Rlimit.NOFILE), DEFAULT_OPEN_FILES) < 0
-                ? callerHard(Rlimit.NOFILE) : DEFAULT_OPEN_FILES;
-        all.put(Rlimit.NOFILE, new Spec.Limit(Rlimit.NOFILE.number(), nofile, nofile));
+        all.put(Rlimit.NOFILE, new Spec.Limit(Rlimit.NOFILE.number(), atMostCallers(Rlimit.NOFILE, DEFAULT_OPEN_FILES),
+                atMostCallers(Rlimit.NOFILE, DEFAULT_OPEN_FILES)));
+        if (cpuTimeLimit != null) {
+            long soft = (cpuTimeLimit.toNanos() + 999_999_999L) / 1_000_000_000L + 1;
+            all.put(Rlimit.CPU, new Spec.Limit(Rlimit.CPU.number(), atMostCallers(Rlimit.CPU, soft),
+                    atMostCallers(Rlimit.CPU, soft + 1)));
+        }
         all.putAll(explicit);
         return List.copyOf(new ArrayList<>(all.values()));
+    }
+
+    /** {@code value}, or the caller's hard limit of {@code r} where that is lower. */
+    private static long atMostCallers(Rlimit r, long value) {
+        long max = callerHard(r);
+        return Long.compareUnsigned(max, value) < 0 ? max : value;
     }
 
     /** A value in the readable form: the unsigned number, or {@code unlimited}. */

@@ -69,10 +69,10 @@ public record Spec(
 
     /**
      * {@code SBX_T_CPU_LIMIT}: the whole sandbox's CPU time in nanoseconds (> 0), watched by the
-     * helper in the cgroup usage file sent with the spec, and the RLIMIT_CPU soft seconds set before
-     * exec as a per-process backstop (0: none).
+     * helper in the cgroup usage file sent with the spec (its per-process backstop is an
+     * {@code RLIMIT_CPU} record among the rlimits: {@link Rlimits#of(java.util.Map, java.time.Duration)}).
      */
-    public record CpuLimit(long limitNanos, long rlimitSeconds) {
+    public record CpuLimit(long limitNanos) {
     }
 
     /** The uid and gid (inside the user namespace) the command runs as. */
@@ -320,7 +320,7 @@ public record Spec(
             size += record(28 + o.source().length + o.target().length);
         }
         return size + (loopback ? record(0) : 0) + (path != null ? record(path.length) : 0) + 2 * record(8)
-                + (cpuLimit != null ? record(16) : 0);
+                + (cpuLimit != null ? record(8) : 0);
     }
 
     /** HOSTNAME, the operations, LOOPBACK, PATH, TIMEOUT_MS, GRACE_MS, CPU_LIMIT. */
@@ -342,7 +342,7 @@ public record Spec(
         header(b, Protocol.T_TIMEOUT_MS, 8).putLong(timeoutMillis);
         header(b, Protocol.T_GRACE_MS, 8).putLong(graceMillis);
         if (cpuLimit != null) {
-            header(b, Protocol.T_CPU_LIMIT, 16).putLong(cpuLimit.limitNanos()).putLong(cpuLimit.rlimitSeconds());
+            header(b, Protocol.T_CPU_LIMIT, 8).putLong(cpuLimit.limitNanos());
         }
     }
 
@@ -433,7 +433,7 @@ public record Spec(
 
     /** The readable form, line for line what {@code sandbox-helper --describe-spec} prints. */
     public String describe() {
-        StringBuilder sb = new StringBuilder("sandbox-spec v4\n");
+        StringBuilder sb = new StringBuilder("sandbox-spec v" + Protocol.SPEC_VERSION + "\n");
         sb.append("namespaces ").append(namespaceNames(namespaces)).append('\n');
         for (IdMap m : uidMaps) {
             sb.append("uid_map ").append(Integer.toUnsignedString(m.inside())).append(' ')
@@ -487,8 +487,7 @@ public record Spec(
         sb.append("timeout_ms ").append(Long.toUnsignedString(timeoutMillis)).append('\n');
         sb.append("grace_ms ").append(Long.toUnsignedString(graceMillis)).append('\n');
         if (cpuLimit != null) {
-            sb.append("cpu_limit_ns ").append(Long.toUnsignedString(cpuLimit.limitNanos())).append(" rlimit_cpu_s ")
-                    .append(Long.toUnsignedString(cpuLimit.rlimitSeconds())).append('\n');
+            sb.append("cpu_limit_ns ").append(Long.toUnsignedString(cpuLimit.limitNanos())).append('\n');
         }
         for (byte[] a : args) {
             sb.append("arg ").append(quote(a)).append('\n');
