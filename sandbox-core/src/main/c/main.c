@@ -284,6 +284,7 @@ static int run_helper(int net_ahead)
     }
     if (netns_premade() && netns_enter_premade() < 0)
         abort_start(NULL);
+    sbx_net_ready = netns_premade(); /* its lo is up (netns_premake made sure) */
     pid_t pid = clone_child(spec.namespaces, cgfd, &placed);
     if (pid < 0)
         fail_errno("clone", spec.cgroup ? spec.cgroup : "");

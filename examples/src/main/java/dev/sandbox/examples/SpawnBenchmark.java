@@ -16,7 +16,7 @@ import java.util.Map;
 
 /**
  * Spawn latency, side by side in one JVM: plain {@link ProcessBuilder} against this library,
- * each variant run once per round in turn so that machine noise hits all alike. Reports
+ * each variant run once per round, in a shuffled order, so that machine noise hits all alike. Reports
  * medians, the 90th percentile and the ratio to plain ProcessBuilder. The differences between
  * the sandbox variants are the cost of each step (the helper itself, the user namespace, the
  * other namespaces and /proc).
@@ -80,9 +80,14 @@ public final class SpawnBenchmark {
             samples.put(name, new long[rounds]);
         }
         List<String> names = new ArrayList<>(variants.keySet());
+        // A new order each round (the same sequence of orders in every run): each variant follows each
+        // other one about equally often, so what a start leaves running in the background (a group's
+        // removal, a namespace's teardown, a helper's replacement) weighs on every variant alike.
+        java.util.Random order = new java.util.Random(42);
+        List<String> round = new ArrayList<>(names);
         for (int r = -warmup; r < rounds; r++) {
-            for (int k = 0; k < names.size(); k++) {
-                String name = names.get((k + Math.max(r, 0)) % names.size()); // rotate the order each round
+            java.util.Collections.shuffle(round, order);
+            for (String name : round) {
                 long t0 = System.nanoTime();
                 variants.get(name).once();
                 long dt = System.nanoTime() - t0;
