@@ -70,17 +70,26 @@ class NetAheadIT {
         return out;
     }
 
-    /** Waits until an idle --net-ahead helper is ready, and returns it. */
+    /**
+     * Waits until a --net-ahead helper has made its namespace and is back in the host's (while it
+     * makes it, it is briefly in the new one), and returns it.
+     */
     private static long awaitNetAheadHelper() throws Exception {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (System.nanoTime() < deadline) {
-            List<Long> ready = netAheadHelpers();
-            if (!ready.isEmpty()) {
-                return ready.get(0);
+            for (long pid : netAheadHelpers()) {
+                try {
+                    if (Kernel.namespace(pid, "net").equals(hostNetNs)) {
+                        return pid;
+                    }
+                } catch (IOException gone) {
+                    // ended meanwhile
+                }
             }
             Thread.sleep(5);
         }
-        throw new AssertionError("no --net-ahead helper was started after a hardened() start");
+        throw new AssertionError("no --net-ahead helper back in the host's network namespace after a hardened() start: "
+                + netAheadHelpers());
     }
 
     private static SandboxedProcess startAndAwait(Sandbox s, String script) throws IOException {
@@ -97,8 +106,7 @@ class NetAheadIT {
         assertThat(s.describe("true")).contains("net-ahead");
         assertThat(s.run("true").exitCode()).isZero(); // the first start finds no such helper and asks for one
 
-        long helper = awaitNetAheadHelper();
-        assertThat(Kernel.namespace(helper, "net")).as("the idle helper's own network namespace").isEqualTo(hostNetNs);
+        awaitNetAheadHelper();
 
         try (SandboxedProcess a = startAndAwait(s, "exec sleep 30"); SandboxedProcess b = startAndAwait(s, "exec sleep 30")) {
             for (SandboxedProcess p : List.of(a, b)) {
@@ -111,17 +119,17 @@ class NetAheadIT {
                 assertThat(links.split("\"ifname\"", -1)).as("interfaces: only lo").hasSize(2);
             }
             assertThat(Kernel.namespace(a.pid(), "net")).as("each sandbox its own").isNotEqualTo(Kernel.namespace(b.pid(), "net"));
+            for (SandboxedProcess p : List.of(a, b)) {
+                long helper = Kernel.parentOf(Kernel.parentOf(p.pid())); // the command's parent is PID 1
+                assertThat(Kernel.namespace(helper, "net")).as("its helper went home after the clone").isEqualTo(hostNetNs);
+                assertThat(Files.readString(Path.of("/proc/" + helper + "/cmdline"))).as("its helper").contains("--net-ahead");
+            }
             // The sandbox's PID 1 (the helper's image, never exec'd) holds no handle on the host's network namespace.
             long pid1 = Kernel.parentOf(a.pid());
             try (var fds = Files.list(Path.of("/proc/" + pid1 + "/fd"))) {
                 for (Path fd : fds.toList()) {
                     assertThat(Files.readSymbolicLink(fd).toString()).as("PID 1's " + fd).doesNotStartWith("net:");
                 }
-            }
-        }
-        for (long pid : rt.newChildren()) {
-            if (Kernel.alive(pid)) {
-                assertThat(Kernel.namespace(pid, "net")).as("helper " + pid + "'s network namespace").isEqualTo(hostNetNs);
             }
         }
     }
