@@ -339,7 +339,8 @@ public final class Sandbox {
                 HelperPool.Kind helperKind = (s.security() & Protocol.SEC_NET_AHEAD) != 0
                         ? HelperPool.Kind.NET_AHEAD : HelperPool.Kind.PLAIN;
                 return new SandboxedProcess(Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream, null,
-                        rt.helpers(), helperKind, null), t0, null, lease, timeout, killGracePeriod, rt, !seccomp.isUnconfined());
+                        rt.helpers(), helperKind, null), t0, null, lease, timeout, killGracePeriod, rt,
+                        !seccomp.isUnconfined());
             }
             // The sandbox's fresh group: a spare helper already sits in it and forks the sandbox inside;
             // without a spare on pure v2, the start's helper creates the sandbox in it (CLONE_INTO_CGROUP).

@@ -143,10 +143,10 @@ public final class HelperPool {
 
     /**
      * Brings the pool back towards its targets after a {@link #take}. The caller runs this right
-     * after handing its spec to the helper it took (of kind {@code taken}), while that helper sets the sandbox up: one helper of
-     * the kind it took is spawned on the caller's thread, in time it would otherwise spend waiting
-     * for the handshake, and without waking a refill thread; a larger shortfall (a target just
-     * grew) goes to the refill threads.
+     * after handing its spec to the helper it took (of kind {@code taken}), while that helper sets
+     * the sandbox up: one helper of that kind is spawned on the caller's thread, in time it would
+     * otherwise spend waiting for the handshake, and without waking a refill thread; a larger
+     * shortfall (a target just grew) goes to the refill threads.
      */
     void replenish(Kind taken) {
         Lane lane;
@@ -165,16 +165,6 @@ public final class HelperPool {
             scheduleRefill(plain);
             scheduleRefill(netAhead);
         }
-    }
-
-    /** How many helpers the pool aims to hold now of {@code kind} (plain: between the configured size and {@link #MAX_TARGET}). */
-    synchronized int target(Kind kind) {
-        return (kind == Kind.NET_AHEAD ? netAhead : plain).target;
-    }
-
-    /** How many idle helpers of {@code kind} wait now. */
-    synchronized int idle(Kind kind) {
-        return (kind == Kind.NET_AHEAD ? netAhead : plain).idle.size();
     }
 
     private void scheduleRefill(Lane lane) {

@@ -62,9 +62,9 @@ public final class Rlimits {
      * lower), and with a CPU-time limit its per-process backstop, each replaced by an explicit
      * setting; every other resource stays the JVM's own.
      *
-     * @param cpuTimeLimit the whole sandbox's CPU-time limit, or null: each process then gets
-     *                     {@code RLIMIT_CPU} of the limit rounded up to seconds plus one (hard: one
-     *                     more), past the sandbox's limit so that the helper's watch acts first;
+     * @param cpuTimeLimit the whole sandbox's CPU-time limit (null: none); with one, each process
+     *                     gets {@code RLIMIT_CPU} of the limit rounded up to seconds plus one (hard:
+     *                     one more), past the sandbox's limit so that the helper's watch acts first,
      *                     never above the caller's hard limit
      */
     public static List<Spec.Limit> of(Map<Rlimit, Spec.Limit> explicit, java.time.Duration cpuTimeLimit) {
