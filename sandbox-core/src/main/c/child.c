@@ -60,14 +60,13 @@ static int setup_sandbox(const struct sbx_spec *spec)
     /* The setup operations in order: the view, ending in the working directory (chdir). */
     if (mounts_build(spec) < 0)
         return -1;
-    if (spec->loopback && !sbx_net_ready && netns_loopback_up() < 0)
+    if (spec->loopback && netns_loopback_up() < 0)
         return -1;
     /* The view is complete: lock it, and bound the capabilities. */
     return security_after_view(spec);
 }
 
 int sbx_late_cgroupns;
-int sbx_net_ready;
 
 void child_main(const struct sbx_spec *spec, const struct sbx_pipes *p)
 {

@@ -18,9 +18,6 @@ struct sbx_pipes {
    moved it into its group (no CLONE_INTO_CGROUP). */
 extern int sbx_late_cgroupns;
 
-/* Set before the clone when the child is created in a network namespace made ahead, whose lo is up. */
-extern int sbx_net_ready;
-
 __attribute__((noreturn)) void child_main(const struct sbx_spec *spec, const struct sbx_pipes *p);
 
 #endif

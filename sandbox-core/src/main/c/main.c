@@ -245,10 +245,13 @@ static int run_helper(int net_ahead)
         abort_start(NULL);
     struct sbx_spec spec;
     int cpu_fd = receive_spec(&spec);
-    if (netns_premade() && (spec.security & SBX_SEC_NET_AHEAD) && (spec.namespaces & CLONE_NEWNET))
-        spec.namespaces &= ~(uint32_t)CLONE_NEWNET; /* the child is cloned into the premade one */
-    else
+    if (netns_premade() && (spec.security & SBX_SEC_NET_AHEAD) && (spec.namespaces & CLONE_NEWNET)) {
+        /* The child is cloned into the premade one, whose lo is up (netns_premake made sure). */
+        spec.namespaces &= ~(uint32_t)CLONE_NEWNET;
+        spec.loopback = 0;
+    } else {
         netns_discard();
+    }
     struct sbx_monitor m = {.pidns = !!(spec.namespaces & CLONE_NEWPID), .status_rd = -1, .grace_ms = spec.grace_ms,
                             .cpu_fd = cpu_fd, .cpu_limit_ns = spec.cpu_limit_ns, .cpus = cputime_cpus()};
     uint64_t cpu_used;
@@ -284,7 +287,6 @@ static int run_helper(int net_ahead)
     }
     if (netns_premade() && netns_enter_premade() < 0)
         abort_start(NULL);
-    sbx_net_ready = netns_premade(); /* its lo is up (netns_premake made sure) */
     pid_t pid = clone_child(spec.namespaces, cgfd, &placed);
     if (pid < 0)
         fail_errno("clone", spec.cgroup ? spec.cgroup : "");

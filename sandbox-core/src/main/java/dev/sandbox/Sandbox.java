@@ -123,6 +123,8 @@ public final class Sandbox {
     private final Spec template;
     /** The template's records that every start shares, encoded once. */
     private final Spec.Template encoded;
+    /** The helper its starts without a cgroup take: one that made a network namespace ahead where the spec allows. */
+    private final HelperPool.Kind helperKind;
     private final int euid;
     private final int egid;
     private final EnumSet<Capability> keepCapabilities;
@@ -174,6 +176,8 @@ public final class Sandbox {
         this.rlimits = new EnumMap<>(b.rlimits);
         this.template = template();
         this.encoded = new Spec.Template(template);
+        this.helperKind = (template.security() & Protocol.SEC_NET_AHEAD) != 0
+                ? HelperPool.Kind.NET_AHEAD : HelperPool.Kind.PLAIN;
     }
 
     private static EnumSet<Namespace> effectiveNamespaces(Builder b, Limits limits, int euid) {
@@ -334,10 +338,7 @@ public final class Sandbox {
         try {
             lease = leasesHostIds() ? HostIds.get().acquire() : null;
             if (!hasCgroup()) {
-                Spec s = spec(checked, lease);
-                byte[] spec = encoded.encode(s);
-                HelperPool.Kind helperKind = (s.security() & Protocol.SEC_NET_AHEAD) != 0
-                        ? HelperPool.Kind.NET_AHEAD : HelperPool.Kind.PLAIN;
+                byte[] spec = encoded.encode(spec(checked, lease));
                 return new SandboxedProcess(Launcher.launch(spec, stdin, stdout, stderr, redirectErrorStream, null,
                         rt.helpers(), helperKind, null), t0, null, lease, timeout, killGracePeriod, rt,
                         !seccomp.isUnconfined());

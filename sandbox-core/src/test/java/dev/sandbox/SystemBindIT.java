@@ -58,7 +58,7 @@ class SystemBindIT {
     }
 
     @Test
-    @DisplayName("hardened() shows /usr as the host has it: root's files owned by nobody, a root-only file unreadable")
+    @DisplayName("hardened() shows /usr as the host has it: root's files owned by nobody, not by the sandbox's uid")
     void hardenedSystemDirectories() throws Exception {
         SandboxResult r = Sandbox.hardened().build().run("sh", "-c", "id -u; stat -c %u /usr/bin/env /usr");
         String[] lines = r.stdout().split("\n");
