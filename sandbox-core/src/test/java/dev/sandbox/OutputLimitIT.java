@@ -22,8 +22,10 @@ class OutputLimitIT {
     private static final int MIB = 1 << 20;
 
     /** 3 GiB in 1 MiB pieces, counting each finished piece in /out/count (the test reads it on the host). */
-    private static final String COUNTED_FLOOD =
-            "i=0; while [ $i -lt 3072 ]; do head -c 1048576 /dev/zero || exit 1; i=$((i+1)); echo $i > /out/count; done";
+    // The count is renamed into place: a kill between the truncation and the write of "echo > count"
+    // left an empty file (1 CI run failed on it).
+    private static final String COUNTED_FLOOD = "i=0; while [ $i -lt 3072 ]; do head -c 1048576 /dev/zero || exit 1;"
+            + " i=$((i+1)); echo $i > /out/count.new; mv /out/count.new /out/count; done";
 
     /**
      * Run in a child JVM with {@code -Xmx256m}: {@code head -c 3G /dev/zero} under the default
