@@ -423,9 +423,12 @@ class SandboxIT {
 
         @Test
         void timeoutEscalatesToSigkillAfterTheGracePeriod() throws Exception {
-            SandboxResult r = Sandbox.builder().pidNs().timeout(Duration.ofMillis(200))
+            // The timeout leaves the shell time to set its trap first, even on a slow (emulated) machine,
+            // where 200 ms were not enough once (the shell died of the SIGTERM itself).
+            SandboxResult r = Sandbox.builder().pidNs().timeout(Duration.ofSeconds(2))
                     .killGracePeriod(Duration.ofMillis(200)).build()
-                    .run("sh", "-c", "trap '' TERM; sleep 30");
+                    .run("sh", "-c", "trap '' TERM; echo trapped; sleep 30");
+            assertThat(r.stdout()).as("the trap was set before the timeout").isEqualTo("trapped\n");
             assertThat(r.timedOut()).isTrue();
             assertThat(r.signal()).isEqualTo(9);
         }
