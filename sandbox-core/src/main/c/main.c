@@ -80,8 +80,10 @@ static int receive_spec(struct sbx_spec *spec)
         fail_errno("spec", "");
         abort_start(NULL);
     }
-    if (rc == 0)
+    if (rc == 0) {
         rc = spec_decode(body, len, spec, reason, sizeof reason);
+        free(body); /* the spec holds copies */
+    }
     if (rc == 0 && !spec->cpu_limit_ns != (stdio[3] < 0))
         rc = -1, snprintf(reason, sizeof reason, "%s", stdio[3] < 0 ? "CPU_LIMIT without the CPU usage file"
                                                                      : "a 4th descriptor without CPU_LIMIT");
@@ -225,19 +227,13 @@ static pid_t wait_for_exec(const struct sbx_monitor *m, int err_rd)
     }
 }
 
-static int run_helper(int net_ahead)
+/*
+ * One sandbox: waits for its spec, starts it, relays STARTED or the failure, monitors it until
+ * EXIT. Returns only in a --reuse helper, once the JVM sent SBX_CMD_RECYCLE; everything of the
+ * sandbox is gone then, and the caller resets what the run changed in us.
+ */
+static void serve(int net_ahead, int reuse)
 {
-    reset_signals();
-    ensure_stdio_open();
-    close_fds_from(SBX_CONTROL_FD + 1); /* the JVM leaks fds without CLOEXEC into us */
-    /* A vanished reader must give us EPIPE, not kill us before we clean up. */
-    signal(SIGPIPE, SIG_IGN);
-    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
-        fail_errno("prctl", "PR_SET_CHILD_SUBREAPER");
-        abort_start(NULL);
-    }
-
-    sbx_jvm_pid = getppid();
     /* Work for the sandbox to come, done while we wait for its spec (off the start path). */
     if (geteuid() == 0)
         sbx_premade_empty = masks_premade_empty();
@@ -341,9 +337,46 @@ static int run_helper(int net_ahead)
     if (frame_send_started(SBX_CONTROL_FD, m.child, m.command) < 0) {
         kill_tree(&m);
         reap_leftovers(&m);
-        return 1;
+        exit(1);
     }
-    monitor_run(&m);
+    monitor_run(&m, reuse);
+    spec_free(&spec);
+}
+
+/*
+ * A --reuse helper between sandboxes: back to the state a fresh one waits in. Every descriptor
+ * of the last run closed (signalfd, pipes, bind trees, CPU usage file, the premade mask), stdio
+ * on /dev/null again (the sandbox's went with it), no signal blocked, and dumpable again: the
+ * next child is cloned from us and its own /proc files must stay its own (see serve()).
+ */
+static void reset_for_next(void)
+{
+    close_fds_from(SBX_CONTROL_FD + 1);
+    sbx_premade_empty = -1;
+    sbx_late_cgroupns = 0;
+    ensure_stdio_open();
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+}
+
+static int run_helper(int net_ahead, int reuse)
+{
+    reset_signals();
+    ensure_stdio_open();
+    close_fds_from(SBX_CONTROL_FD + 1); /* the JVM leaks fds without CLOEXEC into us */
+    /* A vanished reader must give us EPIPE, not kill us before we clean up. */
+    signal(SIGPIPE, SIG_IGN);
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+        fail_errno("prctl", "PR_SET_CHILD_SUBREAPER");
+        abort_start(NULL);
+    }
+    sbx_jvm_pid = getppid();
+    for (;;) {
+        serve(net_ahead, reuse);
+        reset_for_next();
+    }
 }
 
 static int describe_spec(void)
@@ -432,15 +465,33 @@ static int kill_uid(const char *arg)
     return 1;
 }
 
+static int usage(void)
+{
+    fprintf(stderr, "usage: sandbox-helper [--net-ahead] [--reuse] | --describe-spec | --describe-frames"
+                    " | --describe-namespaces | --probe [DIR] | --kill-uid UID | --exec-check"
+                    "  (normal mode, --net-ahead, --reuse: spec on fd 3)\n");
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     /* Exec'd as /proc/self/fd/4 (the image the JVM holds), the kernel names us "4"; ps and top
        should say what we are. */
     prctl(PR_SET_NAME, "sandbox-helper", 0, 0, 0);
     if (argc == 1)
-        return run_helper(0);
-    if (argc == 2 && strcmp(argv[1], "--net-ahead") == 0)
-        return run_helper(1);
+        return run_helper(0, 0);
+    if (strcmp(argv[1], "--net-ahead") == 0 || strcmp(argv[1], "--reuse") == 0) {
+        int net_ahead = 0, reuse = 0;
+        for (int i = 1; i < argc; i++) {
+            if (strcmp(argv[i], "--net-ahead") == 0 && !net_ahead)
+                net_ahead = 1;
+            else if (strcmp(argv[i], "--reuse") == 0 && !reuse)
+                reuse = 1;
+            else
+                return usage();
+        }
+        return run_helper(net_ahead, reuse);
+    }
     if (argc == 2 && strcmp(argv[1], "--describe-spec") == 0)
         return describe_spec();
     if (argc == 2 && strcmp(argv[1], "--describe-frames") == 0)
@@ -455,8 +506,5 @@ int main(int argc, char **argv)
         return kill_uid(argv[2]);
     if (argc == 2 && strcmp(argv[1], "--exec-check") == 0)
         return 0; /* the JVM's one-time proof that the image it holds can be exec'd here */
-    fprintf(stderr, "usage: sandbox-helper [--net-ahead | --describe-spec | --describe-frames | --describe-namespaces"
-                    " | --probe [DIR] | --kill-uid UID | --exec-check]"
-                    "  (normal mode and --net-ahead: spec on fd 3)\n");
-    return 2;
+    return usage();
 }

@@ -168,15 +168,15 @@ static int command_status(const struct sbx_monitor *m, int child_status)
     return child_status;
 }
 
-__attribute__((noreturn)) static void finish(const struct sbx_monitor *m, struct run_state *rs, int child_status,
-                                             const struct rusage *ru)
+/* The direct child is gone: reap the rest, then report. Exits when the JVM cannot be told. */
+static void finish(const struct sbx_monitor *m, struct run_state *rs, int child_status, const struct rusage *ru)
 {
     int status = command_status(m, child_status);
     if (m->cpu_fd >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)
         rs->flags |= SBX_EXIT_CPU_TIME; /* the RLIMIT_CPU backstop ended it */
     reap_leftovers(m);
-    frame_send_exit(SBX_CONTROL_FD, status, rs->flags, ru);
-    exit(0);
+    if (frame_send_exit(SBX_CONTROL_FD, status, rs->flags, ru) < 0)
+        exit(1);
 }
 
 /*
@@ -202,8 +202,8 @@ static void watch_cpu_time(const struct sbx_monitor *m, struct run_state *rs)
     rs->cpu_check_at_ms = now_ms() + cputime_next_check_ms(used, m->cpu_limit_ns, m->cpus);
 }
 
-/* Reap what has ended; finishes when the direct child is among it. */
-static void reap_ready(const struct sbx_monitor *m, struct run_state *rs)
+/* Reap what has ended; returns 1 once the direct child was among it (EXIT is sent). */
+static int reap_ready(const struct sbx_monitor *m, struct run_state *rs)
 {
     struct signalfd_siginfo si;
     while (read(m->sigfd, &si, sizeof si) > 0)
@@ -215,13 +215,64 @@ static void reap_ready(const struct sbx_monitor *m, struct run_state *rs)
         if (p < 0 && errno == EINTR)
             continue;
         if (p <= 0)
-            return;
-        if (p == m->child)
+            return 0;
+        if (p == m->child) {
             finish(m, rs, status, &ru);
+            return 1;
+        }
     }
 }
 
-void monitor_run(struct sbx_monitor *m)
+/*
+ * After EXIT, in a --reuse helper: commands the JVM sent before it read EXIT are dropped (the tree
+ * is gone) until SBX_CMD_RECYCLE. Reads exactly up to its end, never into the next spec (whose
+ * first bytes carry descriptors). End of file ends the helper: the JVM keeps it no longer.
+ */
+static void await_recycle(struct run_state *rs)
+{
+    /* What the monitor read already holds only commands sent before EXIT: never RECYCLE. */
+    size_t off = 0;
+    while (rs->len - off >= 8) {
+        uint32_t type, plen;
+        memcpy(&type, rs->buf + off, 4);
+        memcpy(&plen, rs->buf + off + 4, 4);
+        if (type == SBX_CMD_RECYCLE || plen > MAX_COMMAND_PAYLOAD)
+            exit(1);
+        if (rs->len - off < 8 + plen)
+            break;
+        off += 8 + plen;
+    }
+    memmove(rs->buf, rs->buf + off, rs->len - off);
+    rs->len -= off;
+    for (;;) {
+        while (rs->len < 8) {
+            ssize_t n = read(SBX_CONTROL_FD, rs->buf + rs->len, 8 - rs->len);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                exit(n == 0 ? 0 : 1);
+            rs->len += (size_t)n;
+        }
+        uint32_t type, plen;
+        memcpy(&type, rs->buf, 4);
+        memcpy(&plen, rs->buf + 4, 4);
+        if (plen > MAX_COMMAND_PAYLOAD)
+            exit(1);
+        while (rs->len < 8 + plen) {
+            ssize_t n = read(SBX_CONTROL_FD, rs->buf + rs->len, 8 + plen - rs->len);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                exit(n == 0 ? 0 : 1);
+            rs->len += (size_t)n;
+        }
+        rs->len = 0;
+        if (type == SBX_CMD_RECYCLE)
+            return;
+    }
+}
+
+void monitor_run(struct sbx_monitor *m, int reuse)
 {
     struct run_state rs;
     memset(&rs, 0, sizeof rs);
@@ -257,8 +308,12 @@ void monitor_run(struct sbx_monitor *m)
             hang_up(m);
         if (r <= 0)
             continue;
-        if (pfd[0].revents)
-            reap_ready(m, &rs);
+        if (pfd[0].revents && reap_ready(m, &rs)) {
+            if (!reuse)
+                exit(0);
+            await_recycle(&rs);
+            return;
+        }
         if (pfd[1].revents) {
             ssize_t n = recv(SBX_CONTROL_FD, rs.buf + rs.len, sizeof rs.buf - rs.len, MSG_DONTWAIT);
             if (n < 0 && (errno == EINTR || errno == EAGAIN))

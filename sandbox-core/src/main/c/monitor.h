@@ -26,7 +26,10 @@ void kill_tree(const struct sbx_monitor *m);
 /* After the direct child is gone or killed: kill and reap whatever is left until we have no children. */
 void reap_leftovers(const struct sbx_monitor *m);
 
-/* Never returns: sends EXIT and exits 0 when the command has ended, or exits 1 on hang-up. */
-__attribute__((noreturn)) void monitor_run(struct sbx_monitor *m);
+/*
+ * Sends EXIT when the command has ended (and its whole tree is gone), then exits 0; exits 1 on
+ * hang-up. With reuse (a --reuse helper) it returns instead, once the JVM sent SBX_CMD_RECYCLE.
+ */
+void monitor_run(struct sbx_monitor *m, int reuse);
 
 #endif

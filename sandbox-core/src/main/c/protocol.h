@@ -25,7 +25,10 @@
  *      SBX_FRAME_EXIT     i32 wait_status (of the command, waitpid(2) encoding),
  *                         u32 flags (SBX_EXIT_*), i64 utime_us, i64 stime_us, i64 maxrss_kib
  *    Exactly one of STARTED or ERROR comes first. After ERROR the helper exits. After STARTED,
- *    EXIT comes when the command has ended and the whole tree is gone; then the helper exits.
+ *    EXIT comes when the command has ended and the whole tree is gone; then the helper exits,
+ *    unless it was started with --reuse (the runtime's pool): then it waits for SBX_CMD_RECYCLE
+ *    (any other command before it is dropped: the tree is gone), resets itself and waits for the
+ *    next spec as a fresh helper does; end of file instead ends it.
  *
  * 3. JVM -> helper after the spec: frames u32 type, u32 length, payload.
  *      SBX_CMD_SIGNAL     i32 signo: deliver to the command (via PID 1 with a pid ns)
@@ -33,6 +36,7 @@
  *                          from the helper straight to the command's host pid)
  *      SBX_CMD_TERMINATE  (empty): SIGTERM to the command, SIGKILL to the tree after grace_ms
  *      SBX_CMD_KILL       (empty): SIGKILL to the whole tree now
+ *      SBX_CMD_RECYCLE    (empty): after EXIT, to a --reuse helper only (see 2.)
  *    End of file on fd 3 (the JVM died or closed the sandbox) kills the whole tree.
  *    With grace_ms 0, SBX_CMD_TERMINATE and the timeout SIGKILL the tree right after SIGTERM.
  *
@@ -171,6 +175,8 @@ enum sbx_command {
     SBX_CMD_SIGNAL = 1,
     SBX_CMD_TERMINATE = 2,
     SBX_CMD_KILL = 3,
+    SBX_CMD_RECYCLE = 4, /* (empty), only after EXIT to a --reuse helper: the JVM sends nothing more for this
+                            sandbox; the next spec may follow */
 };
 
 #endif

@@ -606,8 +606,7 @@ static int decode_records(const unsigned char *body, size_t len, struct sbx_spec
     return 0;
 }
 
-/* Everything decode_records allocated; the spec is empty afterwards. */
-static void spec_free(struct sbx_spec *s)
+void spec_free(struct sbx_spec *s)
 {
     free(s->hostname);
     free(s->path);

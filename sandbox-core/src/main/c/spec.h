@@ -107,6 +107,8 @@ struct sbx_spec {
 int spec_read(int fd, int *stdio, unsigned char **body, size_t *body_len, char *reason, size_t reason_cap);
 /* Decode and validate a body; returns 0, or -1 with reason set. */
 int spec_decode(const unsigned char *body, size_t len, struct sbx_spec *spec, char *reason, size_t reason_cap);
+/* Frees everything spec_decode allocated; the spec is empty afterwards. */
+void spec_free(struct sbx_spec *spec);
 /* The readable form (--describe-spec); the Java side prints the same text. */
 void spec_describe(const struct sbx_spec *spec, FILE *out);
 

@@ -4,10 +4,8 @@ import dev.sandbox.cgroups.Cgroups;
 import dev.sandbox.internal.Backstop;
 import dev.sandbox.internal.CgroupedHelpers;
 import dev.sandbox.internal.HelperPool;
-import dev.sandbox.internal.LibC;
 import dev.sandbox.internal.Reaper;
 import dev.sandbox.base.Checks;
-import dev.sandbox.base.Signals;
 import dev.sandbox.internal.Threads;
 
 import java.util.ArrayList;
@@ -243,7 +241,7 @@ public final class SandboxRuntime implements AutoCloseable {
             for (SandboxedProcess p : toKill) {
                 if (!p.awaitSettled(5000)) {
                     // The helper does not answer: kill it; the reaper then sees its socket close.
-                    LibC.get().kill(p.helperPid(), Signals.SIGKILL);
+                    p.killUnresponsiveHelper();
                     p.awaitSettled(5000);
                 }
                 p.closeStreams(); // the JVM's ends of its pipes: nothing of the sandbox stays open

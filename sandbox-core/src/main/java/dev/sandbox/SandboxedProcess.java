@@ -101,11 +101,30 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private void helperOverdue() {
         synchronized (lock) {
             if (exit != null) {
-                return;
+                return; // its helper may serve another sandbox by now
             }
             overdue = true;
+            dev.sandbox.internal.LibC.get().kill(channel.helperPid(), dev.sandbox.base.Signals.SIGKILL);
         }
-        dev.sandbox.internal.LibC.get().kill(channel.helperPid(), dev.sandbox.base.Signals.SIGKILL);
+    }
+
+    /**
+     * The runtime's last resort for a sandbox that did not settle: SIGKILL its helper, unless the
+     * helper reported the end and went back to its pool (it may serve another sandbox by now).
+     */
+    void killUnresponsiveHelper() {
+        synchronized (lock) {
+            if (exit == null || !channel.servesAgain()) {
+                dev.sandbox.internal.LibC.get().kill(channel.helperPid(), dev.sandbox.base.Signals.SIGKILL);
+            }
+        }
+    }
+
+    /** A command to this sandbox's helper, only while the sandbox runs: afterwards the helper may serve another. */
+    private boolean command(int type, int argument) {
+        synchronized (lock) {
+            return exit == null && channel.command(type, argument);
+        }
     }
 
     private void reaped() {
@@ -269,13 +288,13 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     /** SIGTERM to the command; SIGKILL to the whole sandbox after the kill grace period. */
     @Override
     public void destroy() {
-        channel.command(Protocol.CMD_TERMINATE, 0);
+        command(Protocol.CMD_TERMINATE, 0);
     }
 
     /** SIGKILL to the whole sandbox, now. */
     @Override
     public SandboxedProcess destroyForcibly() {
-        channel.command(Protocol.CMD_KILL, 0);
+        command(Protocol.CMD_KILL, 0);
         return this;
     }
 
@@ -290,7 +309,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
      */
     public boolean signal(int signal) {
         Checks.inRange("signal", signal, 1, 64, "");
-        return channel.command(Protocol.CMD_SIGNAL, signal);
+        return command(Protocol.CMD_SIGNAL, signal);
     }
 
     /** The command's pid as the host sees it. */

@@ -15,7 +15,8 @@ import java.util.Base64;
  * {@code ERROR <name> <base64 message>}, {@code LIMITED <name> <host pid> <memory group> <pids group> <base64 report>} (a
  * sandbox that tried to lift its limits, {@link LiftLimits}, waits for the test to look),
  * {@code RLIMITS <host pid> <base64 report>} (a sandbox with rlimits that tried to raise its hard
- * NOFILE, waits for the test to read its {@code /proc/<pid>/limits}).
+ * NOFILE, waits for the test to read its {@code /proc/<pid>/limits}), {@code REUSED <helper> <helper> <init pid>} (the
+ * helpers of two sandboxes one after the other, the second running: waits for the test to look).
  */
 public final class RootlessDriver {
 
@@ -29,6 +30,19 @@ public final class RootlessDriver {
             System.out.println("PID " + p.pid());
             System.out.flush();
             in.readLine(); // the test has looked
+        }
+        // the pool's helper serves sandbox after sandbox for an unprivileged caller too
+        Sandbox twice = Sandbox.builder().mapRootUser().pidNs().build();
+        long firstHelper;
+        try (SandboxedProcess p = twice.start("sleep", "30")) {
+            firstHelper = Kernel.parentOf(p.initPid());
+            p.destroyForcibly();
+            p.waitFor();
+        }
+        try (SandboxedProcess p = twice.start("sleep", "30")) {
+            System.out.println("REUSED " + firstHelper + " " + Kernel.parentOf(p.initPid()) + " " + p.initPid());
+            System.out.flush();
+            in.readLine(); // the test has looked at the helper
         }
         result("root-inside", all.run("sh", "-c",
                 "id -u; id -g; cat /proc/sys/kernel/hostname; cat /proc/self/uid_map; echo $$; touch /usr/x 2>/dev/null || echo ro; echo hi > /out/file && echo wrote"));

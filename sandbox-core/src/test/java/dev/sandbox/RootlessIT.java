@@ -223,6 +223,7 @@ class RootlessIT {
                 t.join();
             }
 
+            assertThat(results.get("reused")).as("the REUSED report").isEqualTo("seen");
             assertThat(results.get("root-inside")).isEqualTo("0\n0\nrootless\n" + uidMapLine(0, uid) + "2\nro\nwrote\n");
             assertThat(Files.readString(out.resolve("file"))).isEqualTo("hi\n");
             // the file the sandbox's "root" wrote belongs to the unprivileged user on the host
@@ -303,6 +304,18 @@ class RootlessIT {
                             + ", pids " + Kernel.read(pids + "/pids.max").trim() + (helperIn(pids.resolve("sandbox"), Long.parseLong(f[2]))
                                     ? " with its helper" : " without its helper"));
                     results.put(f[1], decode(f[5]));
+                    to.write('\n');
+                    to.flush();
+                }
+                case "REUSED" -> {
+                    // the second sandbox's helper served the first: started by the pool to serve again, the caller's
+                    long helper = Long.parseLong(f[2]);
+                    assertThat(f[1]).as("the helpers of two sandboxes in a row").isEqualTo(f[2]);
+                    assertThat(Kernel.read("/proc/" + helper + "/cmdline")).isEqualTo("sandbox-helper\0--reuse\0");
+                    assertThat(Kernel.status(helper, "Uid").split("\\s+")).containsOnly("" + uid);
+                    assertThat(Kernel.read("/proc/" + helper + "/task/" + helper + "/children").trim())
+                            .as("its children: the running sandbox's PID 1 alone").isEqualTo(f[3]);
+                    results.put("reused", "seen");
                     to.write('\n');
                     to.flush();
                 }

@@ -16,9 +16,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * and 8 threads at once. Each thread count runs both variants in turn, twice (PB, sandbox, PB,
  * sandbox, half of the runs each time), so that machine noise hits both alike. Reports runs per
  * second and the median latency of one run, and the sandbox's ratio to ProcessBuilder for each; and
- * the CPU time one run costs, summed over the JVM and every process it waited for (from
- * {@code /proc/self/stat}: utime, stime, cutime, cstime), a figure that other load on the machine
- * disturbs less than the rate.
+ * the CPU time one run costs on the whole machine (every CPU's busy time from {@code /proc/stat}:
+ * it counts the kernel's own threads, and the runtime's helpers, which serve sandbox after sandbox
+ * and are not reaped after each), and how much of the CPUs' time was idle. Other load on the
+ * machine shows in both.
  *
  * <pre>java -cp ... dev.sandbox.examples.ThroughputBenchmark [runs per thread count] [thread counts...]</pre>
  */
@@ -54,8 +55,8 @@ public final class ThroughputBenchmark {
         System.out.printf(Locale.ROOT, "%d runs per thread count and variant, %d cores, %s%n", runs,
                 Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
-        System.out.printf(Locale.ROOT, "%-8s %12s %12s %6s %12s %12s %6s %10s %10s%n", "threads", "PB runs/s",
-                "sbx runs/s", "ratio", "PB med ms", "sbx med ms", "ratio", "PB cpu ms", "sbx cpu ms");
+        System.out.printf(Locale.ROOT, "%-8s %12s %12s %6s %12s %12s %6s %10s %10s %8s %8s%n", "threads", "PB runs/s",
+                "sbx runs/s", "ratio", "PB med ms", "sbx med ms", "ratio", "PB cpu ms", "sbx cpu ms", "PB idle", "sbx idle");
         for (int threads : threadCounts) {
             Result p1 = measure(pb, threads, runs / 2);
             Result s1 = measure(sandbox, threads, runs / 2);
@@ -63,16 +64,20 @@ public final class ThroughputBenchmark {
             Result s2 = measure(sandbox, threads, runs - runs / 2);
             Result p = p1.plus(p2);
             Result s = s1.plus(s2);
-            System.out.printf(Locale.ROOT, "%-8d %12.0f %12.0f %6.2f %12.3f %12.3f %6.2f %10.3f %10.3f%n", threads,
-                    p.rate(), s.rate(), s.rate() / p.rate(), p.median() / 1e6, s.median() / 1e6, s.median() / p.median(),
-                    p.cpuPerRun(), s.cpuPerRun());
+            System.out.printf(Locale.ROOT, "%-8d %12.0f %12.0f %6.2f %12.3f %12.3f %6.2f %10.3f %10.3f %7.0f%% %7.0f%%%n",
+                    threads, p.rate(), s.rate(), s.rate() / p.rate(), p.median() / 1e6, s.median() / 1e6,
+                    s.median() / p.median(), p.cpuPerRun(), s.cpuPerRun(), p.idlePercent(), s.idlePercent());
         }
     }
 
-    /** Runs and their latencies, the wall time they took and the CPU time (ms) they cost. */
-    record Result(long[] latencies, long wallNanos, double cpuMillis) {
+    /** Runs and their latencies, the wall time they took, and the machine's busy and idle CPU time (ms) meanwhile. */
+    record Result(long[] latencies, long wallNanos, double cpuMillis, double idleMillis) {
         double cpuPerRun() {
             return cpuMillis / latencies.length;
+        }
+
+        double idlePercent() {
+            return 100 * idleMillis / (cpuMillis + idleMillis);
         }
 
         double rate() {
@@ -86,7 +91,7 @@ public final class ThroughputBenchmark {
         Result plus(Result o) {
             long[] all = java.util.Arrays.copyOf(latencies, latencies.length + o.latencies.length);
             System.arraycopy(o.latencies, 0, all, latencies.length, o.latencies.length);
-            return new Result(all, wallNanos + o.wallNanos, cpuMillis + o.cpuMillis);
+            return new Result(all, wallNanos + o.wallNanos, cpuMillis + o.cpuMillis, idleMillis + o.idleMillis);
         }
     }
 
@@ -115,29 +120,33 @@ public final class ThroughputBenchmark {
             w.start();
             workers.add(w);
         }
-        double cpu0 = cpuMillis();
+        double[] cpu0 = machineMillis();
         long t0 = System.nanoTime();
         go.countDown();
         for (Thread w : workers) {
             w.join();
         }
         long wall = System.nanoTime() - t0;
-        double cpu = cpuMillis() - cpu0;
+        double[] cpu = machineMillis();
         if (failure.get() != null) {
             throw failure.get();
         }
-        return new Result(latencies, wall, cpu);
+        return new Result(latencies, wall, cpu[0] - cpu0[0], cpu[1] - cpu0[1]);
     }
 
-    /** utime + stime + cutime + cstime of this JVM, in ms (clock ticks of 10 ms). */
-    static double cpuMillis() throws java.io.IOException {
-        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        long ticks = 0;
-        for (int i = 11; i <= 14; i++) { // fields 14-17 of stat(5), counted from field 3
-            ticks += Long.parseLong(f[i]);
+    /**
+     * The busy time (user, nice, system, irq, softirq, steal) and the idle time (idle, iowait) of all
+     * CPUs since boot, in ms (clock ticks of 10 ms), from the first line of {@code /proc/stat}.
+     */
+    static double[] machineMillis() throws java.io.IOException {
+        String cpu = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/stat")).get(0);
+        String[] f = cpu.trim().split("\\s+"); // "cpu" user nice system idle iowait irq softirq steal ...
+        long busy = 0;
+        for (int i : new int[] {1, 2, 3, 6, 7, 8}) {
+            busy += Long.parseLong(f[i]);
         }
-        return ticks * 10.0;
+        long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+        return new double[] {busy * 10.0, idle * 10.0};
     }
 
     private static void run(Sandbox s) throws Exception {

@@ -16,6 +16,10 @@ final class Argv {
     static final Pointer HELPER_ARGV = array("sandbox-helper");
     /** A helper that makes a network namespace while it waits for its spec (netns.c). */
     static final Pointer NET_AHEAD_ARGV = array("sandbox-helper", "--net-ahead");
+    /** A pool's helper: after EXIT it waits for {@code CMD_RECYCLE} and serves the next sandbox (main.c). */
+    static final Pointer REUSE_ARGV = array("sandbox-helper", "--reuse");
+    /** Both of the above. */
+    static final Pointer NET_AHEAD_REUSE_ARGV = array("sandbox-helper", "--net-ahead", "--reuse");
     /** Exits 0 at once: proof that the image the JVM holds can be exec'd (see HelperBinary). */
     static final Pointer EXEC_CHECK_ARGV = array("sandbox-helper", "--exec-check");
     static final Pointer EMPTY_ENV = array();

@@ -128,7 +128,12 @@ public final class CgroupedHelpers {
         if (spare != null) {
             retire(spare); // killed from outside while it waited
         }
-        return place(kind, cloneInto(kind) ? null : pool.take());
+        if (cloneInto(kind)) {
+            return place(kind, null);
+        }
+        HelperChannel helper = pool.take();
+        helper.keepOutOfPool(); // it joins the sandbox's group, which it must leave by exiting
+        return place(kind, helper);
     }
 
     /** Whether a group made on a start's path takes the sandbox at its clone (pure v2) rather than by a move. */

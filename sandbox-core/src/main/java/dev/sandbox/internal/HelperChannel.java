@@ -22,21 +22,72 @@ public final class HelperChannel {
     private final int fd;
     private final int helperPid;
     private final HelperPool.Kind kind;
+    /** The pool that started it with {@code --reuse} (it then serves sandbox after sandbox), or null. */
+    private final HelperPool owner;
     private final Object lock = new Object();
     private boolean closed;
+    /** Taken from its owner and not handed back yet; guarded by the owner. */
+    boolean lent;
+    /** Whether its owner may have it back after EXIT: not once it was moved into a sandbox's cgroup. */
+    private volatile boolean returnable;
     private byte[] buf = new byte[512];
     private int len;
     private boolean eof;
 
-    HelperChannel(int fd, int helperPid, HelperPool.Kind kind) {
+    HelperChannel(int fd, int helperPid, HelperPool.Kind kind, HelperPool owner) {
         this.fd = fd;
         this.helperPid = helperPid;
         this.kind = kind;
+        this.owner = owner;
+        this.returnable = owner != null;
     }
 
     /** What the helper was started as. */
     HelperPool.Kind kind() {
         return kind;
+    }
+
+    /** Whether the helper was started with {@code --reuse}: after EXIT it waits for recycling or end of file. */
+    boolean reusable() {
+        return owner != null;
+    }
+
+    /** Whether the helper goes back to its pool after its sandbox's EXIT (and may then serve another). */
+    public boolean servesAgain() {
+        return owner != null && returnable;
+    }
+
+    /** The pool that started it with {@code --reuse}, or null. */
+    HelperPool owner() {
+        return owner;
+    }
+
+    /** Whether its owner may have it back once its sandbox has ended. */
+    boolean returnable() {
+        return returnable;
+    }
+
+    /**
+     * Never back to the pool: the helper is moved into a sandbox's cgroup, whose removal waits for
+     * it to exit. After EXIT its socket is closed, which ends it.
+     */
+    void keepOutOfPool() {
+        returnable = false;
+        if (owner != null) {
+            owner.lost(this);
+        }
+    }
+
+    /**
+     * Tells a {@code --reuse} helper that nothing more comes for its last sandbox: it resets itself
+     * and waits for the next spec. False when it cannot serve again (not such a helper, unread
+     * bytes after EXIT, gone).
+     */
+    boolean recycle() {
+        if (owner == null || len != 0 || eof) {
+            return false;
+        }
+        return command(Protocol.CMD_RECYCLE, 0);
     }
 
     public int fd() {
@@ -221,13 +272,18 @@ public final class HelperChannel {
         close();
     }
 
-    /** Closes the socket; later sends become no-ops. */
+    /** Closes the socket (a helper waiting for its next sandbox then exits); later sends become no-ops. */
     void close() {
+        boolean now;
         synchronized (lock) {
-            if (!closed) {
+            now = !closed;
+            if (now) {
                 closed = true;
                 LibC.get().close(fd);
             }
+        }
+        if (now && owner != null) {
+            owner.lost(this); // its pool counts it out, if it was lent
         }
     }
 }

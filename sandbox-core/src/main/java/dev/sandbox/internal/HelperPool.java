@@ -20,80 +20,107 @@ import java.util.concurrent.TimeUnit;
  * (SCM_RIGHTS). An idle helper does nothing and exits when its control socket closes (the pool
  * is closed or the JVM exits).
  *
- * <p>How many: at least the configured {@code size}; when a start finds the pool empty, the
- * caller spawns its own helper on its thread and the pool's target grows by one (up to
- * {@link #MAX_TARGET}), so that concurrent callers find one ready next time; it shrinks back
- * slowly once takes keep finding more than one ready. Each start replaces the helper it took on
- * its own thread ({@link #replenish()}, while its helper sets the sandbox up); a larger shortfall
- * and the first fill run on up to {@link #REFILL_THREADS} threads in parallel, which end when
- * idle. A size of 0 keeps none: every start spawns its helper.
+ * <p>Helpers serve sandbox after sandbox: the pool starts them with {@code --reuse}, and once a
+ * sandbox has ended (its {@code EXIT} read, its whole tree gone) the reaper hands its helper back
+ * ({@link #giveBack}): the pool sends {@code CMD_RECYCLE}, the helper resets itself (main.c
+ * {@code reset_for_next}: every descriptor of the last run closed, stdio on /dev/null, no signal
+ * blocked) and waits for the next spec like a fresh one. A helper moved into a sandbox's cgroup
+ * never comes back ({@link HelperChannel#keepOutOfPool}).
  *
- * <p>Two lanes, each with its own target: plain helpers, and (for a root caller) helpers that made
- * a network namespace while they waited ({@code --net-ahead}, see netns.c), for sandboxes whose spec
- * allows one ({@code SEC_NET_AHEAD}): making a network namespace is most of what a new one costs, and
- * this takes it off the start path. The second lane keeps none until such a start finds it empty;
- * that start then takes a plain helper (which makes its namespace on the path) and the lane's target
- * grows by one. A helper's own netns is freed when it ends, so an idle one holds one namespace.
+ * <p>How many: at least {@code size} idle, so that a start never waits for a spawn; each start
+ * that leaves fewer spawns one on its own thread while its helper sets the sandbox up
+ * ({@link #replenish}), a larger shortfall goes to up to {@link #REFILL_THREADS} background threads.
+ * Beyond that a lane owns (idle, being spawned or lent) up to that minimum plus the most helpers
+ * lent at once lately ({@code peak}, at most {@link #MAX_TARGET}): a helper handed back beyond
+ * that ends. A start that finds none spawns its own on its thread. {@code peak} shrinks by one
+ * after {@link #SHRINK_AFTER} takes that left more than {@code size} idle. A size of 0 keeps none
+ * and reuses none: every start spawns its helper, which exits after its sandbox.
+ *
+ * <p>Two lanes: plain helpers, and (for a root caller) helpers that made a network namespace
+ * while they waited ({@code --net-ahead}, see netns.c), for sandboxes whose spec allows one
+ * ({@code SEC_NET_AHEAD}): making a network namespace is most of what a new one costs, and this
+ * takes it off the start path. The second lane has size 0 and keeps one ready once a start asked
+ * for it; a start that finds it empty takes a plain helper (which makes its namespace on the path)
+ * and counts as demand for the lane. A
+ * helper makes a fresh namespace before each spec it waits for; an idle one holds one namespace.
  *
  * <p><strong>Internal usage only.</strong>
  */
 public final class HelperPool {
 
-    /** The upper bound of the adaptive target. */
+    /** The upper bound of a lane's adaptive demand. */
     static final int MAX_TARGET = 16;
     /** Helpers spawned in parallel in the background, at most. */
     static final int REFILL_THREADS = 2;
-    /** Takes that found a spare helper before the target shrinks by one. */
+    /** Takes that left more than the lane's size idle before its demand shrinks by one. */
     private static final int SHRINK_AFTER = 512;
 
     /** The kinds of helper the pool keeps. */
     public enum Kind {
         /** Waits for its spec and makes everything on the start path. */
-        PLAIN(Argv.HELPER_ARGV),
+        PLAIN(Argv.HELPER_ARGV, Argv.REUSE_ARGV),
         /** Made a network namespace with {@code lo} up while it waited ({@code --net-ahead}). */
-        NET_AHEAD(Argv.NET_AHEAD_ARGV);
+        NET_AHEAD(Argv.NET_AHEAD_ARGV, Argv.NET_AHEAD_REUSE_ARGV);
 
         private final Pointer argv;
+        private final Pointer reuseArgv;
 
-        Kind(Pointer argv) {
+        Kind(Pointer argv, Pointer reuseArgv) {
             this.argv = argv;
+            this.reuseArgv = reuseArgv;
         }
     }
 
-    /** The idle helpers of one kind and how many of them the pool aims to hold. */
+    /** The idle helpers of one kind, and how many the pool aims to own. Guarded by the pool. */
     private static final class Lane {
         final Kind kind;
         final int size;
         final Deque<HelperChannel> idle = new ArrayDeque<>();
-        int target;
         int pending;
+        /** Taken and not handed back or ended yet. */
+        int lent;
+        /** The most helpers lent at once lately: the demand beyond {@link #size}. */
+        int peak;
         int surplusTakes;
-        boolean taken;
 
         Lane(Kind kind, int size) {
             this.kind = kind;
             this.size = size;
-            this.target = size;
         }
 
-        /** An idle helper or null; a miss grows the target (except a plain lane's first take: no demand yet). */
-        HelperChannel poll(boolean adapt) {
+        /** An idle helper or null (then the caller spawns one and lends it: {@link #lend}). */
+        HelperChannel poll() {
             HelperChannel h = idle.pollFirst();
-            if (adapt) {
-                if (h == null && (taken || kind != Kind.PLAIN)) {
-                    target = Math.min(Math.max(target, size) + 1, Math.max(size, MAX_TARGET));
-                    surplusTakes = 0;
-                } else if (h != null && !idle.isEmpty() && target > size && ++surplusTakes >= SHRINK_AFTER) {
-                    target--;
+            if (h != null) {
+                lend(h);
+                if (idle.size() > size && ++surplusTakes >= SHRINK_AFTER) {
+                    peak = Math.max(peak - 1, 0);
                     surplusTakes = 0;
                 }
             }
-            taken = true;
             return h;
         }
 
+        void lend(HelperChannel h) {
+            h.lent = true;
+            lent++;
+            peak = Math.min(Math.max(peak, lent), MAX_TARGET);
+        }
+
+        /** Idle helpers kept ready at least: the size, or one once a lane of size 0 has seen demand. */
+        int minIdle() {
+            return size > 0 ? size : Math.min(peak, 1);
+        }
+
+        /** Below the minimum idle, or below what the lane may own. */
         boolean isShort() {
-            return idle.size() + pending < target;
+            int ready = idle.size() + pending;
+            return ready < minIdle() || ready + lent < minIdle() + peak;
+        }
+
+        /** Whether a helper handed back (already counted out of {@link #lent}) stays: the lane owns no more than it may. */
+        boolean keeps() {
+            return idle.size() + pending + lent < minIdle() + peak;
         }
     }
 
@@ -103,7 +130,7 @@ public final class HelperPool {
     private boolean closed;
 
     /**
-     * @param size    helpers kept ready at least (0: none)
+     * @param size    helpers kept ready at least (0: none, and none reused)
      * @param threads makes the refill threads
      */
     public HelperPool(int size, ThreadFactory threads) {
@@ -130,15 +157,32 @@ public final class HelperPool {
      * its spec is sent.
      */
     HelperChannel take(Kind kind) throws SandboxException {
-        HelperChannel h;
+        boolean reuse;
         synchronized (this) {
-            boolean adapt = refill != null && !closed;
-            h = kind == Kind.NET_AHEAD ? netAhead.poll(adapt) : null;
-            if (h == null) {
-                h = plain.poll(adapt);
+            reuse = refill != null && !closed;
+            HelperChannel h = null;
+            if (reuse && kind == Kind.NET_AHEAD) {
+                h = netAhead.poll();
+                if (h == null) {
+                    // Demand for the lane: it fills behind (replenish) for the next such start.
+                    netAhead.peak = Math.min(Math.max(netAhead.peak, netAhead.lent + 1), MAX_TARGET);
+                }
+            }
+            if (h == null && reuse) {
+                h = plain.poll();
+            }
+            if (h != null) {
+                return h;
             }
         }
-        return h != null ? h : spawn(Kind.PLAIN);
+        if (!reuse) {
+            return spawn(Kind.PLAIN, null);
+        }
+        HelperChannel h = spawn(Kind.PLAIN, this);
+        synchronized (this) {
+            plain.lend(h);
+        }
+        return h;
     }
 
     /**
@@ -146,7 +190,7 @@ public final class HelperPool {
      * after handing its spec to the helper it took (of kind {@code taken}), while that helper sets
      * the sandbox up: one helper of that kind is spawned on the caller's thread, in time it would
      * otherwise spend waiting for the handshake, and without waking a refill thread; a larger
-     * shortfall (a target just grew) goes to the refill threads.
+     * shortfall goes to the refill threads.
      */
     void replenish(Kind taken) {
         Lane lane;
@@ -167,6 +211,51 @@ public final class HelperPool {
         }
     }
 
+    /**
+     * A lent helper whose sandbox has ended (its EXIT read: nothing of the sandbox is left): it
+     * serves again, or ends when the lane owns enough or the pool is closed.
+     */
+    void giveBack(HelperChannel h) {
+        boolean kept = false;
+        synchronized (this) {
+            Lane lane = h.kind() == Kind.NET_AHEAD ? netAhead : plain;
+            if (h.lent) {
+                h.lent = false;
+                lane.lent--;
+            }
+            if (!closed && h.returnable() && lane.keeps() && h.recycle()) {
+                lane.idle.addFirst(h); // the most recently used first: its pages are still warm
+                kept = true;
+            }
+        }
+        if (!kept) {
+            endSoon(h);
+        }
+    }
+
+    /** A lent helper that will not come back (it failed, died or was closed): counted out. */
+    void lost(HelperChannel h) {
+        synchronized (this) {
+            if (h.lent) {
+                h.lent = false;
+                (h.kind() == Kind.NET_AHEAD ? netAhead : plain).lent--;
+            }
+        }
+    }
+
+    /** Ends a helper off the caller's thread where the refill threads still run, else here. */
+    private void endSoon(HelperChannel h) {
+        if (refill != null) {
+            try {
+                refill.execute(() -> end(h));
+                return;
+            } catch (RejectedExecutionException closing) {
+                // fall through: end it here
+            }
+        }
+        end(h);
+    }
+
     private void scheduleRefill(Lane lane) {
         while (refill != null && !closed && lane.isShort()) {
             lane.pending++;
@@ -182,7 +271,7 @@ public final class HelperPool {
     private void refillOne(Lane lane) {
         HelperChannel h = null;
         try {
-            h = spawn(lane.kind);
+            h = spawn(lane.kind, this);
         } catch (SandboxException | RuntimeException e) {
             // The next take() spawns on demand and reports the failure to its caller.
         }
@@ -230,13 +319,13 @@ public final class HelperPool {
         helper.reapHelper();
     }
 
-    /** Spawns a plain helper with the control socket as its fd 3 (see {@link #spawnImage}). */
+    /** Spawns a plain helper that serves one sandbox, with the control socket as its fd 3 (see {@link #spawnImage}). */
     static HelperChannel spawn() throws SandboxException {
-        return spawn(Kind.PLAIN);
+        return spawn(Kind.PLAIN, null);
     }
 
-    /** Spawns a helper of {@code kind} with the control socket as its fd 3. */
-    static HelperChannel spawn(Kind kind) throws SandboxException {
+    /** Spawns a helper of {@code kind} with the control socket as its fd 3; with an {@code owner}, one that serves again. */
+    static HelperChannel spawn(Kind kind, HelperPool owner) throws SandboxException {
         HelperBinary.Held helper = HelperBinary.held();
         int[] sv = new int[2];
         if (LibC.get().socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, sv) != 0) {
@@ -244,9 +333,9 @@ public final class HelperPool {
         }
         boolean ok = false;
         try {
-            int pid = spawnImage(helper, sv[1], kind.argv);
+            int pid = spawnImage(helper, sv[1], owner != null ? kind.reuseArgv : kind.argv);
             ok = true;
-            return new HelperChannel(sv[0], pid, kind);
+            return new HelperChannel(sv[0], pid, kind, owner);
         } finally {
             LibC.get().close(sv[1]);
             if (!ok) {

@@ -82,6 +82,7 @@ public final class Protocol {
     public static final int CMD_SIGNAL = 1;
     public static final int CMD_TERMINATE = 2;
     public static final int CMD_KILL = 3;
+    public static final int CMD_RECYCLE = 4;
 
     private Protocol() {
     }

@@ -128,7 +128,8 @@ public final class Reaper {
     /**
      * Watches {@code channel}: calls {@code onExit} (on the reaper thread) as soon as the helper
      * reports that the command and its whole tree are gone, then {@code onReaped} once the helper
-     * itself has exited and been reaped and the channel is closed.
+     * itself has exited and been reaped and the channel is closed, or (a {@code --reuse} helper)
+     * has gone back to its pool.
      */
     public void watch(HelperChannel channel, Consumer<Exit> onExit, Runnable onReaped) throws SandboxException {
         watches.put(channel.fd(), new Watch(channel, onExit, onReaped));
@@ -264,9 +265,16 @@ public final class Reaper {
             while ((f = ch.readFrameNonBlocking()) != null) {
                 if (f.type() == Protocol.FRAME_EXIT && !w.exitDelivered) {
                     deliver(w, Frames.exit(f));
+                    if (ch.reusable()) {
+                        handBack(w); // it sends nothing more for this sandbox
+                        return true;
+                    }
                 }
             }
         } catch (RuntimeException e) {
+            if (ch.reusable()) {
+                ch.close(); // it ends the sandbox and exits at end of file, also after EXIT
+            }
             ch.command(Protocol.CMD_KILL, 0); // a helper we cannot understand must not keep running
             if (!w.exitDelivered) {
                 deliver(w, new Exit(-1, 0, 0, 0, 0, new SandboxException("helper", "", e.getMessage(), e)));
@@ -281,7 +289,24 @@ public final class Reaper {
         return false;
     }
 
-    private void finish(Watch w) {
+    /**
+     * A {@code --reuse} helper has reported its sandbox's end: the whole tree is gone, so the watch
+     * is over. Its pool has it back ({@code CMD_RECYCLE}); one kept out of the pool (moved into the
+     * sandbox's cgroup) ends at end of file instead and is reaped here.
+     */
+    private void handBack(Watch w) {
+        HelperChannel ch = w.channel;
+        if (!ch.returnable()) {
+            ch.close();
+            finish(w);
+            return;
+        }
+        unwatch(w); // before the pool may lend it (and its descriptor) to the next sandbox
+        ch.owner().giveBack(ch);
+        call(w.onReaped);
+    }
+
+    private void unwatch(Watch w) {
         HelperChannel ch = w.channel;
         if (w.reader != WAITER) { // a waiter took it out of the set already
             synchronized (this) {
@@ -291,6 +316,11 @@ public final class Reaper {
             }
         }
         watches.remove(ch.fd());
+    }
+
+    private void finish(Watch w) {
+        HelperChannel ch = w.channel;
+        unwatch(w);
         int helperStatus = ch.reapHelper();
         ch.close();
         if (!w.exitDelivered) {
