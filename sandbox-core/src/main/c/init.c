@@ -1,6 +1,7 @@
 #include "init.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -48,6 +49,30 @@ static int reap_children(pid_t command, int *command_status)
     return done;
 }
 
+/* What the command's process needs until it execs (it runs on its own stack, in PID 1's memory). */
+struct command_start {
+    const struct sbx_spec *spec;
+    int err_fd, sfd, status_fd;
+};
+
+static int command_main(void *arg)
+{
+    const struct command_start *c = arg;
+    close(c->sfd);
+    close(c->status_fd);
+    exec_command(c->spec, c->err_fd, 0, 0); /* in the pid namespace the command cannot name helper or JVM */
+    return 127; /* not reached: exec_command execs or _exits */
+}
+
+/*
+ * The command's stack until it execs. posix_spawn-style: the command's process shares PID 1's memory
+ * (CLONE_VM) and PID 1 sleeps until the exec replaced it (CLONE_VFORK), so no page table is copied and
+ * no page faulted in twice. The command's code before exec writes only to this stack and to the error
+ * record; PID 1 reads neither. Descriptors, signal dispositions, credentials, rlimits, seccomp and
+ * Landlock stay per process: only the memory is shared, and only until execve.
+ */
+static unsigned char command_stack[64 * 1024] __attribute__((aligned(16)));
+
 void init_main(const struct sbx_spec *spec, int err_fd, int status_fd)
 {
     /* Blocked signals stay pending for the signalfd; a SIG_DFL init would simply drop them. */
@@ -61,15 +86,11 @@ void init_main(const struct sbx_spec *spec, int err_fd, int status_fd)
         error_exit_to_pipe(err_fd);
     }
 
-    pid_t command = fork();
+    struct command_start start = {.spec = spec, .err_fd = err_fd, .sfd = sfd, .status_fd = status_fd};
+    pid_t command = clone(command_main, command_stack + sizeof command_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
     if (command < 0) {
         fail_errno("fork", "");
         error_exit_to_pipe(err_fd);
-    }
-    if (command == 0) {
-        close(sfd);
-        close(status_fd);
-        exec_command(spec, err_fd, 0, 0); /* in the pid namespace the command cannot name helper or JVM */
     }
     /* Init needs no privilege to reap and to pass signals on to a process of its own uid. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

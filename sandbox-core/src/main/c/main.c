@@ -179,6 +179,10 @@ static int make_pipes(struct sbx_pipes *p, int pidns)
  * Wait until the command has been exec'd (its "about to exec" message, then EOF on the error
  * channel) or a failure record arrives. Watches the control socket (hang-up kills the sandbox)
  * and the wall-clock deadline meanwhile. Returns the command's host pid; on failure does not return.
+ * Only the hang-up of the error channel wakes us: every writer is gone then (the command exec'd, or a
+ * failing writer _exit'ed after its record), and what they sent is still queued. A wake-up for the
+ * announce would come while the command runs on (its message is a sync wake-up: the kernel would queue
+ * us behind it on its CPU, however idle the other).
  */
 static pid_t wait_for_exec(const struct sbx_monitor *m, int err_rd)
 {
@@ -189,7 +193,7 @@ static pid_t wait_for_exec(const struct sbx_monitor *m, int err_rd)
             int64_t d = m->timeout_at_ms - now_ms();
             timeout = d < 0 ? 0 : d > 86400000 ? 86400000 : (int)d;
         }
-        struct pollfd pfd[2] = {{.fd = err_rd, .events = POLLIN}, {.fd = SBX_CONTROL_FD, .events = POLLRDHUP}};
+        struct pollfd pfd[2] = {{.fd = err_rd, .events = POLLRDHUP}, {.fd = SBX_CONTROL_FD, .events = POLLRDHUP}};
         int r = poll(pfd, 2, timeout);
         if (r < 0 && errno == EINTR)
             continue;
@@ -227,18 +231,22 @@ static pid_t wait_for_exec(const struct sbx_monitor *m, int err_rd)
     }
 }
 
-/*
- * One sandbox: waits for its spec, starts it, relays STARTED or the failure, monitors it until
- * EXIT. Returns only in a --reuse helper, once the JVM sent SBX_CMD_RECYCLE; everything of the
- * sandbox is gone then, and the caller resets what the run changed in us.
- */
-static void serve(int net_ahead, int reuse)
+/* Work for the sandbox to come, done before we wait for its spec (off the start path). */
+static void prepare(int net_ahead)
 {
-    /* Work for the sandbox to come, done while we wait for its spec (off the start path). */
     if (geteuid() == 0)
         sbx_premade_empty = masks_premade_empty();
     if (net_ahead && netns_premake() < 0)
         abort_start(NULL);
+}
+
+/*
+ * One sandbox: waits for its spec, starts it, relays STARTED or the failure, monitors it until
+ * EXIT. Returns only in a --reuse helper, right after EXIT (with the commands read but not handled
+ * in *left); everything of the sandbox is gone then, and the caller resets what the run changed in us.
+ */
+static void serve(int reuse, struct sbx_commands *left)
+{
     struct sbx_spec spec;
     int cpu_fd = receive_spec(&spec);
     if (netns_premade() && (spec.security & SBX_SEC_NET_AHEAD) && (spec.namespaces & CLONE_NEWNET)) {
@@ -339,12 +347,12 @@ static void serve(int net_ahead, int reuse)
         reap_leftovers(&m);
         exit(1);
     }
-    monitor_run(&m, reuse);
+    monitor_run(&m, reuse, left);
     spec_free(&spec);
 }
 
 /*
- * A --reuse helper between sandboxes: back to the state a fresh one waits in. Every descriptor
+ * A --reuse helper after EXIT: back to the state a fresh one waits in. Every descriptor
  * of the last run closed (signalfd, pipes, bind trees, CPU usage file, the premade mask), stdio
  * on /dev/null again (the sandbox's went with it), no signal blocked, and dumpable again: the
  * next child is cloned from us and its own /proc files must stay its own (see serve()).
@@ -373,9 +381,14 @@ static int run_helper(int net_ahead, int reuse)
         abort_start(NULL);
     }
     sbx_jvm_pid = getppid();
+    prepare(net_ahead);
     for (;;) {
-        serve(net_ahead, reuse);
+        struct sbx_commands left;
+        serve(reuse, &left);
+        /* Ready for the next sandbox before the JVM says there is one: this is off its start path. */
         reset_for_next();
+        prepare(net_ahead);
+        monitor_await_recycle(&left);
     }
 }
 

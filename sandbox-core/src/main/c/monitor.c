@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,8 +91,7 @@ struct run_state {
     int killed;        /* SIGKILL sent to the tree */
     int64_t kill_at_ms;
     int64_t cpu_check_at_ms; /* next read of the CPU usage; 0 = no watch (none, or the tree is killed) */
-    unsigned char buf[256];
-    size_t len;
+    struct sbx_commands cmd;
 };
 
 static void begin_terminate(const struct sbx_monitor *m, struct run_state *rs)
@@ -124,15 +124,15 @@ __attribute__((noreturn)) static void hang_up(const struct sbx_monitor *m)
 static int handle_commands(const struct sbx_monitor *m, struct run_state *rs)
 {
     size_t off = 0;
-    while (rs->len - off >= 8) {
+    while (rs->cmd.len - off >= 8) {
         uint32_t type, plen;
-        memcpy(&type, rs->buf + off, 4);
-        memcpy(&plen, rs->buf + off + 4, 4);
+        memcpy(&type, rs->cmd.buf + off, 4);
+        memcpy(&plen, rs->cmd.buf + off + 4, 4);
         if (plen > MAX_COMMAND_PAYLOAD)
             return -1;
-        if (rs->len - off < 8 + plen)
+        if (rs->cmd.len - off < 8 + plen)
             break;
-        const unsigned char *p = rs->buf + off + 8;
+        const unsigned char *p = rs->cmd.buf + off + 8;
         switch (type) {
         case SBX_CMD_SIGNAL:
             if (plen >= 4) {
@@ -154,8 +154,8 @@ static int handle_commands(const struct sbx_monitor *m, struct run_state *rs)
         }
         off += 8 + plen;
     }
-    memmove(rs->buf, rs->buf + off, rs->len - off);
-    rs->len -= off;
+    memmove(rs->cmd.buf, rs->cmd.buf + off, rs->cmd.len - off);
+    rs->cmd.len -= off;
     return 0;
 }
 
@@ -223,56 +223,51 @@ static int reap_ready(const struct sbx_monitor *m, struct run_state *rs)
     }
 }
 
-/*
- * After EXIT, in a --reuse helper: commands the JVM sent before it read EXIT are dropped (the tree
- * is gone) until SBX_CMD_RECYCLE. Reads exactly up to its end, never into the next spec (whose
- * first bytes carry descriptors). End of file ends the helper: the JVM keeps it no longer.
- */
-static void await_recycle(struct run_state *rs)
+void monitor_await_recycle(struct sbx_commands *c)
 {
     /* What the monitor read already holds only commands sent before EXIT: never RECYCLE. */
     size_t off = 0;
-    while (rs->len - off >= 8) {
+    while (c->len - off >= 8) {
         uint32_t type, plen;
-        memcpy(&type, rs->buf + off, 4);
-        memcpy(&plen, rs->buf + off + 4, 4);
+        memcpy(&type, c->buf + off, 4);
+        memcpy(&plen, c->buf + off + 4, 4);
         if (type == SBX_CMD_RECYCLE || plen > MAX_COMMAND_PAYLOAD)
             exit(1);
-        if (rs->len - off < 8 + plen)
+        if (c->len - off < 8 + plen)
             break;
         off += 8 + plen;
     }
-    memmove(rs->buf, rs->buf + off, rs->len - off);
-    rs->len -= off;
+    memmove(c->buf, c->buf + off, c->len - off);
+    c->len -= off;
     for (;;) {
-        while (rs->len < 8) {
-            ssize_t n = read(SBX_CONTROL_FD, rs->buf + rs->len, 8 - rs->len);
+        while (c->len < 8) {
+            ssize_t n = read(SBX_CONTROL_FD, c->buf + c->len, 8 - c->len);
             if (n < 0 && errno == EINTR)
                 continue;
             if (n <= 0)
                 exit(n == 0 ? 0 : 1);
-            rs->len += (size_t)n;
+            c->len += (size_t)n;
         }
         uint32_t type, plen;
-        memcpy(&type, rs->buf, 4);
-        memcpy(&plen, rs->buf + 4, 4);
+        memcpy(&type, c->buf, 4);
+        memcpy(&plen, c->buf + 4, 4);
         if (plen > MAX_COMMAND_PAYLOAD)
             exit(1);
-        while (rs->len < 8 + plen) {
-            ssize_t n = read(SBX_CONTROL_FD, rs->buf + rs->len, 8 + plen - rs->len);
+        while (c->len < 8 + plen) {
+            ssize_t n = read(SBX_CONTROL_FD, c->buf + c->len, 8 + plen - c->len);
             if (n < 0 && errno == EINTR)
                 continue;
             if (n <= 0)
                 exit(n == 0 ? 0 : 1);
-            rs->len += (size_t)n;
+            c->len += (size_t)n;
         }
-        rs->len = 0;
+        c->len = 0;
         if (type == SBX_CMD_RECYCLE)
             return;
     }
 }
 
-void monitor_run(struct sbx_monitor *m, int reuse)
+void monitor_run(struct sbx_monitor *m, int reuse, struct sbx_commands *left)
 {
     struct run_state rs;
     memset(&rs, 0, sizeof rs);
@@ -311,16 +306,19 @@ void monitor_run(struct sbx_monitor *m, int reuse)
         if (pfd[0].revents && reap_ready(m, &rs)) {
             if (!reuse)
                 exit(0);
-            await_recycle(&rs);
+            *left = rs.cmd;
+            /* EXIT woke the JVM's waiting thread, which the kernel likely queued on this CPU (a socket's
+               wake-up is a sync one): let it run before we reset ourselves for the next sandbox. */
+            sched_yield();
             return;
         }
         if (pfd[1].revents) {
-            ssize_t n = recv(SBX_CONTROL_FD, rs.buf + rs.len, sizeof rs.buf - rs.len, MSG_DONTWAIT);
+            ssize_t n = recv(SBX_CONTROL_FD, rs.cmd.buf + rs.cmd.len, sizeof rs.cmd.buf - rs.cmd.len, MSG_DONTWAIT);
             if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 continue;
             if (n <= 0)
                 hang_up(m); /* the JVM closed the sandbox or died */
-            rs.len += (size_t)n;
+            rs.cmd.len += (size_t)n;
             if (handle_commands(m, &rs) < 0)
                 hang_up(m);
         }
