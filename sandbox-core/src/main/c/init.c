@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -71,7 +72,7 @@ static int command_main(void *arg)
  * record; PID 1 reads neither. Descriptors, signal dispositions, credentials, rlimits, seccomp and
  * Landlock stay per process: only the memory is shared, and only until execve.
  */
-static unsigned char command_stack[64 * 1024] __attribute__((aligned(16)));
+static unsigned char command_stack[64 * 1024] __attribute__((aligned(4096)));
 
 void init_main(const struct sbx_spec *spec, int err_fd, int status_fd)
 {
@@ -92,6 +93,8 @@ void init_main(const struct sbx_spec *spec, int err_fd, int status_fd)
         fail_errno("fork", "");
         error_exit_to_pipe(err_fd);
     }
+    /* The command has exec'd (or died): the pages its stack touched are PID 1's memory; give them back. */
+    madvise(command_stack, sizeof command_stack, MADV_DONTNEED);
     /* Init needs no privilege to reap and to pass signals on to a process of its own uid. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     drop_all_capabilities();

@@ -132,8 +132,9 @@ public final class SandboxRuntime implements AutoCloseable {
 
         /**
          * Helpers started ahead of time, at least (default 1): a start takes a ready helper instead
-         * of spawning one. When starts find none ready, the runtime keeps more (up to 16) while the
-         * demand lasts. 0: none, every start spawns its helper.
+         * of spawning one, and once the sandbox has ended (its whole tree gone) the helper serves
+         * the next start. The runtime keeps up to 16 more while the demand lasts (as many as were
+         * busy at once lately). 0: none, every start spawns its helper, which exits with its sandbox.
          *
          * @throws IllegalArgumentException outside 0 to 64
          */
