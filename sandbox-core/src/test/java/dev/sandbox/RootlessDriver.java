@@ -16,7 +16,10 @@ import java.util.Base64;
  * sandbox that tried to lift its limits, {@link LiftLimits}, waits for the test to look),
  * {@code RLIMITS <host pid> <base64 report>} (a sandbox with rlimits that tried to raise its hard
  * NOFILE, waits for the test to read its {@code /proc/<pid>/limits}), {@code REUSED <helper> <helper> <init pid>} (the
- * helpers of two sandboxes one after the other, the second running: waits for the test to look).
+ * helpers of two sandboxes one after the other, the second running: waits for the test to look),
+ * {@code LEFTOVER <daemon pid> <gone> <helper> <helper> <pid>} (a sandbox without a pid namespace left a
+ * daemon in its own session; whether it was gone once the sandbox was closed, that sandbox's helper, and
+ * the helper and pid of the next one, which runs: waits for the test to look).
  */
 public final class RootlessDriver {
 
@@ -43,6 +46,21 @@ public final class RootlessDriver {
             System.out.println("REUSED " + firstHelper + " " + Kernel.parentOf(p.initPid()) + " " + p.initPid());
             System.out.flush();
             in.readLine(); // the test has looked at the helper
+        }
+        // a daemon that a sandbox without a pid namespace leaves behind is gone before its helper serves again
+        Sandbox noPidNs = Sandbox.builder().mountNs().build();
+        long daemon;
+        long daemonHelper;
+        try (SandboxedProcess p = noPidNs.start("sh", "-c", "setsid sh -c 'sleep 60 >/dev/null & echo $!' </dev/null 2>/dev/null; sleep 0.2")) {
+            daemonHelper = Kernel.parentOf(p.pid());
+            daemon = Long.parseLong(new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine().trim());
+            p.waitFor();
+        }
+        boolean daemonGone = !java.nio.file.Files.exists(Path.of("/proc/" + daemon));
+        try (SandboxedProcess p = noPidNs.start("sleep", "30")) {
+            System.out.println("LEFTOVER " + daemon + " " + daemonGone + " " + daemonHelper + " " + Kernel.parentOf(p.pid()) + " " + p.pid());
+            System.out.flush();
+            in.readLine(); // the test has looked for the daemon and at the helper
         }
         result("root-inside", all.run("sh", "-c",
                 "id -u; id -g; cat /proc/sys/kernel/hostname; cat /proc/self/uid_map; echo $$; touch /usr/x 2>/dev/null || echo ro; echo hi > /out/file && echo wrote"));

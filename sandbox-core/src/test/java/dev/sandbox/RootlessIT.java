@@ -224,6 +224,7 @@ class RootlessIT {
             }
 
             assertThat(results.get("reused")).as("the REUSED report").isEqualTo("seen");
+            assertThat(results.get("leftover")).as("the LEFTOVER report").isEqualTo("seen");
             assertThat(results.get("root-inside")).isEqualTo("0\n0\nrootless\n" + uidMapLine(0, uid) + "2\nro\nwrote\n");
             assertThat(Files.readString(out.resolve("file"))).isEqualTo("hi\n");
             // the file the sandbox's "root" wrote belongs to the unprivileged user on the host
@@ -316,6 +317,19 @@ class RootlessIT {
                     assertThat(Kernel.read("/proc/" + helper + "/task/" + helper + "/children").trim())
                             .as("its children: the running sandbox's PID 1 alone").isEqualTo(f[3]);
                     results.put("reused", "seen");
+                    to.write('\n');
+                    to.flush();
+                }
+                case "LEFTOVER" -> {
+                    // the daemon was dead (and reaped) once its sandbox was closed, before the same helper served the next
+                    long daemon = Long.parseLong(f[1]);
+                    long helper = Long.parseLong(f[4]);
+                    assertThat(f[2]).as("daemon " + daemon + " gone when the caller looked").isEqualTo("true");
+                    assertThat(Files.exists(Path.of("/proc/" + daemon))).as("daemon " + daemon + " seen from the host").isFalse();
+                    assertThat(f[3]).as("the helpers of the two sandboxes").isEqualTo(f[4]);
+                    assertThat(Kernel.read("/proc/" + helper + "/task/" + helper + "/children").trim())
+                            .as("the helper's children: the next sandbox's command alone").isEqualTo(f[5]);
+                    results.put("leftover", "seen");
                     to.write('\n');
                     to.flush();
                 }
