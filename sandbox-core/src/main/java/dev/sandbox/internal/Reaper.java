@@ -272,18 +272,16 @@ public final class Reaper {
                 }
             }
         } catch (RuntimeException e) {
-            if (ch.reusable()) {
-                ch.close(); // it ends the sandbox and exits at end of file, also after EXIT
-            }
             ch.command(Protocol.CMD_KILL, 0); // a helper we cannot understand must not keep running
             if (!w.exitDelivered) {
                 deliver(w, new Exit(-1, 0, 0, 0, 0, new SandboxException("helper", "", e.getMessage(), e)));
             }
-            finish(w);
+            // A --reuse helper ends at end of file only (also after EXIT, when it waits for CMD_RECYCLE).
+            finish(w, ch.reusable());
             return true;
         }
         if (ch.atEof()) {
-            finish(w);
+            finish(w, false);
             return true;
         }
         return false;
@@ -297,8 +295,7 @@ public final class Reaper {
     private void handBack(Watch w) {
         HelperChannel ch = w.channel;
         if (!ch.returnable()) {
-            ch.close();
-            finish(w);
+            finish(w, true);
             return;
         }
         unwatch(w); // before the pool may lend it (and its descriptor) to the next sandbox
@@ -315,12 +312,21 @@ public final class Reaper {
                 }
             }
         }
-        watches.remove(ch.fd());
+        watches.remove(ch.fd(), w);
     }
 
-    private void finish(Watch w) {
+    /**
+     * The watch is over: out of the set and the map, the helper reaped, the channel closed. With
+     * {@code endOfFile} the channel is closed before the reaping, which ends a helper that would
+     * otherwise wait (a --reuse one); never before it left the epoll set and the map, whose keys are
+     * descriptor numbers that a close frees for reuse.
+     */
+    private void finish(Watch w, boolean endOfFile) {
         HelperChannel ch = w.channel;
         unwatch(w);
+        if (endOfFile) {
+            ch.close();
+        }
         int helperStatus = ch.reapHelper();
         ch.close();
         if (!w.exitDelivered) {
