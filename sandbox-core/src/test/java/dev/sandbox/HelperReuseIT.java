@@ -223,13 +223,22 @@ class HelperReuseIT {
         assertThat(helper).as("a sandbox served by a --net-ahead helper").isPositive();
         assertThat(Kernel.read("/proc/" + helper + "/cmdline")).isEqualTo("sandbox-helper\0--net-ahead\0--reuse\0");
         List<String> namespaces = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            try (SandboxedProcess p = sandbox.start("sleep", "30")) {
-                assertThat(helperOf(p)).as("the helper of sandbox " + i + ": the lane's, served again").isEqualTo(helper);
-                namespaces.add(Kernel.namespace(p.initPid(), "net"));
-                assertThat(Kernel.namespace(helper, "net")).as("the helper's own").isEqualTo(Kernel.namespaceOfSelf("net"));
-                p.destroyForcibly();
-                p.waitFor();
+        // Each namespace is held open until all four are seen: the kernel reuses a freed namespace's inode number.
+        List<java.nio.channels.FileChannel> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                try (SandboxedProcess p = sandbox.start("sleep", "30")) {
+                    assertThat(helperOf(p)).as("the helper of sandbox " + i + ": the lane's, served again").isEqualTo(helper);
+                    held.add(java.nio.channels.FileChannel.open(Path.of("/proc/" + p.initPid() + "/ns/net")));
+                    namespaces.add(Kernel.namespace(p.initPid(), "net"));
+                    assertThat(Kernel.namespace(helper, "net")).as("the helper's own").isEqualTo(Kernel.namespaceOfSelf("net"));
+                    p.destroyForcibly();
+                    p.waitFor();
+                }
+            }
+        } finally {
+            for (java.nio.channels.FileChannel c : held) {
+                c.close();
             }
         }
         assertThat(namespaces).as("network namespaces of four sandboxes").doesNotHaveDuplicates()
