@@ -65,13 +65,24 @@ class HelperReuseIT {
         return Kernel.read("/proc/" + pid + "/task/" + pid + "/children").trim();
     }
 
+    /**
+     * Whether {@code helper} waits for its next sandbox, as the kernel shows it: asleep in a read of its
+     * control socket, fd 3 ({@code /proc/<pid>/syscall}: the call's number, then its first argument),
+     * which it does only once it is ready (a command or the next spec); while it serves a sandbox it
+     * waits in poll(2), and it makes its premade mount between the two.
+     */
+    private static boolean waitsOnControlSocket(long helper) throws IOException {
+        String[] call = Kernel.read("/proc/" + helper + "/syscall").trim().split(" ");
+        return call.length > 1 && call[1].equals("0x3") && Kernel.status(helper, "State").startsWith("S");
+    }
+
     /** An idle helper of the runtime that has served no sandbox yet: its state is what a reused one must return to. */
     private static long freshIdleHelper(List<Long> used) throws Exception {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (System.nanoTime() < deadline) {
             for (long pid : rt.newChildren()) {
                 if (!used.contains(pid) && Kernel.read("/proc/" + pid + "/cmdline").equals("sandbox-helper\0--reuse\0")
-                        && Kernel.status(pid, "SigBlk").equals("0000000000000000")) {
+                        && waitsOnControlSocket(pid)) {
                     return pid;
                 }
             }
@@ -181,21 +192,22 @@ class HelperReuseIT {
 
     /**
      * Waits until {@code helper} has reset itself after its last sandbox (which it does after EXIT,
-     * while the JVM goes on): stdio back on /dev/null and, given {@code expected}, exactly those fds.
+     * while the JVM goes on) and waits on its control socket, and returns its fds then, which must be
+     * {@code expected} when given.
      */
     private static List<String> awaitIdle(long helper, List<String> expected) throws Exception {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        List<String> now = fds(helper);
-        while (System.nanoTime() < deadline) {
-            if (expected == null ? now.size() >= 4 && now.get(0).equals("0 /dev/null") && now.get(2).equals("2 /dev/null")
-                    && children(helper).isEmpty() : now.equals(expected) && children(helper).isEmpty()) {
-                return now;
-            }
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!waitsOnControlSocket(helper) && System.nanoTime() < deadline) {
             Thread.sleep(5);
-            now = fds(helper);
         }
-        throw new AssertionError("helper " + helper + " did not go back to idle: fds " + now + ", children "
-                + children(helper) + (expected == null ? "" : ", expected fds " + expected));
+        assertThat(waitsOnControlSocket(helper)).as("helper " + helper + " waits on its control socket, syscall: "
+                + Kernel.read("/proc/" + helper + "/syscall").trim()).isTrue();
+        assertThat(children(helper)).as("the helper's children").isEmpty();
+        List<String> now = fds(helper);
+        if (expected != null) {
+            assertThat(now).as("the helper's fds").isEqualTo(expected);
+        }
+        return now;
     }
 
     private static long rssKib(long pid) throws IOException {

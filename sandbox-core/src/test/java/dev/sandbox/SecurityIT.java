@@ -570,6 +570,17 @@ class SecurityIT {
         }
     }
 
+    /** {@code /proc/<pid>/status} once the kernel has finished {@code pid}'s execve of {@code name} (at most 5 s). */
+    static String awaitExecDone(long pid, String name) throws Exception {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        String status = Kernel.read("/proc/" + pid + "/status");
+        while (!Kernel.field(status, "Name").equals(name) && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+            status = Kernel.read("/proc/" + pid + "/status");
+        }
+        return status;
+    }
+
     static List<String> matrixNames() {
         return new ArrayList<>(SecurityDriver.matrix(Path.of("/tmp"), null).keySet());
     }
@@ -585,7 +596,10 @@ class SecurityIT {
             requireRoot();
             Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rwxrwxrwx"));
             try (SandboxedProcess p = SecurityDriver.matrix(out, null).get(config).build().start("/bin/sleep", "30")) {
-                String status = Kernel.read("/proc/" + p.pid() + "/status");
+                // start() returns once execve passed its point of no return (the close-on-exec of the
+                // command's descriptors), as ProcessBuilder's does; the kernel sets the new name and
+                // credentials a moment later, in the same execve.
+                String status = awaitExecDone(p.pid(), "sleep");
                 assertThat(Kernel.field(status, "Name")).isEqualTo("sleep");
                 SoftAssertions soft = new SoftAssertions();
                 assertConfined(soft, config, status, Kernel.read("/proc/" + p.pid() + "/stat"), p.pid());

@@ -28,7 +28,7 @@ public final class HelperChannel {
     private boolean closed;
     /** Taken from its owner and not handed back yet; guarded by the owner. */
     boolean lent;
-    /** Whether its owner may have it back after EXIT: not once it was moved into a sandbox's cgroup. */
+    /** Whether its owner (if any) may have it back after EXIT: not once it was moved into a sandbox's cgroup. */
     private volatile boolean returnable;
     private byte[] buf = new byte[512];
     private int len;
@@ -54,17 +54,12 @@ public final class HelperChannel {
 
     /** Whether the helper goes back to its pool after its sandbox's EXIT (and may then serve another). */
     public boolean servesAgain() {
-        return owner != null && returnable;
+        return returnable;
     }
 
     /** The pool that started it with {@code --reuse}, or null. */
     HelperPool owner() {
         return owner;
-    }
-
-    /** Whether its owner may have it back once its sandbox has ended. */
-    boolean returnable() {
-        return returnable;
     }
 
     /**

@@ -223,7 +223,7 @@ public final class HelperPool {
                 h.lent = false;
                 lane.lent--;
             }
-            if (!closed && h.returnable() && lane.keeps() && h.recycle()) {
+            if (!closed && h.servesAgain() && lane.keeps() && h.recycle()) {
                 lane.idle.addFirst(h); // the most recently used first: its pages are still warm
                 kept = true;
             }

@@ -294,7 +294,7 @@ public final class Reaper {
      */
     private void handBack(Watch w) {
         HelperChannel ch = w.channel;
-        if (!ch.returnable()) {
+        if (!ch.servesAgain()) {
             finish(w, true);
             return;
         }
