@@ -322,7 +322,9 @@ public final class Sandbox {
 
     /**
      * Starts {@code command} in a fresh sandbox and returns once it runs: the program was
-     * found and {@code execve} succeeded. A program without a {@code /} is searched in the
+     * found and {@code execve} succeeded (passed its point of no return, where the kernel closes the
+     * close-on-exec descriptors; as with {@link ProcessBuilder#start()}, the kernel gives the process
+     * its new name a moment later). A program without a {@code /} is searched in the
      * sandbox's {@code PATH} inside the sandbox's view.
      *
      * @throws SandboxException naming step, path and errno when setup or exec failed; nothing is
