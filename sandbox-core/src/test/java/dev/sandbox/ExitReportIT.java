@@ -48,7 +48,7 @@ class ExitReportIT {
             assertThat(p.destroyed()).isFalse();
         }
         // the timeout ends it: timed out, not destroyed
-        try (SandboxedProcess p = s.newBuilder().timeout(Duration.ofMillis(200)).killGracePeriod(Duration.ZERO).build()
+        try (SandboxedProcess p = s.newBuilder().timeout(Duration.ofMillis(1000)).killGracePeriod(Duration.ZERO).build()
                 .start("sleep", "30")) {
             p.waitFor();
             assertThat(p.timedOut()).isTrue();

@@ -87,7 +87,7 @@ class HardenedIT {
             SandboxResult segv = Sandbox.hardened().build().run("python3", "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)");
             assertThat(segv.status()).as(segv.toString()).isEqualTo(Status.SIGNALED);
             assertThat(segv.signal()).isEqualTo(11);
-            SandboxResult slow = Sandbox.hardened().timeout(Duration.ofMillis(300)).killGracePeriod(Duration.ofMillis(100)).build()
+            SandboxResult slow = Sandbox.hardened().timeout(Duration.ofMillis(1000)).killGracePeriod(Duration.ofMillis(100)).build()
                     .run("sleep", "30");
             assertThat(slow.status()).isEqualTo(Status.TIMED_OUT);
             SandboxResult flood = Sandbox.hardened().outputLimit(64 * 1024).killOnOutputLimit().build().run("yes");

@@ -75,7 +75,7 @@ public final class RootlessDriver {
         SandboxResult segv = Sandbox.builder().pidNs().build().run("sh", "-c", "kill -SEGV $$");
         SandboxResult sys = Sandbox.builder().seccomp(SeccompPolicy.builder().rule("getppid", SeccompPolicy.Action.killProcess())
                 .build()).build().run("perl", "-e", "print getppid()");
-        SandboxResult slow = Sandbox.builder().pidNs().timeout(java.time.Duration.ofMillis(300)).build().run("sleep", "30");
+        SandboxResult slow = Sandbox.builder().pidNs().timeout(java.time.Duration.ofMillis(1000)).build().run("sleep", "30");
         System.out.println("RESULT verdicts 0 " + b64(flood.status() + " " + flood.stdout().length() + " " + fsize.status()
                 + " " + segv.status() + " " + sys.status() + " " + slow.status()));
         // rlimits bind an unprivileged caller's command too, and it cannot raise the hard one back

@@ -415,7 +415,7 @@ class SandboxIT {
         @Test
         void timeoutEndsTheCommandAndSaysSo() throws Exception {
             long t0 = System.nanoTime();
-            SandboxResult r = Sandbox.builder().pidNs().timeout(Duration.ofMillis(300)).build().run("sleep", "30");
+            SandboxResult r = Sandbox.builder().pidNs().timeout(Duration.ofMillis(1000)).build().run("sleep", "30");
             assertThat(r.timedOut()).isTrue();
             assertThat(r.signal()).isEqualTo(15);
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));

@@ -65,7 +65,7 @@ class StatusIT {
         @Test
         @DisplayName("sleeping past the timeout is TIMED_OUT")
         void timedOut() throws Exception {
-            SandboxResult r = Sandbox.builder().pidNs().timeout(Duration.ofMillis(300)).killGracePeriod(Duration.ofMillis(100))
+            SandboxResult r = Sandbox.builder().pidNs().timeout(Duration.ofMillis(1000)).killGracePeriod(Duration.ofMillis(100))
                     .build().run("sleep", "30");
             assertThat(r.status()).as(r.toString()).isEqualTo(Status.TIMED_OUT);
             assertThat(r.timedOut()).isTrue();
